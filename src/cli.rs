@@ -1,0 +1,95 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::Format;
+use crate::syntax::Mode;
+
+#[derive(Debug, Parser)]
+#[command(name = "archc", version, about = "Compile a Mermaid architecture diagram (in Markdown) into checked infrastructure")]
+pub struct Arguments {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check a diagram; print diagnostics.
+    Check(CheckArgs),
+    /// Print the diagram's graph.
+    Graph(GraphArgs),
+    /// Developer tools (Mermaid conformance).
+    #[command(hide = true)]
+    Debug {
+        #[command(subcommand)]
+        command: DebugCommand,
+    },
+}
+
+/// Which file and which diagram in it.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// The Markdown file (or `.mmd` diagram); `-` reads standard input.
+    pub file: PathBuf,
+    /// Read the input as Markdown or as a bare Mermaid diagram (default: from the file name).
+    #[arg(long, value_enum)]
+    pub input: Option<InputFormat>,
+    /// The diagram to use when the file has several: its number or its heading.
+    #[arg(long)]
+    pub diagram: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Markdown,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format of the diagnostics.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Exit with status 1 when there are warnings.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// archc's graph as JSON.
+    Json,
+    /// What Mermaid's FlowDB holds, in the JSON shape of tools/mermaid-oracle.
+    MermaidJson,
+    /// Graphviz.
+    Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: GraphFormat,
+    /// Also print FlowDB.getData() (mermaid-json only).
+    #[arg(long)]
+    pub layout: bool,
+    /// `raw` hands the text to the grammar without Mermaid's preprocessing.
+    #[arg(long, value_enum, default_value = "full")]
+    pub mode: Mode,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// Read JSON Lines `{"id", "source"}` on stdin; print one oracle-format result per line.
+    OracleJsonl {
+        #[arg(long, value_enum, default_value = "full")]
+        mode: Mode,
+        #[arg(long)]
+        layout: bool,
+    },
+}

@@ -1,0 +1,57 @@
+use crate::cli::{GraphArgs, GraphFormat};
+use crate::diagnostic::{self, render, Format};
+use crate::flowchart::{layout_json, mermaid_json};
+use crate::frontend;
+use crate::syntax::Mode;
+
+use super::{read_input, stderr_is_terminal, EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
+
+/// `archc graph FILE`
+pub(crate) fn graph(args: &GraphArgs) -> i32 {
+    let file = match read_input(&args.input) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let mut result = frontend::run(&file, args.input.diagram.as_deref(), args.mode);
+    diagnostic::sort(&mut result.diagnostics);
+    if !result.diagnostics.is_empty() {
+        eprint!("{}", render(Format::Human, &file, &result.diagnostics, stderr_is_terminal(), 100));
+    }
+    let Some(diagram) = result.diagram.filter(|_| !result.diagnostics.iter().any(|d| d.is_error())) else {
+        return EXIT_ERRORS;
+    };
+    let decode = args.mode == Mode::Full;
+    let text = match args.format {
+        GraphFormat::MermaidJson => {
+            let mut value = mermaid_json(&diagram.db, decode);
+            if let Some(map) = value.as_object_mut() {
+                map.insert("ok".into(), true.into());
+                if !diagram.parsed.preprocessed.config.is_empty() {
+                    map.insert("config".into(), diagram.parsed.preprocessed.config.clone().into());
+                }
+                if args.layout {
+                    map.insert("layout".into(), layout_json(&diagram.db, curve(&diagram), decode));
+                }
+            }
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        }
+        GraphFormat::Json => serde_json::to_string_pretty(&mermaid_json(&diagram.db, decode)).unwrap_or_default(),
+        GraphFormat::Dot => crate::flowchart::dot(&diagram.db),
+    };
+    println!("{text}");
+    EXIT_OK
+}
+
+pub(crate) fn curve(diagram: &frontend::Diagram) -> &str {
+    diagram
+        .parsed
+        .preprocessed
+        .config
+        .get("flowchart")
+        .and_then(|f| f.get("curve"))
+        .and_then(|c| c.as_str())
+        .unwrap_or("basis")
+}

@@ -1,0 +1,32 @@
+//! Codes of the diagnostics the front end produces (`SYN`). Rule codes live with the rules.
+
+/// A front-end diagnostic code with its name and documentation.
+#[derive(Debug, Clone, Copy)]
+pub struct SyntaxCode {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub summary: &'static str,
+}
+
+macro_rules! syntax_codes {
+    ($($ident:ident = $code:literal, $name:literal, $summary:literal;)*) => {
+        $(pub const $ident: &str = $code;)*
+        /// Every front-end code, in order.
+        pub const SYNTAX_CODES: &[SyntaxCode] = &[$(SyntaxCode { code: $code, name: $name, summary: $summary }),*];
+    };
+}
+
+syntax_codes! {
+    INVALID_UTF8 = "SYN001", "invalid-utf8", "the input file is not valid UTF-8";
+    SYNTAX_ERROR = "SYN002", "syntax-error", "the diagram is not valid Mermaid flowchart syntax";
+    NO_DIAGRAM = "SYN003", "no-diagram", "the Markdown file has no ```mermaid flowchart block";
+    AMBIGUOUS_DIAGRAM = "SYN004", "ambiguous-diagram", "several flowcharts and no `--diagram` to choose one";
+    NOT_A_FLOWCHART = "SYN005", "not-a-flowchart", "the diagram is another Mermaid diagram type";
+    UNKNOWN_SHAPE = "SYN006", "unknown-shape", "`@{ shape: ... }` names a shape Mermaid does not have";
+    INVALID_SHAPE_DATA = "SYN007", "invalid-shape-data", "the YAML inside `@{ ... }` does not parse";
+    LINK_STYLE_OUT_OF_RANGE = "SYN008", "link-style-out-of-range", "`linkStyle` names an edge that does not exist";
+    SUBGRAPH_WITHOUT_ID = "SYN009", "subgraph-without-id", "a bare `subgraph` line, which Mermaid cannot draw";
+    INVALID_FRONT_MATTER = "SYN010", "invalid-front-matter", "the `---` front-matter is not valid YAML";
+    INVALID_DIRECTIVE = "SYN011", "invalid-directive", "a `%%{init: ...}%%` directive is not valid JSON (Mermaid ignores it)";
+    UNKNOWN_DIAGRAM = "SYN012", "unknown-diagram", "`--diagram` names no diagram of the file";
+}
