@@ -8,7 +8,11 @@ use crate::diagnostic::Format;
 use crate::syntax::Mode;
 
 #[derive(Debug, Parser)]
-#[command(name = "archc", version, about = "Compile a Mermaid architecture diagram (in Markdown) into checked infrastructure")]
+#[command(
+    name = "archc",
+    version,
+    about = "Compile a Mermaid architecture diagram (in Markdown) into checked infrastructure"
+)]
 pub struct Arguments {
     #[command(subcommand)]
     pub command: Command,

@@ -86,15 +86,19 @@ fn describe(block: &CodeBlock, file: &SourceFile) -> String {
 fn select<'a>(file: &SourceFile, blocks: &'a [CodeBlock], selector: Option<&str>) -> Result<&'a CodeBlock, Diagnostic> {
     let mermaid: Vec<&CodeBlock> = blocks.iter().filter(|b| b.is_mermaid()).collect();
     if let Some(sel) = selector {
-        let by_number = sel.parse::<usize>().ok().and_then(|n| blocks.iter().find(|b| b.index + 1 == n && b.is_mermaid()));
+        let by_number =
+            sel.parse::<usize>().ok().and_then(|n| blocks.iter().find(|b| b.index + 1 == n && b.is_mermaid()));
         let by_heading = || {
             let want = sel.to_lowercase();
-            let exact: Vec<&&CodeBlock> = mermaid.iter().filter(|b| b.heading.as_deref().is_some_and(|h| h.to_lowercase() == want)).collect();
+            let exact: Vec<&&CodeBlock> =
+                mermaid.iter().filter(|b| b.heading.as_deref().is_some_and(|h| h.to_lowercase() == want)).collect();
             if exact.len() == 1 {
                 return Some(*exact[0]);
             }
-            let partial: Vec<&&CodeBlock> =
-                mermaid.iter().filter(|b| b.heading.as_deref().is_some_and(|h| h.to_lowercase().contains(&want))).collect();
+            let partial: Vec<&&CodeBlock> = mermaid
+                .iter()
+                .filter(|b| b.heading.as_deref().is_some_and(|h| h.to_lowercase().contains(&want)))
+                .collect();
             (partial.len() == 1).then(|| *partial[0])
         };
         return by_number.or_else(by_heading).ok_or_else(|| {
@@ -117,10 +121,13 @@ fn select<'a>(file: &SourceFile, blocks: &'a [CodeBlock], selector: Option<&str>
             .with_help("add a fenced block that starts with ```mermaid and `flowchart TB`, or pass a `.mmd` file")),
         ([], several) | (several, _) => {
             let list: Vec<String> = several.iter().map(|b| describe(b, file)).collect();
-            Err(Diagnostic::error(codes::AMBIGUOUS_DIAGRAM, format!("{} Mermaid flowcharts in this file; which one is the architecture?", several.len()))
-                .with_primary(several[1].span, "a second flowchart")
-                .with_label(several[0].span, "the first")
-                .with_help(format!("choose one with `--diagram N` or `--diagram \"heading\"`: {}", list.join(", "))))
+            Err(Diagnostic::error(
+                codes::AMBIGUOUS_DIAGRAM,
+                format!("{} Mermaid flowcharts in this file; which one is the architecture?", several.len()),
+            )
+            .with_primary(several[1].span, "a second flowchart")
+            .with_label(several[0].span, "the first")
+            .with_help(format!("choose one with `--diagram N` or `--diagram \"heading\"`: {}", list.join(", "))))
         }
     }
 }

@@ -1,1 +1,7 @@
+//! archc's integration tests, one binary (`cargo test --test integration`).
 
+mod test;
+
+mod cli;
+mod conformance;
+mod mutation;

@@ -16,12 +16,17 @@ pub(crate) fn check(args: &CheckArgs) -> i32 {
     };
     let mut result = frontend::run(&file, args.input.diagram.as_deref(), Mode::Full);
     diagnostic::sort(&mut result.diagnostics);
-    let output = render(args.format, &file, &result.diagnostics, args.format == Format::Human && stderr_is_terminal(), 100);
+    let output =
+        render(args.format, &file, &result.diagnostics, args.format == Format::Human && stderr_is_terminal(), 100);
     match args.format {
         Format::Human => eprint!("{output}"),
         Format::Json | Format::Github => print!("{output}"),
     }
     let errors = result.diagnostics.iter().any(|d| d.severity == Severity::Error);
     let warnings = result.diagnostics.iter().any(|d| d.severity == Severity::Warning);
-    if errors || (args.deny_warnings && warnings) { EXIT_ERRORS } else { EXIT_OK }
+    if errors || (args.deny_warnings && warnings) {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
 }

@@ -36,7 +36,13 @@ pub fn oracle_result(source: &str, mode: Mode, layout: bool) -> Value {
             if let Some(m) = v.as_object_mut() {
                 m.insert("ok".into(), true.into());
                 if layout {
-                    let curve = parsed.preprocessed.config.get("flowchart").and_then(|f| f.get("curve")).and_then(Value::as_str).unwrap_or("basis");
+                    let curve = parsed
+                        .preprocessed
+                        .config
+                        .get("flowchart")
+                        .and_then(|f| f.get("curve"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("basis");
                     m.insert("layout".into(), layout_json(&db, curve, decode));
                 }
             }
@@ -62,7 +68,12 @@ pub(crate) fn debug(command: &DebugCommand) -> i32 {
                     Value::String(s) => (None, s.clone()),
                     Value::Object(m) => (
                         m.get("id").cloned(),
-                        m.get("source").or(m.get("text")).or(m.get("code")).and_then(Value::as_str).unwrap_or("").to_string(),
+                        m.get("source")
+                            .or(m.get("text"))
+                            .or(m.get("code"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
                     ),
                     _ => (None, String::new()),
                 };

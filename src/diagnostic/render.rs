@@ -35,7 +35,11 @@ fn counts(diagnostics: &[Diagnostic]) -> (usize, usize, usize) {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 fn render_human(file: &SourceFile, diagnostics: &[Diagnostic], color: bool, width: usize) -> String {

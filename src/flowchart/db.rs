@@ -2,9 +2,8 @@
 //! subgraphs, classes), built by replaying the syntax tree the way Mermaid's parser
 //! actions call `FlowDB`, quirks included. Each element keeps its spans.
 
-use std::collections::HashMap;
-
 use indexmap::IndexMap;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use serde_json::Value;
 
 use super::html::sanitize;
@@ -87,7 +86,7 @@ pub struct ClassDef {
 #[derive(Debug, Clone, Default)]
 pub struct FlowDb {
     pub direction: String,
-    pub vertices: IndexMap<String, Vertex>,
+    pub vertices: IndexMap<String, Vertex, FxBuildHasher>,
     pub edges: Vec<Edge>,
     pub classes: IndexMap<String, ClassDef>,
     pub subgraphs: Vec<Subgraph>,
@@ -101,7 +100,15 @@ pub struct FlowDb {
     /// `direction X` statements, in order, with their spans (a direction token swallows
     /// the rest of its line, which [`FlowDb::direction_lines`] keeps for checks).
     pub direction_lines: Vec<(String, Span)>,
-    subgraph_lookup: HashMap<String, usize>,
+    subgraph_lookup: FxHashMap<String, usize>,
+    /// Edge id → index into `edges`.
+    edge_ids: FxHashMap<String, usize>,
+    /// How many edges join each (start, end) pair of vertex indices.
+    edge_pairs: FxHashMap<(usize, usize), usize>,
+    /// The same for ends that are not vertices (an edge id used as an end).
+    edge_pairs_by_name: FxHashMap<(String, String), usize>,
+    /// Nodes some subgraph already holds.
+    claimed: FxHashSet<String>,
     sub_count: usize,
     /// `flowchart.inheritDir` from the diagram's configuration.
     inherit_dir: bool,
@@ -129,14 +136,22 @@ impl FlowDb {
         title: Option<String>,
     ) -> Result<FlowDb, Vec<Diagnostic>> {
         let mut db = FlowDb {
-            inherit_dir: config.get("flowchart").and_then(|f| f.get("inheritDir")).and_then(Value::as_bool).unwrap_or(false),
+            inherit_dir: config
+                .get("flowchart")
+                .and_then(|f| f.get("inheritDir"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             title,
             ..FlowDb::default()
         };
         db.set_direction(flowchart.direction.as_ref().map_or("TB", |d| d.value.as_str()));
         let mut errors = Vec::new();
         db.run(&flowchart.statements, &mut errors);
-        if errors.is_empty() { Ok(db) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(db)
+        } else {
+            Err(errors)
+        }
     }
 
     fn set_direction(&mut self, dir: &str) {
@@ -147,9 +162,7 @@ impl FlowDb {
             "BT"
         } else if d.contains('>') {
             "LR"
-        } else if d.contains('v') {
-            "TB"
-        } else if d == "TD" {
+        } else if d.contains('v') || d == "TD" {
             "TB"
         } else {
             d
@@ -210,10 +223,11 @@ impl FlowDb {
     }
 
     fn vertex_statement(&mut self, v: &ast::VertexStatement, items: &mut Vec<Item>) -> Result<(), Diagnostic> {
-        let mut previous: Option<Vec<(String, Span)>> = None;
-        let mut nodes: Vec<String> = Vec::new();
+        let mut previous: Vec<(&str, Span)> = Vec::new();
+        let mut ids: Vec<(&str, Span)> = Vec::new();
+        let first_item = items.len();
         for (gi, group) in v.groups.iter().enumerate() {
-            let mut ids: Vec<(String, Span)> = Vec::new();
+            ids.clear();
             for member in &group.members {
                 let vx = &member.vertex;
                 let (text, kind, props) = match &vx.shape {
@@ -224,41 +238,50 @@ impl FlowDb {
                 if let Some(class) = &member.class {
                     self.set_class(&vx.id.value, &class.value);
                 }
-                if let (Some(data), Some((prev, _))) = (&member.previous_shape_data, ids.last()) {
-                    let prev = prev.clone();
-                    self.add_shape_data(&prev, data)?;
+                if let (Some(data), Some(&(prev, _))) = (&member.previous_shape_data, ids.last()) {
+                    self.add_shape_data(prev, data)?;
                 }
-                ids.push((vx.id.value.clone(), vx.span));
+                ids.push((&vx.id.value, vx.span));
             }
-            if let (Some(data), Some((last, _))) = (&group.shape_data, ids.last()) {
-                let last = last.clone();
-                self.add_shape_data(&last, data)?;
+            if let (Some(data), Some(&(last, _))) = (&group.shape_data, ids.last()) {
+                self.add_shape_data(last, data)?;
             }
             if gi > 0 {
-                if let Some(prev) = &previous {
-                    self.add_link(prev, &ids, &v.links[gi - 1]);
-                }
+                self.add_link(&previous, &ids, &v.links[gi - 1]);
             }
-            let mut combined: Vec<String> = ids.iter().map(|(id, _)| id.clone()).collect();
-            combined.extend(nodes);
-            nodes = combined;
-            previous = Some(ids);
+            // Mermaid lists a statement's nodes last group first: `a --> b` gives [b, a]
+            items.splice(first_item..first_item, ids.iter().map(|&(id, _)| Item::Name(id.to_string())));
+            std::mem::swap(&mut previous, &mut ids);
         }
-        items.extend(nodes.into_iter().map(Item::Name));
         Ok(())
     }
 
-    fn add_vertex(&mut self, id: &str, span: Span, text: Option<&Text>, styles: Option<&Vec<String>>, kind: Option<&str>, def: Option<Span>) {
-        if id.trim().is_empty() || self.edges.iter().any(|e| e.id == id) {
+    fn add_vertex(
+        &mut self,
+        id: &str,
+        span: Span,
+        text: Option<&Text>,
+        styles: Option<&Vec<String>>,
+        kind: Option<&str>,
+        def: Option<Span>,
+    ) {
+        if id.trim().is_empty() || self.edge_ids.contains_key(id) {
             return;
         }
-        let vertex = self.vertices.entry(id.to_string()).or_insert_with(|| Vertex {
-            id: id.to_string(),
-            text: id.to_string(),
-            label_type: "text".into(),
-            span,
-            ..Vertex::default()
-        });
+        let index = match self.vertices.get_index_of(id) {
+            Some(i) => i,
+            None => {
+                let vertex = Vertex {
+                    id: id.to_string(),
+                    text: id.to_string(),
+                    label_type: "text".into(),
+                    span,
+                    ..Vertex::default()
+                };
+                self.vertices.insert_full(id.to_string(), vertex).0
+            }
+        };
+        let vertex = &mut self.vertices[index];
         vertex.mentions.push(span);
         if let Some(text) = text {
             let mut txt = sanitize(text.text.trim());
@@ -301,12 +324,15 @@ impl FlowDb {
         let doc: Value = match serde_yaml::from_str::<serde_yaml::Value>(&yaml) {
             Ok(v) => serde_json::to_value(v).unwrap_or(Value::Null),
             Err(err) => {
-                return Err(Diagnostic::error(codes::INVALID_SHAPE_DATA, format!("`@{{...}}` of `{id}` is not valid YAML: {err}"))
-                    .with_primary(data.span, "this shape data")
-                    .with_help("write the shape data as YAML: `id@{ shape: cyl, label: \"Orders DB\" }`"));
+                return Err(Diagnostic::error(
+                    codes::INVALID_SHAPE_DATA,
+                    format!("`@{{...}}` of `{id}` is not valid YAML: {err}"),
+                )
+                .with_primary(data.span, "this shape data")
+                .with_help("write the shape data as YAML: `id@{ shape: cyl, label: \"Orders DB\" }`"));
             }
         };
-        if let Some(edge) = self.edges.iter_mut().find(|e| e.id == id) {
+        if let Some(edge) = self.edge_ids.get(id).map(|&i| &mut self.edges[i]) {
             if let Some(v) = doc.get("animate") {
                 edge.animate = Some(v.clone());
             }
@@ -378,13 +404,14 @@ impl FlowDb {
         Ok(())
     }
 
-    fn add_link(&mut self, starts: &[(String, Span)], ends: &[(String, Span)], link: &ast::Link) {
+    fn add_link(&mut self, starts: &[(&str, Span)], ends: &[(&str, Span)], link: &ast::Link) {
         let info = destruct_link(&link.token, link.start_token.as_deref());
         let id = link.id.as_ref().map(|i| i.value.clone());
         for (si, (start, start_span)) in starts.iter().enumerate() {
             for (ei, (end, end_span)) in ends.iter().enumerate() {
                 let is_last_start = starts.last().is_some_and(|(s, _)| s == start) || si + 1 == starts.len();
                 let is_first_end = ends.first().is_some_and(|(e, _)| e == end) || ei == 0;
+                let (start, end): (&str, &str) = (start, end);
                 let edge_id = if is_last_start && is_first_end { id.clone() } else { None };
                 let span = start_span.cover(*end_span);
                 self.add_single_link(start, end, &info, link, edge_id, span);
@@ -392,7 +419,15 @@ impl FlowDb {
         }
     }
 
-    fn add_single_link(&mut self, start: &str, end: &str, info: &LinkInfo, link: &ast::Link, id: Option<String>, span: Span) {
+    fn add_single_link(
+        &mut self,
+        start: &str,
+        end: &str,
+        info: &LinkInfo,
+        link: &ast::Link,
+        id: Option<String>,
+        span: Span,
+    ) {
         let mut edge = Edge {
             start: start.to_string(),
             end: end.to_string(),
@@ -414,30 +449,41 @@ impl FlowDb {
         edge.kind = info.kind.clone();
         edge.stroke = info.stroke.clone();
         edge.length = info.length.map(|l| l.min(10));
+        let pair = match (self.vertices.get_index_of(start), self.vertices.get_index_of(end)) {
+            (Some(s), Some(e)) => self.edge_pairs.entry((s, e)).or_insert(0),
+            _ => self.edge_pairs_by_name.entry((edge.start.clone(), edge.end.clone())).or_insert(0),
+        };
         match id {
-            Some(id) if !self.edges.iter().any(|e| e.id == id) => {
+            Some(id) if !self.edge_ids.contains_key(&id) => {
                 edge.id = id;
                 edge.is_user_defined_id = true;
             }
             _ => {
-                let existing = self.edges.iter().filter(|e| e.start == edge.start && e.end == edge.end).count();
-                let counter = if existing == 0 { 0 } else { existing + 1 };
+                let counter = if *pair == 0 { 0 } else { *pair + 1 };
                 edge.id = format!("L_{}_{}_{}", edge.start, edge.end, counter);
             }
         }
+        *pair += 1;
+        self.edge_ids.entry(edge.id.clone()).or_insert(self.edges.len());
         self.edges.push(edge);
     }
 
     fn link_style(&mut self, ls: &ast::LinkStyle) -> Result<(), Diagnostic> {
         let positions: Vec<Option<(usize, Span)>> = match &ls.target {
             ast::LinkStyleTarget::Default => vec![None],
-            ast::LinkStyleTarget::Indices(idx) => idx.iter().map(|n| Some((n.value.parse().unwrap_or(usize::MAX), n.span))).collect(),
+            ast::LinkStyleTarget::Indices(idx) => {
+                idx.iter().map(|n| Some((n.value.parse().unwrap_or(usize::MAX), n.span))).collect()
+            }
         };
-        for pos in &positions {
-            if let Some((i, span)) = pos {
+        for (i, span) in positions.iter().flatten() {
+            {
                 if *i >= self.edges.len() {
                     let count = self.edges.len();
-                    let valid = if count == 0 { "the diagram has no edges yet".to_string() } else { format!("valid indices are 0 to {}", count - 1) };
+                    let valid = if count == 0 {
+                        "the diagram has no edges yet".to_string()
+                    } else {
+                        format!("valid indices are 0 to {}", count - 1)
+                    };
                     return Err(Diagnostic::error(
                         codes::LINK_STYLE_OUT_OF_RANGE,
                         format!("`linkStyle {i}` names an edge that does not exist ({valid})"),
@@ -474,7 +520,8 @@ impl FlowDb {
     }
 
     fn add_class(&mut self, ids: &str, styles: &[String], span: Span) {
-        let joined = styles.join(",").replace("\\,", "\u{A7}\u{A7}\u{A7}").replace(',', ";").replace("\u{A7}\u{A7}\u{A7}", ",");
+        let joined =
+            styles.join(",").replace("\\,", "\u{A7}\u{A7}\u{A7}").replace(',', ";").replace("\u{A7}\u{A7}\u{A7}", ",");
         let parts: Vec<&str> = joined.split(';').collect();
         for id in ids.split(',') {
             let class = self.classes.entry(id.to_string()).or_insert_with(|| ClassDef { span, ..ClassDef::default() });
@@ -492,8 +539,8 @@ impl FlowDb {
             if let Some(v) = self.vertices.get_mut(id) {
                 v.classes.push(class.to_string());
             }
-            if let Some(e) = self.edges.iter_mut().find(|e| e.id == id) {
-                e.classes.push(class.to_string());
+            if let Some(&i) = self.edge_ids.get(id) {
+                self.edges[i].classes.push(class.to_string());
             }
             if let Some(&i) = self.subgraph_lookup.get(id) {
                 self.subgraphs[i].classes.push(class.to_string());
@@ -538,11 +585,12 @@ impl FlowDb {
         }
         let mut dir: Option<&'static str> = None;
         let mut nodes: Vec<String> = Vec::new();
+        let mut seen = FxHashSet::default();
         for item in items {
             match item {
                 Item::Dir(d) => dir = Some(d),
                 Item::Name(n) => {
-                    if !n.trim().is_empty() && !nodes.contains(&n) {
+                    if !n.trim().is_empty() && seen.insert(n.clone()) {
                         nodes.push(n);
                     }
                 }
@@ -558,7 +606,8 @@ impl FlowDb {
             TextKind::Markdown => "markdown",
             TextKind::Text => "text",
         };
-        nodes.retain(|n| !self.subgraphs.iter().any(|s| s.nodes.contains(n)));
+        nodes.retain(|n| !self.claimed.contains(n));
+        self.claimed.extend(nodes.iter().cloned());
         let subgraph = Subgraph {
             id: id.clone(),
             title,
@@ -582,7 +631,11 @@ fn unknown_shape(shape: &str, span: Span, case: bool) -> Diagnostic {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .filter(|(score, _)| *score > 0.8)
         .map(|(_, s)| s);
-    let mermaid = if case { format!("No such shape: {shape}. Shape names should be lowercase.") } else { format!("No such shape: {shape}.") };
+    let mermaid = if case {
+        format!("No such shape: {shape}. Shape names should be lowercase.")
+    } else {
+        format!("No such shape: {shape}.")
+    };
     let mut d = Diagnostic::error(codes::UNKNOWN_SHAPE, format!("no such shape: `{shape}`"))
         .with_mermaid(mermaid)
         .with_primary(span, if case { "shape names are lowercase, with `-`" } else { "not a Mermaid shape" });
@@ -631,7 +684,8 @@ fn format_url(url: &str) -> Option<String> {
     if url.is_empty() {
         return None;
     }
-    let scheme: String = url.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect::<String>().to_ascii_lowercase();
+    let scheme: String =
+        url.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect::<String>().to_ascii_lowercase();
     let scheme = scheme.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
     if scheme.starts_with("javascript:") || scheme.starts_with("data:") || scheme.starts_with("vbscript:") {
         return Some("about:blank".into());

@@ -14,6 +14,15 @@ fn decode(s: &str, decode: bool) -> String {
     }
 }
 
+/// A number as JavaScript prints it (`60`, not `60.0`).
+fn js_number(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        json!(x as i64)
+    } else {
+        json!(x)
+    }
+}
+
 fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     if let Some(v) = value {
         map.insert(key.into(), v);
@@ -46,8 +55,8 @@ pub fn mermaid_json(db: &FlowDb, decode_entities: bool) -> Value {
             put(&mut m, "pos", v.pos.as_ref().map(|x| json!(x)));
             put(&mut m, "img", v.img.as_ref().map(|x| json!(x)));
             put(&mut m, "constraint", v.constraint.as_ref().map(|x| json!(x)));
-            put(&mut m, "assetWidth", v.asset_width.map(|x| json!(x)));
-            put(&mut m, "assetHeight", v.asset_height.map(|x| json!(x)));
+            put(&mut m, "assetWidth", v.asset_width.map(js_number));
+            put(&mut m, "assetHeight", v.asset_height.map(js_number));
             Value::Object(m)
         })
         .collect();
@@ -208,7 +217,11 @@ pub fn layout_json(db: &FlowDb, curve_default: &str, decode_entities: bool) -> V
             put(&mut m, "minlen", e.length.map(|l| json!(l)));
             put(&mut m, "animate", e.animate.clone());
             put(&mut m, "animation", e.animation.clone());
-            let curve = e.interpolate.clone().or_else(|| db.link_interpolate_default.clone()).unwrap_or_else(|| curve_default.to_string());
+            let curve = e
+                .interpolate
+                .clone()
+                .or_else(|| db.link_interpolate_default.clone())
+                .unwrap_or_else(|| curve_default.to_string());
             m.insert("curve".into(), json!(curve));
             Value::Object(m)
         })

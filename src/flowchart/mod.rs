@@ -23,9 +23,19 @@ pub fn dot(db: &FlowDb) -> String {
     };
     out.push_str(&format!("  rankdir={dir};\n"));
     let mut placed = std::collections::HashSet::new();
-    fn cluster(db: &FlowDb, sg: &Subgraph, depth: usize, out: &mut String, placed: &mut std::collections::HashSet<String>) {
+    fn cluster(
+        db: &FlowDb,
+        sg: &Subgraph,
+        depth: usize,
+        out: &mut String,
+        placed: &mut std::collections::HashSet<String>,
+    ) {
         let pad = "  ".repeat(depth);
-        out.push_str(&format!("{pad}subgraph {} {{\n{pad}  label={};\n", q(&format!("cluster_{}", sg.id)), q(&sg.title)));
+        out.push_str(&format!(
+            "{pad}subgraph {} {{\n{pad}  label={};\n",
+            q(&format!("cluster_{}", sg.id)),
+            q(&sg.title)
+        ));
         for n in &sg.nodes {
             if let Some(inner) = db.subgraph(n) {
                 cluster(db, inner, depth + 1, out, placed);
@@ -36,7 +46,8 @@ pub fn dot(db: &FlowDb) -> String {
         }
         out.push_str(&format!("{pad}}}\n"));
     }
-    let nested: std::collections::HashSet<&str> = db.subgraphs.iter().flat_map(|s| s.nodes.iter().map(String::as_str)).collect();
+    let nested: std::collections::HashSet<&str> =
+        db.subgraphs.iter().flat_map(|s| s.nodes.iter().map(String::as_str)).collect();
     for sg in db.subgraphs.iter().filter(|s| !nested.contains(s.id.as_str())) {
         cluster(db, sg, 1, &mut out, &mut placed);
     }

@@ -41,7 +41,8 @@ impl MappedText {
     /// `text`, copied from the file at `source_start`.
     pub fn new(text: impl Into<String>, source_start: usize) -> Self {
         let text = text.into();
-        let segments = vec![Segment { text_start: 0, source_start, source_end: source_start + text.len(), copied: true }];
+        let segments =
+            vec![Segment { text_start: 0, source_start, source_end: source_start + text.len(), copied: true }];
         Self { text, segments }
     }
 
@@ -165,7 +166,12 @@ impl MappedText {
             }
             let segment = if seg.copied {
                 let source_start = seg.source_start + (start - seg.text_start);
-                Segment { text_start: self.text.len(), source_start, source_end: source_start + (end - start), copied: true }
+                Segment {
+                    text_start: self.text.len(),
+                    source_start,
+                    source_end: source_start + (end - start),
+                    copied: true,
+                }
             } else {
                 Segment { text_start: self.text.len(), ..*seg }
             };

@@ -43,13 +43,16 @@ impl MarkdownDocument {
     }
 }
 
+type OpenFence = (String, Span, Vec<(usize, usize)>);
+
 /// Every fenced code block of `text` (a CommonMark parse, so fences inside other
 /// constructs and indented code are told apart correctly).
 pub fn extract_blocks(text: &str) -> MarkdownDocument {
     let mut blocks = Vec::new();
     let mut heading: Option<String> = None;
     let mut in_heading: Option<(HeadingLevel, String)> = None;
-    let mut current: Option<(String, Span, Vec<(usize, usize)>)> = None;
+    // the open fence: info string, span, and (offset, length) of each text piece
+    let mut current: Option<OpenFence> = None;
 
     for (event, range) in Parser::new(text).into_offset_iter() {
         match event {
@@ -71,7 +74,11 @@ pub fn extract_blocks(text: &str) -> MarkdownDocument {
                 if let Some((_, _, pieces)) = current.as_mut() {
                     // Text equal to its source range is copied; otherwise (container
                     // indentation removed) it is anchored at the end of its range.
-                    let start = if text.get(range.clone()) == Some(&*t) { range.start } else { range.end.saturating_sub(t.len()) };
+                    let start = if text.get(range.clone()) == Some(&*t) {
+                        range.start
+                    } else {
+                        range.end.saturating_sub(t.len())
+                    };
                     pieces.push((start, t.len()));
                 }
             }
@@ -86,7 +93,14 @@ pub fn extract_blocks(text: &str) -> MarkdownDocument {
                         )
                     };
                     let lang = info.split_whitespace().next().unwrap_or("").to_string();
-                    blocks.push(CodeBlock { index: blocks.len(), lang, info: info.trim().to_string(), content, span, heading: heading.clone() });
+                    blocks.push(CodeBlock {
+                        index: blocks.len(),
+                        lang,
+                        info: info.trim().to_string(),
+                        content,
+                        span,
+                        heading: heading.clone(),
+                    });
                 }
             }
             _ => {}

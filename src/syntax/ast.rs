@@ -54,14 +54,29 @@ pub struct Flowchart {
 #[derive(Debug, Clone)]
 pub enum Statement {
     Vertex(VertexStatement),
-    Style { id: Spanned<String>, styles: Vec<String>, span: Span },
-    ClassDef { ids: Spanned<String>, styles: Vec<String>, span: Span },
-    Class { ids: Spanned<String>, class: Spanned<String>, span: Span },
+    Style {
+        id: Spanned<String>,
+        styles: Vec<String>,
+        span: Span,
+    },
+    ClassDef {
+        ids: Spanned<String>,
+        styles: Vec<String>,
+        span: Span,
+    },
+    Class {
+        ids: Spanned<String>,
+        class: Spanned<String>,
+        span: Span,
+    },
     LinkStyle(LinkStyle),
     Click(Click),
     Subgraph(Subgraph),
     /// A `direction X` token: the whole rest of a line that contains `direction X`.
-    Direction { value: &'static str, span: Span },
+    Direction {
+        value: &'static str,
+        span: Span,
+    },
     AccTitle(Spanned<String>),
     AccDescr(Spanned<String>),
     /// A lone `;`.

@@ -50,7 +50,7 @@ impl<'t> Lowerer<'t> {
                     let span = self.span(&part);
                     direction = Some(Spanned::new(trimmed.to_string(), Span::new(span.start + offset, span.end)));
                 }
-                Rule::header_nodir | Rule::newline | Rule::space | Rule::semi => {}
+                Rule::header_nodir => {}
                 rule => unreachable!("grammar invariant: {rule:?} in header"),
             }
         }
@@ -64,7 +64,6 @@ impl<'t> Lowerer<'t> {
             match line.as_rule() {
                 Rule::statement => statements.push(self.lower_statement(line)),
                 Rule::empty_statement => statements.push(Statement::Semi(self.span(&line))),
-                Rule::newline | Rule::space => {}
                 rule => unreachable!("grammar invariant: {rule:?} in document"),
             }
         }
@@ -80,21 +79,21 @@ impl<'t> Lowerer<'t> {
             Rule::acc_descr_multiline => Statement::AccDescr(self.lower_acc(first)),
             Rule::style_statement => {
                 let span = self.span(&first);
-                let mut parts = first.into_inner().filter(|p| p.as_rule() != Rule::space);
+                let mut parts = first.into_inner();
                 let id = self.spanned(&parts.next().unwrap_or_else(|| unreachable!("style id")));
                 let styles = parts.next().map(|p| self.lower_styles(p)).unwrap_or_default();
                 Statement::Style { id, styles, span }
             }
             Rule::class_def_statement => {
                 let span = self.span(&first);
-                let mut parts = first.into_inner().filter(|p| p.as_rule() != Rule::space);
+                let mut parts = first.into_inner();
                 let ids = self.spanned(&parts.next().unwrap_or_else(|| unreachable!("classDef ids")));
                 let styles = parts.next().map(|p| self.lower_styles(p)).unwrap_or_default();
                 Statement::ClassDef { ids, styles, span }
             }
             Rule::class_statement => {
                 let span = self.span(&first);
-                let mut parts = first.into_inner().filter(|p| p.as_rule() != Rule::space);
+                let mut parts = first.into_inner();
                 let ids = self.spanned(&parts.next().unwrap_or_else(|| unreachable!("class ids")));
                 let class = self.spanned(&parts.next().unwrap_or_else(|| unreachable!("class name")));
                 Statement::Class { ids, class, span }
@@ -150,10 +149,10 @@ impl<'t> Lowerer<'t> {
                     };
                 }
                 Rule::interpolate => {
-                    interpolate = part.into_inner().find(|p| p.as_rule() == Rule::alpha_num).map(|p| p.as_str().to_string());
+                    interpolate =
+                        part.into_inner().find(|p| p.as_rule() == Rule::alpha_num).map(|p| p.as_str().to_string());
                 }
                 Rule::styles => styles = self.lower_styles(part),
-                Rule::space => {}
                 rule => unreachable!("grammar invariant: linkStyle {rule:?}"),
             }
         }
@@ -188,7 +187,6 @@ impl<'t> Lowerer<'t> {
                 }
                 Rule::tooltip => tooltip = Some(string_body(part)),
                 Rule::link_target => target = Some(part.as_str().to_string()),
-                Rule::space => {}
                 rule => unreachable!("grammar invariant: click {rule:?}"),
             }
         }
@@ -221,7 +219,7 @@ impl<'t> Lowerer<'t> {
                     title = text.map(|t| self.lower_text(t));
                 }
                 Rule::document => body = self.lower_document(part),
-                Rule::space | Rule::separator | Rule::subgraph_end => {}
+                Rule::subgraph_end => {}
                 rule => unreachable!("grammar invariant: subgraph {rule:?}"),
             }
         }
@@ -316,7 +314,7 @@ impl<'t> Lowerer<'t> {
                         match p.as_rule() {
                             Rule::shape_data => shape_data = Some(self.lower_shape_data(p)),
                             Rule::styled_vertex => member = Some(p),
-                            Rule::space | Rule::amp => {}
+                            Rule::amp => {}
                             rule => unreachable!("grammar invariant: & member {rule:?}"),
                         }
                     }
@@ -330,18 +328,24 @@ impl<'t> Lowerer<'t> {
     }
 
     fn lower_styled_vertex(&self, pair: Pair<'_, Rule>, previous_shape_data: Option<ShapeData>) -> GroupMember {
-        let mut inner = pair.into_inner();
-        let vertex = self.lower_vertex(expect_child(&mut inner, Rule::vertex));
-        let class = inner.find(|p| p.as_rule() == Rule::class_name).map(|p| self.spanned(&p));
-        GroupMember { vertex, class, previous_shape_data }
-    }
-
-    fn lower_vertex(&self, pair: Pair<'_, Rule>) -> Vertex {
-        let span = self.span(&pair);
+        let whole = self.span(&pair);
         let mut inner = pair.into_inner();
         let id = self.spanned(&expect_child(&mut inner, Rule::id_string));
-        let shape = inner.next().map(|shape| self.lower_shape(shape));
-        Vertex { id, shape, span }
+        let mut shape = None;
+        let mut class = None;
+        let mut end = id.span.end;
+        for part in inner {
+            match part.as_rule() {
+                Rule::style_sep => {}
+                Rule::class_name => class = Some(self.spanned(&part)),
+                _ => {
+                    end = self.span(&part).end;
+                    shape = Some(self.lower_shape(part));
+                }
+            }
+        }
+        let span = Span::new(whole.start, end);
+        GroupMember { vertex: Vertex { id, shape, span }, class, previous_shape_data }
     }
 
     fn lower_shape(&self, shape: Pair<'_, Rule>) -> VertexShape {
@@ -413,13 +417,16 @@ impl<'t> Lowerer<'t> {
                     token = part.as_str().to_string();
                 }
                 Rule::close_normal | Rule::close_thick | Rule::close_dotted => token = part.as_str().to_string(),
-                Rule::start_normal | Rule::start_thick | Rule::start_dotted => start_token = Some(part.as_str().to_string()),
+                Rule::start_normal | Rule::start_thick | Rule::start_dotted => {
+                    start_token = Some(part.as_str().to_string())
+                }
                 Rule::arrow_text => {
                     let t = part.into_inner().find(|p| p.as_rule() == Rule::text);
                     text = t.map(|t| self.lower_text(t));
                 }
-                Rule::edge_text_normal | Rule::edge_text_thick | Rule::edge_text_dotted => text = Some(self.lower_text(part)),
-                Rule::space => {}
+                Rule::edge_text_normal | Rule::edge_text_thick | Rule::edge_text_dotted => {
+                    text = Some(self.lower_text(part))
+                }
                 rule => unreachable!("grammar invariant: link {rule:?}"),
             }
         }

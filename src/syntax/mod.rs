@@ -6,7 +6,7 @@ mod lower;
 mod parser;
 pub mod preprocess;
 
-pub use parser::{parse_flowchart, whole_span};
+pub use parser::{parse_flowchart, pest_only, whole_span};
 pub use preprocess::{preprocess, Mode, Preprocessed};
 
 use crate::diagnostic::{codes, Diagnostic};
@@ -14,10 +14,35 @@ use crate::source::MappedText;
 
 /// The Mermaid diagram keywords other than the flowchart's, for a clear refusal.
 const OTHER_DIAGRAMS: &[&str] = &[
-    "sequenceDiagram", "classDiagram", "classDiagram-v2", "stateDiagram", "stateDiagram-v2", "erDiagram",
-    "journey", "gantt", "pie", "quadrantChart", "requirementDiagram", "gitGraph", "C4Context", "C4Container",
-    "C4Component", "C4Dynamic", "C4Deployment", "mindmap", "timeline", "zenuml", "sankey-beta", "xychart-beta",
-    "block-beta", "packet-beta", "kanban", "architecture-beta", "radar-beta", "treemap-beta", "info",
+    "sequenceDiagram",
+    "classDiagram",
+    "classDiagram-v2",
+    "stateDiagram",
+    "stateDiagram-v2",
+    "erDiagram",
+    "journey",
+    "gantt",
+    "pie",
+    "quadrantChart",
+    "requirementDiagram",
+    "gitGraph",
+    "C4Context",
+    "C4Container",
+    "C4Component",
+    "C4Dynamic",
+    "C4Deployment",
+    "mindmap",
+    "timeline",
+    "zenuml",
+    "sankey-beta",
+    "xychart-beta",
+    "block-beta",
+    "packet-beta",
+    "kanban",
+    "architecture-beta",
+    "radar-beta",
+    "treemap-beta",
+    "info",
 ];
 
 /// A parsed diagram and what preprocessing found.
@@ -37,7 +62,9 @@ pub fn parse(text: &MappedText, mode: Mode) -> Result<Parsed, Vec<Diagnostic>> {
     if mode == Mode::Full {
         let first = preprocessed.text.as_str().split_whitespace().next().unwrap_or("");
         let is_flowchart = ["graph", "flowchart", "flowchart-elk"].iter().any(|k| {
-            first.strip_prefix(k).is_some_and(|rest| rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
+            first
+                .strip_prefix(k)
+                .is_some_and(|rest| rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
         });
         if !is_flowchart {
             let at = preprocessed.text.as_str().len() - preprocessed.text.as_str().trim_start().len();

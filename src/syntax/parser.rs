@@ -36,11 +36,11 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         Rule::ellipse_end => "`-)`",
         Rule::trap_end => "`\\]`",
         Rule::inv_trap_end => "`/]`",
-        Rule::newline | Rule::separator => "a line break",
-        Rule::semi => "`;`",
-        Rule::space => "a space",
+        Rule::header_nodir => "a line break",
         Rule::id_string | Rule::node_string | Rule::class_name => "a node id",
-        Rule::link | Rule::link_normal | Rule::link_thick | Rule::link_dotted | Rule::link_invisible => "a link (`-->`)",
+        Rule::link | Rule::link_normal | Rule::link_thick | Rule::link_dotted | Rule::link_invisible => {
+            "a link (`-->`)"
+        }
         Rule::close_normal => "the end of the link (`-->`)",
         Rule::close_thick => "the end of the link (`==>`)",
         Rule::close_dotted => "the end of the link (`-.->`)",
@@ -48,13 +48,12 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         Rule::statement | Rule::vertex_statement => "a statement",
         Rule::header_keyword => "`flowchart` or `graph`",
         Rule::header_dir => "a direction (`TB`, `TD`, `BT`, `LR`, `RL`)",
-        Rule::header_nodir => "a line break",
         Rule::subgraph_end => "`end`",
         Rule::styles | Rule::style_value => "a style (`fill:#f9f`)",
         Rule::amp => "`&`",
         Rule::shape_data => "`@{ ... }`",
         Rule::num | Rule::num_list => "an edge index",
-        Rule::EOI => "the end of the diagram",
+        Rule::EOI => "end of the diagram",
         _ => return None,
     })
 }
@@ -69,9 +68,6 @@ fn jison_name(rule: Rule) -> Option<&'static str> {
         Rule::trap_end => "TRAPEND",
         Rule::inv_trap_end => "INVTRAPEND",
         Rule::text_chars | Rule::trap_chars | Rule::ellipse_char => "TEXT",
-        Rule::newline => "NEWLINE",
-        Rule::semi => "SEMI",
-        Rule::space => "SPACE",
         Rule::amp => "AMP",
         Rule::num => "NUM",
         Rule::node_string => "NODE_STRING",
@@ -85,10 +81,28 @@ fn jison_name(rule: Rule) -> Option<&'static str> {
 fn jison_token_at(text: &str, at: usize) -> &'static str {
     let rest = &text[at..];
     let table: &[(&str, &str)] = &[
-        ("\"`", "MD_STR"), ("\"", "STR"), ("(-", "(-"), ("])", "STADIUMEND"), ("([", "STADIUMSTART"), ("]]", "SUBROUTINEEND"),
-        ("[[", "SUBROUTINESTART"), (")]", "CYLINDEREND"), ("[(", "CYLINDERSTART"), (")))", "DOUBLECIRCLEEND"),
-        ("(((", "DOUBLECIRCLESTART"), ("[/", "TRAPSTART"), ("[\\", "INVTRAPSTART"), ("|", "PIPE"), (")", "PE"), ("(", "PS"),
-        ("]", "SQE"), ("[", "SQS"), ("}", "DIAMOND_STOP"), ("{", "DIAMOND_START"), ("\n", "NEWLINE"), (";", "SEMI"),
+        ("\"`", "MD_STR"),
+        ("\"", "STR"),
+        ("(-", "(-"),
+        ("])", "STADIUMEND"),
+        ("([", "STADIUMSTART"),
+        ("]]", "SUBROUTINEEND"),
+        ("[[", "SUBROUTINESTART"),
+        (")]", "CYLINDEREND"),
+        ("[(", "CYLINDERSTART"),
+        (")))", "DOUBLECIRCLEEND"),
+        ("(((", "DOUBLECIRCLESTART"),
+        ("[/", "TRAPSTART"),
+        ("[\\", "INVTRAPSTART"),
+        ("|", "PIPE"),
+        (")", "PE"),
+        ("(", "PS"),
+        ("]", "SQE"),
+        ("[", "SQS"),
+        ("}", "DIAMOND_STOP"),
+        ("{", "DIAMOND_START"),
+        ("\n", "NEWLINE"),
+        (";", "SEMI"),
     ];
     if rest.is_empty() {
         return "EOF";
@@ -98,13 +112,15 @@ fn jison_token_at(text: &str, at: usize) -> &'static str {
 
 fn describe_found(text: &str, at: usize) -> String {
     match text[at..].chars().next() {
-        None => "the end of the diagram".to_string(),
+        None => "end of the diagram".to_string(),
         Some('\n') => "a line break".to_string(),
         Some('\r') => "a carriage return".to_string(),
         Some(c) if c.is_whitespace() => "a space".to_string(),
         Some('\0') => "a NUL character".to_string(),
+        Some(c) if !(c.is_alphanumeric() || c == '_') => format!("`{c}`"),
         Some(_) => {
-            let token: String = text[at..].chars().take_while(|c| !c.is_whitespace()).take(12).collect();
+            let token: String =
+                text[at..].chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').take(24).collect();
             format!("`{token}`")
         }
     }
@@ -203,4 +219,10 @@ fn join_or(items: &[&str]) -> String {
 /// The file span of a whole diagram text (for diagnostics about a block as a whole).
 pub fn whole_span(text: &MappedText) -> Span {
     text.source_span(0..text.len())
+}
+
+/// The pest parse alone (for benchmarks): the number of top-level pairs.
+#[doc(hidden)]
+pub fn pest_only(text: &str) -> usize {
+    MermaidParser::parse(Rule::flowchart, text).map_or(0, |p| p.count())
 }

@@ -42,8 +42,9 @@ static TAG_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"="([^"]*)""#).
 static COMMENT_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)^\s*%%[^{\n][^\n]*\n?").expect("valid regex"));
 static STYLE_SEMI: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("style[^\n\r\u{2028}\u{2029}]*:\\S*#[^\n\r\u{2028}\u{2029}]*;").expect("valid regex"));
-static CLASSDEF_SEMI: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new("classDef[^\n\r\u{2028}\u{2029}]*:\\S*#[^\n\r\u{2028}\u{2029}]*;").expect("valid regex"));
+static CLASSDEF_SEMI: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("classDef[^\n\r\u{2028}\u{2029}]*:\\S*#[^\n\r\u{2028}\u{2029}]*;").expect("valid regex")
+});
 static ENTITY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#[A-Za-z0-9_]+;").expect("valid regex"));
 static BRACE_NEWLINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\}\s*\n").expect("valid regex"));
 static THEME_VALUE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r##"^[\d "#%(),.;A-Za-z]+$"##).expect("valid regex"));
@@ -93,9 +94,12 @@ pub fn preprocess(input: &MappedText, mode: Mode) -> Result<Preprocessed, Diagno
                 out.front_matter_yaml = Some(doc);
             }
             Err(err) => {
-                return Err(Diagnostic::error(codes::INVALID_FRONT_MATTER, format!("front-matter is not valid YAML: {err}"))
-                    .with_primary(text.source_span(body), "in this block")
-                    .with_help("fix the YAML between the `---` lines, or remove the block"));
+                return Err(Diagnostic::error(
+                    codes::INVALID_FRONT_MATTER,
+                    format!("front-matter is not valid YAML: {err}"),
+                )
+                .with_primary(text.source_span(body), "in this block")
+                .with_help("fix the YAML between the `---` lines, or remove the block"));
             }
         }
         text = text.edit([Edit::delete(whole)]);
@@ -118,9 +122,12 @@ pub fn preprocess(input: &MappedText, mode: Mode) -> Result<Preprocessed, Diagno
             }
             Ok(_) => {}
             Err(err) => out.warnings.push(
-                Diagnostic::warning(codes::INVALID_DIRECTIVE, format!("`%%{{{}}}%%` directive is not valid JSON: {err}", directive.kind))
-                    .with_primary(text.source_span(directive.range.clone()), "Mermaid ignores this directive")
-                    .with_help("write the directive's object as JSON (single quotes are fine)"),
+                Diagnostic::warning(
+                    codes::INVALID_DIRECTIVE,
+                    format!("`%%{{{}}}%%` directive is not valid JSON: {err}", directive.kind),
+                )
+                .with_primary(text.source_span(directive.range.clone()), "Mermaid ignores this directive")
+                .with_help("write the directive's object as JSON (single quotes are fine)"),
             ),
         }
     }
@@ -168,12 +175,20 @@ fn normalize_line_ends(input: &MappedText) -> MappedText {
             }
         })
         .collect();
-    if edits.is_empty() { input.clone() } else { input.edit(edits) }
+    if edits.is_empty() {
+        input.clone()
+    } else {
+        input.edit(edits)
+    }
 }
 
 fn drop_last_char(text: &MappedText, regex: &Regex) -> MappedText {
     let edits: Vec<Edit> = regex.find_iter(text.as_str()).map(|m| Edit::delete(m.end() - 1..m.end())).collect();
-    if edits.is_empty() { text.clone() } else { text.edit(edits) }
+    if edits.is_empty() {
+        text.clone()
+    } else {
+        text.edit(edits)
+    }
 }
 
 fn yaml_scalar_string(v: &serde_yaml::Value) -> String {
@@ -233,11 +248,7 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
         while k < bytes.len() && is_word(bytes[k]) {
             k += 1;
         }
-        let args_end = if k > args_start {
-            k
-        } else {
-            text[i..].find("}%%").map_or(text.len(), |r| i + r)
-        };
+        let args_end = if k > args_start { k } else { text[i..].find("}%%").map_or(text.len(), |r| i + r) };
         let args = (args_end > args_start).then(|| text[args_start..args_end].to_string());
         let mut end = skip_ws(args_end);
         if text[end..].starts_with("}%%") {
@@ -292,7 +303,9 @@ mod tests {
 
     #[test]
     fn comments_directives_and_front_matter_go_away() {
-        let p = full("---\ntitle: T\nconfig:\n  theme: dark\n---\n%%{init: {'theme':'base'}}%%\n%% note\ngraph TD\nA-->B\n");
+        let p = full(
+            "---\ntitle: T\nconfig:\n  theme: dark\n---\n%%{init: {'theme':'base'}}%%\n%% note\ngraph TD\nA-->B\n",
+        );
         assert_eq!(p.text.as_str(), "graph TD\nA-->B\n\n");
         assert_eq!(p.title.as_deref(), Some("T"));
         assert_eq!(p.config["theme"], "base");

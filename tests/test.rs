@@ -1,0 +1,76 @@
+//! A small builder for running the `archc` binary (in the style of just's `Test`).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+/// The project root.
+pub(crate) fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/<rel>` when it exists, else the copy under `tests/conformance/<fallback>`.
+pub(crate) fn shared_or_vendored(rel: &str, fallback: &str) -> PathBuf {
+    let shared = root().join("..").join("shared").join(rel);
+    if shared.exists() {
+        shared
+    } else {
+        root().join("tests/conformance").join(fallback)
+    }
+}
+
+#[must_use]
+pub(crate) struct Test {
+    args: Vec<String>,
+    stdin: Option<Vec<u8>>,
+    dir: PathBuf,
+}
+
+pub(crate) struct Run {
+    pub(crate) status: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Test {
+    pub(crate) fn new() -> Self {
+        Self { args: Vec::new(), stdin: None, dir: root() }
+    }
+
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    pub(crate) fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    #[track_caller]
+    pub(crate) fn run(self) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_archc"));
+        cmd.args(&self.args).current_dir(&self.dir).env("NO_COLOR", "1");
+        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("archc starts");
+        if let Some(bytes) = &self.stdin {
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(bytes).expect("write stdin");
+        }
+        let Output { status, stdout, stderr } = child.wait_with_output().expect("archc finishes");
+        Run {
+            status: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    /// Run and expect `status`.
+    #[track_caller]
+    pub(crate) fn status(self, status: i32) -> Run {
+        let run = self.run();
+        assert_eq!(run.status, status, "exit status\n--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
+        run
+    }
+}
