@@ -24,6 +24,21 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the diagram's graph.
     Graph(GraphArgs),
+    /// Print a rule's documentation.
+    Explain {
+        /// A rule code (`NET001`) or name (`nat-gateway-in-private-subnet`).
+        code: String,
+    },
+    /// List the rules.
+    Rules {
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// List the component kinds archc recognises.
+    Kinds {
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
     /// Developer tools (Mermaid conformance).
     #[command(hide = true)]
     Debug {
@@ -51,10 +66,33 @@ pub enum InputFormat {
     Mermaid,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Rule selection by code or prefix (`NET`, `NET002`); comma-separated or repeated.
+#[derive(Debug, Args, Default)]
+pub struct RuleArgs {
+    /// Turn rules off.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+    /// Report these rules as warnings.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub warn: Vec<String>,
+    /// Report these rules as errors.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub error: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Output format of the diagnostics.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,

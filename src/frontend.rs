@@ -15,6 +15,8 @@ pub struct Diagram {
     pub db: FlowDb,
     /// The other fenced blocks of the Markdown file (configuration lives there).
     pub other_blocks: Vec<CodeBlock>,
+    /// The Markdown file's front-matter.
+    pub front_matter: Option<MappedText>,
 }
 
 /// What the front end produced.
@@ -143,10 +145,12 @@ pub fn run(file: &SourceFile, selector: Option<&str>, mode: Mode) -> FrontEnd {
         );
         return out;
     }
+    let mut front_matter = None;
     let (text, block, other_blocks) = match file.kind {
         InputKind::Mermaid => (MappedText::new(file.text.clone(), 0), None, Vec::new()),
         InputKind::Markdown => {
             let doc = extract_blocks(&file.text);
+            front_matter = doc.front_matter.clone();
             match select(file, &doc.blocks, selector) {
                 Ok(block) => {
                     let others = doc.blocks.iter().filter(|b| b.index != block.index).cloned().collect();
@@ -168,7 +172,7 @@ pub fn run(file: &SourceFile, selector: Option<&str>, mode: Mode) -> FrontEnd {
     };
     out.diagnostics.extend(parsed.preprocessed.warnings.iter().cloned());
     match FlowDb::build(&parsed.flowchart, &parsed.preprocessed.config, parsed.preprocessed.title.clone()) {
-        Ok(db) => out.diagram = Some(Diagram { block, parsed, db, other_blocks }),
+        Ok(db) => out.diagram = Some(Diagram { block, parsed, db, other_blocks, front_matter }),
         Err(diagnostics) => out.diagnostics.extend(diagnostics),
     }
     out

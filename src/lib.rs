@@ -5,11 +5,15 @@
 //! (preprocessing, pest grammar, syntax tree) → [`flowchart`] (Mermaid's graph semantics)
 //! → later stages. [`frontend`] runs the first three as one step.
 
+pub mod analysis;
 pub mod cli;
 mod commands;
+pub mod config;
 pub mod diagnostic;
 pub mod flowchart;
 pub mod frontend;
+pub mod model;
+pub mod rules;
 pub mod source;
 pub mod syntax;
 
@@ -33,6 +37,9 @@ where
     match &arguments.command {
         cli::Command::Check(args) => commands::check(args),
         cli::Command::Graph(args) => commands::graph(args),
+        cli::Command::Explain { code } => commands::explain(code),
+        cli::Command::Rules { format } => commands::rules(*format),
+        cli::Command::Kinds { format } => commands::kinds(*format),
         cli::Command::Debug { command } => commands::debug(command),
     }
 }

@@ -5,9 +5,9 @@ use serde_json::Value;
 use crate::test::Test;
 
 #[test]
-fn seed_checks_clean() {
+fn seed_checks_without_errors() {
     let run = Test::new().args(["check", "examples/architecture.md"]).status(0);
-    assert_eq!(run.stderr, "");
+    assert!(run.stderr.ends_with("examples/architecture.md: 3 warnings, 2 infos\n"), "{}", run.stderr);
 }
 
 #[test]
@@ -71,7 +71,11 @@ fn mermaid_from_stdin() {
 
 #[test]
 fn markdown_from_stdin() {
-    Test::new().args(["check", "-"]).stdin("# x\n\n```mermaid\nflowchart LR\n  a --> b\n```\n").status(0);
+    let run = Test::new()
+        .args(["graph", "--format", "mermaid-json", "-"])
+        .stdin("# x\n\n```mermaid\nflowchart LR\n  a --> b\n```\n")
+        .status(0);
+    assert!(run.stdout.contains("\"L_a_b_0\""));
 }
 
 #[test]
@@ -140,8 +144,130 @@ fn link_style_out_of_range() {
 
 #[test]
 fn deny_warnings_turns_warnings_into_failure() {
-    let src = "flowchart LR\n%%{init: {'theme': }}%%\n  a --> b\n";
-    let run = Test::new().args(["check", "--input", "mermaid", "-"]).stdin(src).status(0);
+    let seed = std::fs::read_to_string(crate::test::root().join("examples/architecture.md")).expect("seed");
+    let src = seed.replace("flowchart TB", "%%{init: {'theme': }}%%\nflowchart TB");
+    let run = Test::new().args(["check", "-"]).stdin(src.clone()).status(0);
     assert!(run.stderr.contains("SYN011"), "{}", run.stderr);
-    Test::new().args(["check", "--deny-warnings", "--input", "mermaid", "-"]).stdin(src).status(1);
+    Test::new().args(["check", "--deny-warnings", "-"]).stdin(src).status(1);
+}
+
+#[test]
+fn explain_prints_a_rules_documentation() {
+    let run = Test::new().args(["explain", "NET001"]).status(0);
+    assert!(run.stdout.starts_with("# nat-gateway-in-private-subnet (NET001)"), "{}", run.stdout);
+    for heading in ["## What it does", "## Why is this bad?", "## Example", "```mermaid"] {
+        assert!(run.stdout.contains(heading), "{heading}");
+    }
+    Test::new().args(["explain", "nat-gateway-in-private-subnet"]).status(0);
+    Test::new().args(["explain", "SYN002"]).status(0);
+    let run = Test::new().args(["explain", "XYZ999"]).status(2);
+    assert!(run.stderr.contains("no rule or diagnostic code `XYZ999`"));
+}
+
+#[test]
+fn rules_and_kinds_are_listed() {
+    let run = Test::new().args(["rules"]).status(0);
+    assert_eq!(run.stdout.lines().count(), archc::rules::RULES.len());
+    let run = Test::new().args(["rules", "--format", "json"]).status(0);
+    let list: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(list.as_array().map(Vec::len), Some(archc::rules::RULES.len()));
+    let run = Test::new().args(["kinds"]).status(0);
+    assert!(run.stdout.contains("aws.nat-gateway"));
+}
+
+#[test]
+fn readme_rule_table_is_current() {
+    let readme = std::fs::read_to_string(crate::test::root().join("README.md")).expect("README");
+    let start = readme.find("<!-- rules:start -->").expect("rules:start marker") + "<!-- rules:start -->\n".len();
+    let end = readme.find("<!-- rules:end -->").expect("rules:end marker");
+    assert_eq!(
+        &readme[start..end],
+        archc::rules::markdown_table(),
+        "run `archc rules --format markdown` and paste it into README.md"
+    );
+}
+
+#[test]
+fn rules_can_be_turned_off_and_downgraded_by_prefix() {
+    let run =
+        Test::new().args(["check", "--ignore", "APP,K8S", "--ignore", "SEC001", "examples/architecture.md"]).status(0);
+    assert_eq!(run.stderr, "");
+    let fixture = "fixtures/rules/net/nat-gateway-in-private-subnet.md";
+    Test::new().args(["check", "--diagram", "1", fixture]).status(1);
+    let run = Test::new().args(["check", "--diagram", "1", "--warn", "NET", fixture]).status(0);
+    assert!(run.stderr.contains("NET001"));
+    Test::new().args(["check", "--diagram", "1", "--warn", "NET", "--error", "NET001", fixture]).status(1);
+}
+
+#[test]
+fn in_file_ignores() {
+    let seed = std::fs::read_to_string(crate::test::root().join("examples/architecture.md")).expect("seed");
+    let one =
+        seed.replace("        mm[Mattermost Pods]", "        %% archc: ignore APP002\n        mm[Mattermost Pods]");
+    let run = Test::new().args(["check", "--format", "json", "-"]).stdin(one).status(0);
+    assert!(!run.stdout.contains("APP002") && run.stdout.contains("APP001"), "{}", run.stdout);
+    let all = format!("<!-- archc: ignore APP, SEC001 -->\n{seed}");
+    let run = Test::new().args(["check", "--format", "json", "-"]).stdin(all).status(0);
+    assert!(
+        !run.stdout.contains("\"APP") && !run.stdout.contains("SEC001") && run.stdout.contains("K8S001"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn configuration_mistakes_are_located_with_suggestions() {
+    let run = Test::new().args(["check", "--format", "json", "fixtures/config/invalid-keys.md"]).status(1);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    let found: Vec<(String, u64, String)> = doc["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").into(),
+                d["line"].as_u64().unwrap_or(0),
+                d["help"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    let has =
+        |code: &str, line: u64, help: &str| found.iter().any(|(c, l, h)| c == code && *l == line && h.contains(help));
+    assert!(has("CFG001", 30, "did you mean `availability_zones`?"), "{found:?}");
+    assert!(has("CFG002", 31, "one of: `per-az`, `single`"), "{found:?}");
+    assert!(has("CFG002", 33, "CIDR"), "{found:?}");
+    assert!(has("CFG003", 35, "did you mean `rds`?"), "{found:?}");
+    assert!(has("CFG004", 36, "did you mean `aws.rds`?"), "{found:?}");
+}
+
+#[test]
+fn archc_yaml_beside_the_file_is_read() {
+    let dir = std::env::temp_dir().join(format!("archc-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    std::fs::copy(crate::test::root().join("examples/architecture.md"), dir.join("architecture.md")).expect("copy");
+    std::fs::write(
+        dir.join("archc.yaml"),
+        "app:\n  edition: enterprise\n  replicas: 2\neks:\n  public_access_cidr: [203.0.113.0/24]\n",
+    )
+    .expect("write");
+    let run = Test::new()
+        .args(["check", "--format", "json"])
+        .args([dir.join("architecture.md").display().to_string()])
+        .status(1);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    let codes: Vec<&str> =
+        doc["diagnostics"].as_array().expect("list").iter().filter_map(|d| d["code"].as_str()).collect();
+    // enterprise: no Redis or replica conflicts; the typo in archc.yaml is reported there
+    assert!(!codes.contains(&"APP001") && !codes.contains(&"APP002"), "{codes:?}");
+    let cfg = doc["diagnostics"].as_array().expect("list").iter().find(|d| d["code"] == "CFG001").expect("CFG001");
+    assert!(cfg["file"].as_str().is_some_and(|f| f.ends_with("archc.yaml")), "{cfg}");
+    assert_eq!(cfg["line"], 5);
+    assert_eq!(cfg["help"], "did you mean `public_access_cidrs`?");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn typed_graph_of_the_seed() {
+    let run = Test::new().args(["graph", "--format", "json", "examples/architecture.md"]).status(0);
+    insta::assert_snapshot!(run.stdout);
 }

@@ -5,3 +5,4 @@ mod test;
 mod cli;
 mod conformance;
 mod mutation;
+mod rules;

@@ -1,7 +1,6 @@
+use crate::analysis::{self, Options};
 use crate::cli::CheckArgs;
-use crate::diagnostic::{self, render, Format, Severity};
-use crate::frontend;
-use crate::syntax::Mode;
+use crate::diagnostic::{render, Format};
 
 use super::{read_input, stderr_is_terminal, EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
 
@@ -14,17 +13,22 @@ pub(crate) fn check(args: &CheckArgs) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    let mut result = frontend::run(&file, args.input.diagram.as_deref(), Mode::Full);
-    diagnostic::sort(&mut result.diagnostics);
-    let output =
-        render(args.format, &file, &result.diagnostics, args.format == Format::Human && stderr_is_terminal(), 100);
+    let options = Options {
+        diagram: args.input.diagram.clone(),
+        ignore: args.rules.ignore.clone(),
+        warn: args.rules.warn.clone(),
+        error: args.rules.error.clone(),
+        no_rules: false,
+    };
+    let config_file = analysis::config_file_for(&args.input.file);
+    let result = analysis::analyze(file, config_file, &options);
+    let color = args.format == Format::Human && stderr_is_terminal();
+    let output = render(args.format, &result.files, &result.diagnostics, color, 100);
     match args.format {
         Format::Human => eprint!("{output}"),
         Format::Json | Format::Github => print!("{output}"),
     }
-    let errors = result.diagnostics.iter().any(|d| d.severity == Severity::Error);
-    let warnings = result.diagnostics.iter().any(|d| d.severity == Severity::Warning);
-    if errors || (args.deny_warnings && warnings) {
+    if result.errors() > 0 || (args.deny_warnings && result.warnings() > 0) {
         EXIT_ERRORS
     } else {
         EXIT_OK

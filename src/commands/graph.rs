@@ -1,3 +1,4 @@
+use crate::analysis::{self, Options};
 use crate::cli::{GraphArgs, GraphFormat};
 use crate::diagnostic::{self, render, Format};
 use crate::flowchart::{layout_json, mermaid_json};
@@ -15,10 +16,28 @@ pub(crate) fn graph(args: &GraphArgs) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    if args.format == GraphFormat::Json {
+        let options = Options { diagram: args.input.diagram.clone(), no_rules: true, ..Options::default() };
+        let result = analysis::analyze(file, analysis::config_file_for(&args.input.file), &options);
+        let errors: Vec<_> = result.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        if !errors.is_empty() {
+            eprint!("{}", render(Format::Human, &result.files, &errors, stderr_is_terminal(), 100));
+            return EXIT_ERRORS;
+        }
+        let Some(graph) = &result.graph else { return EXIT_ERRORS };
+        let main = &result.files[0];
+        let json = graph.to_json(&|offset| {
+            let lc = main.line_col(offset);
+            (lc.line, lc.column)
+        });
+        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        return EXIT_OK;
+    }
     let mut result = frontend::run(&file, args.input.diagram.as_deref(), args.mode);
     diagnostic::sort(&mut result.diagnostics);
+    let files = [file];
     if !result.diagnostics.is_empty() {
-        eprint!("{}", render(Format::Human, &file, &result.diagnostics, stderr_is_terminal(), 100));
+        eprint!("{}", render(Format::Human, &files, &result.diagnostics, stderr_is_terminal(), 100));
     }
     let Some(diagram) = result.diagram.filter(|_| !result.diagnostics.iter().any(|d| d.is_error())) else {
         return EXIT_ERRORS;
@@ -38,8 +57,8 @@ pub(crate) fn graph(args: &GraphArgs) -> i32 {
             }
             serde_json::to_string_pretty(&value).unwrap_or_default()
         }
-        GraphFormat::Json => serde_json::to_string_pretty(&mermaid_json(&diagram.db, decode)).unwrap_or_default(),
         GraphFormat::Dot => crate::flowchart::dot(&diagram.db),
+        GraphFormat::Json => unreachable!("handled above"),
     };
     println!("{text}");
     EXIT_OK

@@ -2,10 +2,12 @@
 
 mod check;
 pub(crate) mod debug;
+mod docs;
 mod graph;
 
 pub(crate) use check::check;
 pub(crate) use debug::debug;
+pub(crate) use docs::{explain, kinds, rules};
 pub(crate) use graph::graph;
 
 use std::io::Read;

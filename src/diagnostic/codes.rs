@@ -29,4 +29,8 @@ syntax_codes! {
     INVALID_FRONT_MATTER = "SYN010", "invalid-front-matter", "the `---` front-matter is not valid YAML";
     INVALID_DIRECTIVE = "SYN011", "invalid-directive", "a `%%{init: ...}%%` directive is not valid JSON (Mermaid ignores it)";
     UNKNOWN_DIAGRAM = "SYN012", "unknown-diagram", "`--diagram` names no diagram of the file";
+    UNKNOWN_CONFIG_KEY = "CFG001", "unknown-config-key", "a configuration key archc does not know";
+    INVALID_CONFIG = "CFG002", "invalid-config", "a configuration value of the wrong type or out of range";
+    CONFIG_NAMES_UNKNOWN_NODE = "CFG003", "config-names-unknown-node", "`nodes:` configures a node the diagram does not have";
+    UNKNOWN_KIND = "CFG004", "unknown-kind", "`kind:` names a kind archc does not have";
 }

@@ -56,11 +56,13 @@ pub struct Diagnostic {
     /// What Mermaid itself says about the same input, when it refuses it too (shown in
     /// JSON output; lets a user match archc's diagnostic with Mermaid's error).
     pub mermaid: Option<String>,
+    /// The file the labels point into: 0 is the input file, 1 its `archc.yaml`.
+    pub file: u8,
 }
 
 impl Diagnostic {
     pub fn new(code: &'static str, severity: Severity, message: impl Into<String>) -> Self {
-        Self { code, severity, message: message.into(), labels: Vec::new(), help: None, mermaid: None }
+        Self { code, severity, message: message.into(), labels: Vec::new(), help: None, mermaid: None, file: 0 }
     }
 
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
@@ -87,6 +89,11 @@ impl Diagnostic {
         self
     }
 
+    pub fn in_file(mut self, file: u8) -> Self {
+        self.file = file;
+        self
+    }
+
     pub fn with_mermaid(mut self, text: impl Into<String>) -> Self {
         self.mermaid = Some(text.into());
         self
@@ -106,6 +113,6 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
         let pa = a.primary_span().map(|s| (s.start, s.end));
         let pb = b.primary_span().map(|s| (s.start, s.end));
-        pa.cmp(&pb).then(a.code.cmp(b.code)).then(a.message.cmp(&b.message))
+        a.file.cmp(&b.file).then(pa.cmp(&pb)).then(a.code.cmp(b.code)).then(a.message.cmp(&b.message))
     });
 }

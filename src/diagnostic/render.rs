@@ -17,15 +17,22 @@ pub enum Format {
     Github,
 }
 
-/// Render `diagnostics` of `file`. `color` only applies to the human format; `width`
-/// bounds its line length.
-pub fn render(format: Format, file: &SourceFile, diagnostics: &[Diagnostic], color: bool, width: usize) -> String {
+/// Render `diagnostics`; each points into `files[diagnostic.file]` (the input file first).
+/// `color` only applies to the human format; `width` bounds its line length.
+pub fn render(format: Format, files: &[SourceFile], diagnostics: &[Diagnostic], color: bool, width: usize) -> String {
     match format {
-        Format::Human => render_human(file, diagnostics, color, width),
-        Format::Json => render_json(file, diagnostics),
-        Format::Github => render_github(file, diagnostics),
+        Format::Human => render_human(files, diagnostics, color, width),
+        Format::Json => render_json(files, diagnostics),
+        Format::Github => render_github(files, diagnostics),
     }
 }
+
+fn file_of<'a>(files: &'a [SourceFile], d: &Diagnostic) -> &'a SourceFile {
+    files.get(usize::from(d.file)).or(files.first()).unwrap_or_else(|| unreachable!("render needs the input file"))
+}
+
+/// Human output shows at most this many diagnostics with snippets (JSON shows all).
+const HUMAN_LIMIT: usize = 200;
 
 fn counts(diagnostics: &[Diagnostic]) -> (usize, usize, usize) {
     let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
@@ -42,17 +49,23 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn render_human(file: &SourceFile, diagnostics: &[Diagnostic], color: bool, width: usize) -> String {
+fn render_human(files: &[SourceFile], diagnostics: &[Diagnostic], color: bool, width: usize) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
-    let source = NamedSource::new(file.name.clone(), file.text.clone());
+    let sources: Vec<NamedSource<String>> =
+        files.iter().map(|f| NamedSource::new(f.name.clone(), f.text.clone())).collect();
     let mut out = String::new();
-    for diagnostic in diagnostics {
-        let report = Report { diagnostic, source: &source, file };
+    for diagnostic in diagnostics.iter().take(HUMAN_LIMIT) {
+        let file = file_of(files, diagnostic);
+        let report = Report { diagnostic, source: &sources[usize::from(diagnostic.file).min(sources.len() - 1)], file };
         // Rendering into a String cannot fail.
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
     }
+    if diagnostics.len() > HUMAN_LIMIT {
+        out.push_str(&format!("... and {} more (`--format json` prints them all)\n", diagnostics.len() - HUMAN_LIMIT));
+    }
+    let file = &files[0];
     let (errors, warnings, infos) = counts(diagnostics);
     if !diagnostics.is_empty() {
         let mut parts = Vec::new();
@@ -70,10 +83,11 @@ fn render_human(file: &SourceFile, diagnostics: &[Diagnostic], color: bool, widt
     out
 }
 
-fn render_json(file: &SourceFile, diagnostics: &[Diagnostic]) -> String {
+fn render_json(files: &[SourceFile], diagnostics: &[Diagnostic]) -> String {
     let items: Vec<_> = diagnostics
         .iter()
         .map(|d| {
+            let file = file_of(files, d);
             let span = d.primary_span().unwrap_or_default();
             let start = file.line_col(span.start);
             let end = file.line_col(span.end);
@@ -118,9 +132,10 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn render_github(file: &SourceFile, diagnostics: &[Diagnostic]) -> String {
+fn render_github(files: &[SourceFile], diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diagnostics {
+        let file = file_of(files, d);
         let span = d.primary_span().unwrap_or_default();
         let start = file.line_col(span.start);
         let end = file.line_col(span.end);

@@ -1,4 +1,4 @@
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, MetadataBlockKind, Options, Parser, Tag, TagEnd};
 
 use super::{MappedText, Span};
 
@@ -35,6 +35,8 @@ impl CodeBlock {
 #[derive(Debug, Clone, Default)]
 pub struct MarkdownDocument {
     pub blocks: Vec<CodeBlock>,
+    /// The YAML front-matter (`---` ... `---` at the top), mapped to file offsets.
+    pub front_matter: Option<MappedText>,
 }
 
 impl MarkdownDocument {
@@ -53,9 +55,23 @@ pub fn extract_blocks(text: &str) -> MarkdownDocument {
     let mut in_heading: Option<(HeadingLevel, String)> = None;
     // the open fence: info string, span, and (offset, length) of each text piece
     let mut current: Option<OpenFence> = None;
+    let mut front_matter: Option<Vec<(usize, usize)>> = None;
+    let mut in_front_matter = false;
 
-    for (event, range) in Parser::new(text).into_offset_iter() {
+    for (event, range) in Parser::new_ext(text, Options::ENABLE_YAML_STYLE_METADATA_BLOCKS).into_offset_iter() {
         match event {
+            Event::Start(Tag::MetadataBlock(MetadataBlockKind::YamlStyle)) => {
+                in_front_matter = true;
+                front_matter = Some(Vec::new());
+            }
+            Event::End(TagEnd::MetadataBlock(_)) => in_front_matter = false,
+            Event::Text(t) if in_front_matter => {
+                let start =
+                    if text.get(range.clone()) == Some(&*t) { range.start } else { range.end.saturating_sub(t.len()) };
+                if let Some(pieces) = front_matter.as_mut() {
+                    pieces.push((start, t.len()));
+                }
+            }
             Event::Start(Tag::Heading { level, .. }) => in_heading = Some((level, String::new())),
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((_, title)) = in_heading.take() {
@@ -106,7 +122,10 @@ pub fn extract_blocks(text: &str) -> MarkdownDocument {
             _ => {}
         }
     }
-    MarkdownDocument { blocks }
+    let front_matter = front_matter.map(|pieces| {
+        MappedText::from_pieces(pieces.iter().map(|&(start, len)| (text.get(start..start + len).unwrap_or(""), start)))
+    });
+    MarkdownDocument { blocks, front_matter }
 }
 
 #[cfg(test)]
@@ -125,6 +144,16 @@ mod tests {
         assert_eq!(m.heading.as_deref(), Some("Title"));
         assert!(doc.blocks[1].is_archc_config());
         assert_eq!(doc.blocks[1].heading.as_deref(), Some("Config"));
+    }
+
+    #[test]
+    fn front_matter_is_kept_with_positions() {
+        let md = "---\narchc:\n  availability_zones: 3\n---\n\n# Title\n";
+        let doc = extract_blocks(md);
+        let fm = doc.front_matter.expect("front matter");
+        assert!(fm.as_str().contains("availability_zones: 3"));
+        let at = fm.as_str().find("availability").expect("key");
+        assert_eq!(&md[fm.source_offset(at)..][..12], "availability");
     }
 
     #[test]

@@ -1,0 +1,168 @@
+//! The shape of archc's configuration: every key, its type and what it means.
+
+/// What a configuration value may be.
+#[derive(Debug)]
+pub enum Ty {
+    Str,
+    Bool,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Enum(&'static [&'static str]),
+    /// A string matching a regex; the text says what it should be.
+    Pattern(&'static str, &'static str),
+    List(&'static Ty),
+    Map(&'static [Field]),
+    /// `nodes:`: node ids (any) to per-node settings.
+    Nodes(&'static Ty),
+    /// Anything (kept as given).
+    Any,
+}
+
+/// A key of a mapping.
+#[derive(Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub doc: &'static str,
+}
+
+const CIDR: Ty = Ty::Pattern("an IPv4 CIDR such as `10.0.0.0/16`", r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/\d{1,2}$");
+const CIDR_LIST: Ty = Ty::List(&CIDR);
+const STR_LIST: Ty = Ty::List(&Ty::Str);
+const CODES: Ty = Ty::List(&Ty::Pattern("a rule code or prefix such as `NET` or `NET002`", r"^[A-Z]{1,3}[0-9]{0,3}$"));
+
+const EKS: &[Field] = &[
+    Field {
+        name: "version",
+        ty: Ty::Pattern("a Kubernetes version such as `1.33`", r"^1\.\d{2}$"),
+        doc: "EKS Kubernetes version",
+    },
+    Field { name: "public_access_cidrs", ty: CIDR_LIST, doc: "who may reach the public EKS API endpoint" },
+    Field { name: "node_instance_types", ty: STR_LIST, doc: "EC2 instance types of the managed node group" },
+    Field { name: "node_min", ty: Ty::Int { min: 1, max: 100 }, doc: "node group minimum size" },
+    Field { name: "node_max", ty: Ty::Int { min: 1, max: 1000 }, doc: "node group maximum size" },
+    Field { name: "node_desired", ty: Ty::Int { min: 1, max: 1000 }, doc: "node group desired size" },
+    Field { name: "node_disk_gib", ty: Ty::Int { min: 20, max: 16384 }, doc: "root volume size of each node" },
+];
+
+const GITHUB: &[Field] = &[
+    Field {
+        name: "repository",
+        ty: Ty::Pattern("`owner/repository`", r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"),
+        doc: "repository allowed to assume the deploy role",
+    },
+    Field { name: "branch", ty: Ty::Str, doc: "branch that deploys" },
+    Field { name: "environment", ty: Ty::Str, doc: "protected GitHub environment of the deploy job" },
+    Field {
+        name: "oidc_provider",
+        ty: Ty::Pattern(
+            "`create`, `existing` or an OIDC provider ARN",
+            r"^(create|existing|arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com)$",
+        ),
+        doc: "create the account's GitHub OIDC provider, or use the existing one",
+    },
+];
+
+const DATABASE: &[Field] = &[
+    Field {
+        name: "instance_class",
+        ty: Ty::Pattern("an RDS instance class such as `db.t4g.medium`", r"^db\.[a-z0-9]+\.[a-z0-9]+$"),
+        doc: "RDS instance class",
+    },
+    Field { name: "allocated_storage_gib", ty: Ty::Int { min: 20, max: 65536 }, doc: "RDS storage" },
+    Field { name: "engine_version", ty: Ty::Str, doc: "pinned engine version" },
+    Field { name: "name", ty: Ty::Pattern("a database name", r"^[A-Za-z][A-Za-z0-9_]{0,62}$"), doc: "database name" },
+    Field {
+        name: "username",
+        ty: Ty::Pattern("a user name", r"^[A-Za-z][A-Za-z0-9_]{0,15}$"),
+        doc: "master user name",
+    },
+    Field { name: "backup_retention_days", ty: Ty::Int { min: 1, max: 35 }, doc: "automated backup retention" },
+];
+
+const CACHE: &[Field] = &[
+    Field {
+        name: "node_type",
+        ty: Ty::Pattern("a cache node type such as `cache.t4g.small`", r"^cache\.[a-z0-9]+\.[a-z0-9]+$"),
+        doc: "ElastiCache node type",
+    },
+    Field {
+        name: "transit_encryption",
+        ty: Ty::Enum(&["required", "preferred"]),
+        doc: "ElastiCache in-transit encryption mode",
+    },
+];
+
+const APP: &[Field] = &[
+    Field {
+        name: "edition",
+        ty: Ty::Enum(&["team", "enterprise"]),
+        doc: "application edition (Mattermost: team or enterprise)",
+    },
+    Field { name: "version", ty: Ty::Str, doc: "application version (image tag)" },
+    Field { name: "replicas", ty: Ty::Int { min: 1, max: 100 }, doc: "number of application pods" },
+    Field {
+        name: "namespace",
+        ty: Ty::Pattern("a Kubernetes namespace name", r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"),
+        doc: "namespace of the workload",
+    },
+    Field { name: "image_repository", ty: Ty::Str, doc: "upstream image the CI build starts from" },
+];
+
+const RULES: &[Field] = &[
+    Field { name: "ignore", ty: CODES, doc: "rule codes or prefixes to turn off" },
+    Field { name: "warn", ty: CODES, doc: "rule codes or prefixes reported as warnings" },
+    Field { name: "error", ty: CODES, doc: "rule codes or prefixes reported as errors" },
+];
+
+/// Per-node settings: a kind and the attributes kinds read from labels.
+const NODE: Ty = Ty::Map(&[
+    Field { name: "kind", ty: Ty::Str, doc: "the node's kind (see `archc kinds`)" },
+    Field { name: "engine", ty: Ty::Str, doc: "database or cache engine" },
+    Field { name: "tier", ty: Ty::Enum(&["public", "app", "data"]), doc: "subnet tier" },
+    Field { name: "cidr", ty: CIDR, doc: "VPC or subnet CIDR" },
+    Field { name: "region", ty: Ty::Str, doc: "region of a region box" },
+    Field { name: "type", ty: Ty::Enum(&["ClusterIP", "NodePort", "LoadBalancer"]), doc: "Kubernetes Service type" },
+    Field { name: "endpoint", ty: Ty::Enum(&["public", "private"]), doc: "EKS API endpoint access" },
+    Field { name: "app", ty: Ty::Str, doc: "application profile of a workload" },
+    Field { name: "service", ty: Ty::Str, doc: "AWS service of a VPC endpoint" },
+]);
+
+/// archc's configuration keys.
+pub const SCHEMA: &[Field] = &[
+    Field {
+        name: "region",
+        ty: Ty::Pattern("an AWS region such as `eu-north-1`", r"^[a-z]{2}(-gov)?-[a-z]+-\d$"),
+        doc: "AWS region (default: the region box's label)",
+    },
+    Field {
+        name: "availability_zones",
+        ty: Ty::Int { min: 2, max: 6 },
+        doc: "how many AZs the subnets span (default 2)",
+    },
+    Field {
+        name: "nat_gateways",
+        ty: Ty::Enum(&["per-az", "single"]),
+        doc: "one NAT gateway per AZ (default) or a single one",
+    },
+    Field { name: "vpc_cidr", ty: CIDR, doc: "VPC CIDR (default 10.0.0.0/16)" },
+    Field {
+        name: "domain",
+        ty: Ty::Pattern("a DNS name such as `chat.example.com`", r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$"),
+        doc: "public host name of the application",
+    },
+    Field {
+        name: "certificate_arn",
+        ty: Ty::Pattern("an ACM certificate ARN", r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$"),
+        doc: "ACM certificate for HTTPS",
+    },
+    Field { name: "eks", ty: Ty::Map(EKS), doc: "EKS cluster settings" },
+    Field { name: "github", ty: Ty::Map(GITHUB), doc: "GitHub repository and deploy settings" },
+    Field { name: "database", ty: Ty::Map(DATABASE), doc: "RDS settings" },
+    Field { name: "cache", ty: Ty::Map(CACHE), doc: "ElastiCache settings" },
+    Field { name: "app", ty: Ty::Map(APP), doc: "the application (edition, version, replicas)" },
+    Field { name: "rules", ty: Ty::Map(RULES), doc: "rule selection" },
+    Field { name: "nodes", ty: Ty::Nodes(&NODE), doc: "per-node kind and settings, by node id" },
+];

@@ -1,0 +1,305 @@
+//! The kind catalog (`targets/catalog/kinds.yaml`), the connection table
+//! (`targets/catalog/connections.yaml`) and the application profiles (`targets/apps/`),
+//! embedded in the binary and read once.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use indexmap::IndexMap;
+use regex::Regex;
+use serde::Deserialize;
+
+/// How a caller reaches a kind: through a security-group rule, or an AWS API with IAM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Network,
+    Api,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeDef {
+    pub pattern: Option<String>,
+    pub score: Option<i32>,
+    pub words: Option<IndexMap<String, Vec<String>>>,
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindDef {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    #[serde(default)]
+    pub container: bool,
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub words: Vec<String>,
+    #[serde(default)]
+    pub ids: Vec<String>,
+    #[serde(default)]
+    pub shapes: Vec<String>,
+    #[serde(default)]
+    pub inside: Vec<String>,
+    #[serde(default)]
+    pub needs_cloud: bool,
+    pub service: Option<String>,
+    pub port: Option<u16>,
+    pub protocol: Option<String>,
+    pub access: Option<Access>,
+    #[serde(default)]
+    pub attributes: IndexMap<String, AttributeDef>,
+}
+
+/// A kind with its phrases tokenised and its patterns compiled.
+#[derive(Debug)]
+pub struct Kind {
+    pub def: KindDef,
+    /// (tokens, score) for every name and word.
+    pub phrases: Vec<(Vec<String>, i32)>,
+    /// Normalised ids.
+    pub ids: Vec<String>,
+    pub patterns: Vec<(String, Regex, i32)>,
+}
+
+impl Kind {
+    pub fn id(&self) -> &str {
+        &self.def.id
+    }
+
+    pub fn category(&self) -> &str {
+        &self.def.category
+    }
+
+    /// Whether this kind may sit directly inside `parent`.
+    pub fn fits_in(&self, parent: &Kind) -> bool {
+        self.def.inside.iter().any(|p| match p.strip_prefix('@') {
+            Some(category) => parent.def.category == category,
+            None => *p == parent.def.id,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn items(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A row of the connection table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionRule {
+    pub from: OneOrMany,
+    pub to: OneOrMany,
+    pub style: String,
+    pub meaning: String,
+    pub becomes: String,
+    pub protocol: Option<String>,
+    pub port: Option<serde_yaml::Value>,
+}
+
+/// An application profile (`targets/apps/<id>.yaml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppProfile {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "match")]
+    pub matches: Vec<String>,
+    pub editions: IndexMap<String, Edition>,
+    pub default_edition: String,
+    pub version: String,
+    pub port: u16,
+    #[serde(default)]
+    pub extra_ports: IndexMap<String, u16>,
+    pub health_path: String,
+    pub user: u32,
+    pub group: u32,
+    pub file_store: FileStore,
+    #[serde(default)]
+    pub writable_paths: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Edition {
+    pub image: String,
+    pub max_replicas: u32,
+    pub cache: bool,
+    #[serde(default)]
+    pub cluster_env: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileStore {
+    pub single: bool,
+    pub s3_driver: String,
+    #[serde(default)]
+    pub shared_paths: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct KindsFile {
+    kinds: Vec<KindDef>,
+}
+
+#[derive(Deserialize)]
+struct ConnectionsFile {
+    connections: Vec<ConnectionRule>,
+}
+
+/// Everything archc knows about kinds, connections and applications.
+#[derive(Debug)]
+pub struct Catalog {
+    pub kinds: Vec<Kind>,
+    by_id: HashMap<String, usize>,
+    pub connections: Vec<ConnectionRule>,
+    pub apps: Vec<AppProfile>,
+}
+
+const KINDS_YAML: &str = include_str!("../../targets/catalog/kinds.yaml");
+const CONNECTIONS_YAML: &str = include_str!("../../targets/catalog/connections.yaml");
+const APPS_YAML: &[&str] = &[include_str!("../../targets/apps/mattermost.yaml")];
+
+/// Words of a label or phrase: lower case, split at anything but letters and digits, a
+/// plural `s` dropped (`Subnets` and `subnet` are the same word).
+pub fn tokens(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+                w[..w.len() - 1].to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A node id without separators, lower case (`priv_App` → `privapp`).
+pub fn normalize_id(id: &str) -> String {
+    id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+impl Catalog {
+    /// Parse the embedded catalog.
+    ///
+    /// # Errors
+    /// The catalog files do not parse or a pattern does not compile (a test guards this).
+    pub fn load() -> Result<Catalog, String> {
+        let file: KindsFile =
+            serde_yaml::from_str(KINDS_YAML).map_err(|e| format!("targets/catalog/kinds.yaml: {e}"))?;
+        let mut kinds = Vec::new();
+        for def in file.kinds {
+            let mut phrases = Vec::new();
+            for name in &def.names {
+                let t = tokens(name);
+                let score = 10 + 5 * (t.len() as i32 - 1);
+                phrases.push((t, score));
+            }
+            for word in &def.words {
+                let t = tokens(word);
+                let score = 4 + 2 * (t.len() as i32 - 1);
+                phrases.push((t, score));
+            }
+            let mut patterns = Vec::new();
+            for (name, attr) in &def.attributes {
+                if let Some(p) = &attr.pattern {
+                    let re = Regex::new(&format!("(?i){p}"))
+                        .map_err(|e| format!("kind {}: attribute {name}: {e}", def.id))?;
+                    patterns.push((name.clone(), re, attr.score.unwrap_or(0)));
+                }
+            }
+            let ids = def.ids.iter().map(|i| normalize_id(i)).collect();
+            kinds.push(Kind { def, phrases, ids, patterns });
+        }
+        let by_id = kinds.iter().enumerate().map(|(i, k)| (k.def.id.clone(), i)).collect();
+        let connections: ConnectionsFile =
+            serde_yaml::from_str(CONNECTIONS_YAML).map_err(|e| format!("targets/catalog/connections.yaml: {e}"))?;
+        let apps = APPS_YAML
+            .iter()
+            .map(|y| serde_yaml::from_str::<AppProfile>(y).map_err(|e| format!("targets/apps: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Catalog { kinds, by_id, connections: connections.connections, apps })
+    }
+
+    pub fn kind(&self, id: &str) -> Option<&Kind> {
+        self.by_id.get(id).map(|&i| &self.kinds[i])
+    }
+
+    pub fn kind_index(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    pub fn app(&self, id: &str) -> Option<&AppProfile> {
+        self.apps.iter().find(|a| a.id == id)
+    }
+}
+
+/// The catalog, loaded on first use.
+///
+/// # Panics
+/// When the embedded catalog is invalid, which `tests` rule out for every build.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| match Catalog::load() {
+        Ok(c) => c,
+        Err(e) => panic!("archc's embedded catalog is invalid: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_loads_and_is_consistent() {
+        let c = Catalog::load().expect("catalog");
+        assert!(c.kinds.len() >= 35);
+        let mut seen = std::collections::HashSet::new();
+        for k in &c.kinds {
+            assert!(seen.insert(k.id().to_string()), "duplicate kind {}", k.id());
+            for parent in &k.def.inside {
+                match parent.strip_prefix('@') {
+                    Some(cat) => {
+                        assert!(c.kinds.iter().any(|x| x.def.category == cat), "{}: no category {cat}", k.id())
+                    }
+                    None => assert!(c.kind(parent).is_some(), "{}: no kind {parent}", k.id()),
+                }
+            }
+        }
+        for row in &c.connections {
+            for p in row.from.items().into_iter().chain(row.to.items()) {
+                match p.strip_prefix('@') {
+                    Some("any") => {}
+                    Some(cat) => {
+                        assert!(c.kinds.iter().any(|x| x.def.category == cat), "connections: no category {cat}")
+                    }
+                    None => assert!(c.kind(p).is_some(), "connections: no kind {p}"),
+                }
+            }
+        }
+        assert!(c.app("mattermost").is_some());
+    }
+
+    #[test]
+    fn tokens_fold_case_and_plurals() {
+        assert_eq!(tokens("Private Subnets (app)"), ["private", "subnet", "app"]);
+        assert_eq!(tokens("CI/CD"), ["ci", "cd"]);
+        assert_eq!(normalize_id("priv_App-2"), "privapp2");
+    }
+}

@@ -1,0 +1,238 @@
+//! The typed architecture graph: components (with a kind, attributes, a container and a
+//! span) joined by connections (with a meaning), on a petgraph `StableDiGraph`.
+
+use std::collections::BTreeMap;
+
+use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use rustc_hash::FxHashMap;
+use serde_json::{json, Value};
+
+use super::catalog::Kind;
+use crate::source::Span;
+
+/// How sure archc is about a component's kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Classification {
+    /// Chosen from the label, id, shape and context.
+    Inferred { score: i32 },
+    /// Set in the configuration (`nodes: {id: {kind: ...}}`).
+    Configured,
+    /// No kind fits well enough; the closest ones, best first.
+    Unknown { candidates: Vec<(&'static str, i32)> },
+    /// Two kinds fit about equally.
+    Ambiguous { candidates: Vec<(&'static str, i32)> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub id: String,
+    pub label: String,
+    pub kind: Option<&'static Kind>,
+    pub classification: Classification,
+    pub attributes: BTreeMap<String, String>,
+    /// A subgraph (region, VPC, subnet, ...).
+    pub container: bool,
+    pub parent: Option<NodeIndex>,
+    /// Where the node is defined (its label), or first written.
+    pub span: Span,
+    /// FlowDB's shape, if any.
+    pub shape: Option<String>,
+    /// Never given a label or shape: the id only appears in edges or bare.
+    pub implicit: bool,
+    /// The application profile of a workload (`mattermost`).
+    pub app: Option<String>,
+}
+
+impl Component {
+    pub fn kind_id(&self) -> Option<&'static str> {
+        self.kind.map(|k| k.def.id.as_str())
+    }
+
+    pub fn category(&self) -> Option<&'static str> {
+        self.kind.map(|k| k.def.category.as_str())
+    }
+
+    pub fn is(&self, kind: &str) -> bool {
+        self.kind_id() == Some(kind)
+    }
+
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attributes.get(name).map(String::as_str)
+    }
+}
+
+/// Arrow style: what the line looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Solid,
+    Dotted,
+    Invisible,
+}
+
+impl Style {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Style::Solid => "solid",
+            Style::Dotted => "dotted",
+            Style::Invisible => "invisible",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// Mermaid's edge id (`L_user_alb_0`).
+    pub edge_id: String,
+    pub label: String,
+    pub style: Style,
+    /// What the arrow says (`connects`, `calls-api`, `egress-route`, ...).
+    pub meaning: &'static str,
+    /// What the backends make of it (`security-group-rule`, `iam-permission`, ...).
+    pub becomes: &'static str,
+    pub protocol: Option<String>,
+    pub port: Option<u16>,
+    /// `a --> b` as written.
+    pub span: Span,
+}
+
+/// The architecture: components and connections.
+#[derive(Debug, Clone, Default)]
+pub struct ArchGraph {
+    pub graph: StableDiGraph<Component, Connection>,
+    pub by_id: FxHashMap<String, NodeIndex>,
+    /// Nodes in diagram order (containers first, outer before inner, then boxes).
+    pub order: Vec<NodeIndex>,
+}
+
+impl ArchGraph {
+    pub fn node(&self, id: &str) -> Option<NodeIndex> {
+        self.by_id.get(id).copied()
+    }
+
+    pub fn component(&self, n: NodeIndex) -> &Component {
+        &self.graph[n]
+    }
+
+    pub fn connection(&self, e: EdgeIndex) -> &Connection {
+        &self.graph[e]
+    }
+
+    pub fn endpoints(&self, e: EdgeIndex) -> (NodeIndex, NodeIndex) {
+        self.graph.edge_endpoints(e).unwrap_or_else(|| unreachable!("edge {e:?} exists"))
+    }
+
+    /// Components in diagram order.
+    pub fn components(&self) -> impl Iterator<Item = (NodeIndex, &Component)> {
+        self.order.iter().map(move |&n| (n, &self.graph[n]))
+    }
+
+    /// Connections in diagram order.
+    pub fn connections(&self) -> impl Iterator<Item = (EdgeIndex, NodeIndex, NodeIndex, &Connection)> {
+        let mut edges: Vec<EdgeIndex> = self.graph.edge_indices().collect();
+        edges.sort_by_key(|e| (self.graph[*e].span.start, e.index()));
+        edges.into_iter().map(move |e| {
+            let (a, b) = self.endpoints(e);
+            (e, a, b, &self.graph[e])
+        })
+    }
+
+    pub fn outgoing(&self, n: NodeIndex) -> impl Iterator<Item = (EdgeIndex, NodeIndex)> + '_ {
+        self.graph.edges_directed(n, Direction::Outgoing).map(|e| (e.id(), e.target()))
+    }
+
+    pub fn incoming(&self, n: NodeIndex) -> impl Iterator<Item = (EdgeIndex, NodeIndex)> + '_ {
+        self.graph.edges_directed(n, Direction::Incoming).map(|e| (e.id(), e.source()))
+    }
+
+    /// Containers around `n`, innermost first.
+    pub fn ancestors(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
+        std::iter::successors(self.graph[n].parent, move |&p| self.graph[p].parent)
+    }
+
+    /// The innermost container around `n` of `kind`.
+    pub fn enclosing(&self, n: NodeIndex, kind: &str) -> Option<NodeIndex> {
+        self.ancestors(n).find(|&a| self.graph[a].is(kind))
+    }
+
+    /// Direct members of a container.
+    pub fn children(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.order.iter().copied().filter(move |&c| self.graph[c].parent == Some(n))
+    }
+
+    /// The tier (`public`, `app`, `data`) of the subnet `n` sits in.
+    pub fn tier(&self, n: NodeIndex) -> Option<&str> {
+        let subnet = if self.graph[n].is("aws.subnet") { Some(n) } else { self.enclosing(n, "aws.subnet") }?;
+        self.graph[subnet].attr("tier")
+    }
+
+    /// Inside an AWS region (or cloud) box.
+    pub fn in_cloud(&self, n: NodeIndex) -> bool {
+        self.ancestors(n).any(|a| self.graph[a].category() == Some("region"))
+    }
+
+    pub fn in_vpc(&self, n: NodeIndex) -> bool {
+        self.enclosing(n, "aws.vpc").is_some()
+    }
+
+    /// The region the diagram draws (the first region box with a region code).
+    pub fn region(&self) -> Option<&str> {
+        self.components().find_map(|(_, c)| c.attr("region").filter(|_| c.is("aws.region")))
+    }
+
+    /// Components of `kind`.
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = NodeIndex> + 'a {
+        self.components().filter(move |(_, c)| c.is(kind)).map(|(n, _)| n)
+    }
+
+    /// The typed graph as JSON (`archc graph --format json`).
+    pub fn to_json(&self, line_col: &dyn Fn(usize) -> (usize, usize)) -> Value {
+        let nodes: Vec<Value> = self
+            .components()
+            .map(|(_, c)| {
+                let (line, column) = line_col(c.span.start);
+                let classification = match &c.classification {
+                    Classification::Inferred { score } => json!({"by": "inferred", "score": score}),
+                    Classification::Configured => json!({"by": "configuration"}),
+                    Classification::Unknown { candidates } => json!({"by": "unknown", "candidates": candidates}),
+                    Classification::Ambiguous { candidates } => json!({"by": "ambiguous", "candidates": candidates}),
+                };
+                json!({
+                    "id": c.id,
+                    "label": c.label,
+                    "kind": c.kind_id(),
+                    "kind_name": c.kind.map(|k| k.def.name.as_str()),
+                    "category": c.category(),
+                    "container": c.container,
+                    "parent": c.parent.map(|p| self.graph[p].id.as_str()),
+                    "attributes": c.attributes,
+                    "app": c.app,
+                    "classification": classification,
+                    "line": line,
+                    "column": column,
+                })
+            })
+            .collect();
+        let edges: Vec<Value> = self
+            .connections()
+            .map(|(_, a, b, c)| {
+                let (line, column) = line_col(c.span.start);
+                json!({
+                    "id": c.edge_id,
+                    "from": self.graph[a].id,
+                    "to": self.graph[b].id,
+                    "label": c.label,
+                    "style": c.style.as_str(),
+                    "meaning": c.meaning,
+                    "becomes": c.becomes,
+                    "protocol": c.protocol,
+                    "port": c.port,
+                    "line": line,
+                    "column": column,
+                })
+            })
+            .collect();
+        json!({"region": self.region(), "nodes": nodes, "edges": edges})
+    }
+}

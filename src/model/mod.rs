@@ -1,0 +1,12 @@
+//! The architecture the diagram describes: a typed graph of components (kinds from the
+//! catalog in `targets/catalog/`) and connections with a meaning.
+
+mod build;
+pub mod catalog;
+mod classify;
+mod graph;
+
+pub use build::{build, plain};
+pub use catalog::{catalog, AppProfile, Catalog, Kind};
+pub use classify::{attributes, classify, Evidence};
+pub use graph::{ArchGraph, Classification, Component, Connection, Style};

@@ -1,0 +1,45 @@
+use crate::rules::{declare_rule, Handle, RuleContext, Violation};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a component that only exists inside an AWS region (a NAT gateway, a database,
+    /// a node group) drawn outside every region box.
+    ///
+    /// ## Why is this bad?
+    /// Such resources live in a VPC; drawn outside, the diagram does not say which network,
+    /// subnets and region they belong to.
+    ///
+    /// ## Example
+    /// ```mermaid
+    /// flowchart TB
+    ///   rds[(RDS PostgreSQL)]
+    ///   subgraph aws[AWS eu-north-1]
+    ///     app[Mattermost Pods]
+    ///   end
+    ///   app --> rds
+    /// ```
+    ///
+    /// Use instead: draw it inside the region, VPC and subnet it belongs to.
+    pub(crate) static RULE = {
+        code: "GRF006",
+        name: "component-outside-cloud",
+        severity: Error,
+        check: check,
+    }
+}
+
+/// GRF006
+fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    for (n, c) in ctx.graph.components() {
+        let Some(kind) = c.kind else { continue };
+        if !kind.def.needs_cloud || ctx.graph.in_cloud(n) || kind.category() == "region" {
+            continue;
+        }
+        out.push(Violation::new(
+            Handle::Node(n),
+            format!("{} is drawn outside any AWS region", ctx.describe(n)),
+            "outside the cloud",
+            format!("move `{}` into the region box (and the VPC/subnet it belongs to)", c.id),
+        ));
+    }
+}

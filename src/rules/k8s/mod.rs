@@ -1,0 +1,3 @@
+//! `K8S`: Kubernetes wiring.
+
+pub(crate) mod clusterip_service_behind_alb;

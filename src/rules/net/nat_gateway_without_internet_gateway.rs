@@ -1,0 +1,49 @@
+use crate::model::Style;
+use crate::rules::{declare_rule, Handle, RuleContext, Violation};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a NAT gateway with no arrow to an internet gateway.
+    ///
+    /// ## Why is this bad?
+    /// A NAT gateway reaches the internet through its public subnet's route to an internet
+    /// gateway; without one, everything routed to it is dropped.
+    ///
+    /// ## Example
+    /// ```mermaid
+    /// flowchart TB
+    ///   ng[Managed Node Group] --> nat[NAT Gateway]
+    /// ```
+    ///
+    /// Use instead: `nat --> igw[Internet Gateway]`, the internet gateway in the VPC.
+    pub(crate) static RULE = {
+        code: "NET005",
+        name: "nat-gateway-without-internet-gateway",
+        severity: Error,
+        check: check,
+    }
+}
+
+/// NET005
+fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    for nat in ctx.graph.of_kind("aws.nat-gateway") {
+        let reaches_igw = ctx
+            .graph
+            .outgoing(nat)
+            .any(|(e, t)| ctx.graph.connection(e).style == Style::Solid && ctx.c(t).is("aws.internet-gateway"));
+        if reaches_igw {
+            continue;
+        }
+        let igw = ctx.graph.of_kind("aws.internet-gateway").next();
+        let help = match igw {
+            Some(igw) => format!("draw `{} --> {}`", ctx.c(nat).id, ctx.c(igw).id),
+            None => format!("add an internet gateway to the VPC and draw `{} --> igw`", ctx.c(nat).id),
+        };
+        out.push(Violation::new(
+            Handle::Node(nat),
+            format!("NAT gateway `{}` does not reach an internet gateway", ctx.c(nat).id),
+            "no arrow to an internet gateway",
+            help,
+        ));
+    }
+}
