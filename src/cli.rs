@@ -24,6 +24,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the diagram's graph.
     Graph(GraphArgs),
+    /// Compile the diagram: CloudFormation stacks, Kubernetes manifests, the CI workflow
+    /// and a machine-readable plan.
+    Compile(CompileArgs),
+    /// Print what each diagram node becomes.
+    Plan(PlanArgs),
     /// Print a rule's documentation.
     Explain {
         /// A rule code (`NET001`) or name (`nat-gateway-in-private-subnet`).
@@ -99,6 +104,30 @@ pub struct CheckArgs {
     /// Exit with status 1 when there are warnings.
     #[arg(long)]
     pub deny_warnings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The output directory (replaced as a whole).
+    #[arg(short, long, default_value = "out")]
+    pub out: PathBuf,
+    /// Also print node → resources.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

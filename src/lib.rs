@@ -10,9 +10,11 @@ pub mod cli;
 mod commands;
 pub mod config;
 pub mod diagnostic;
+pub mod emit;
 pub mod flowchart;
 pub mod frontend;
 pub mod model;
+pub mod plan;
 pub mod rules;
 pub mod source;
 pub mod syntax;
@@ -37,6 +39,8 @@ where
     match &arguments.command {
         cli::Command::Check(args) => commands::check(args),
         cli::Command::Graph(args) => commands::graph(args),
+        cli::Command::Compile(args) => commands::compile(args),
+        cli::Command::Plan(args) => commands::plan(args),
         cli::Command::Explain { code } => commands::explain(code),
         cli::Command::Rules { format } => commands::rules(*format),
         cli::Command::Kinds { format } => commands::kinds(*format),

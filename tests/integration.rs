@@ -4,5 +4,7 @@ mod test;
 
 mod cli;
 mod conformance;
+mod emit_cloudformation;
+mod emit_kubernetes;
 mod mutation;
 mod rules;

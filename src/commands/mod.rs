@@ -1,11 +1,13 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod check;
+mod compile;
 pub(crate) mod debug;
 mod docs;
 mod graph;
 
 pub(crate) use check::check;
+pub(crate) use compile::{compile, plan};
 pub(crate) use debug::debug;
 pub(crate) use docs::{explain, kinds, rules};
 pub(crate) use graph::graph;

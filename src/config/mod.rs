@@ -78,6 +78,9 @@ pub struct CacheConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct AppConfig {
+    pub image: Option<String>,
+    pub port: Option<u16>,
+    pub health_path: Option<String>,
     pub edition: Option<String>,
     pub version: Option<String>,
     pub replicas: Option<u32>,
@@ -105,6 +108,7 @@ pub struct NodeConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Config {
+    pub name: Option<String>,
     pub region: Option<String>,
     pub availability_zones: Option<u32>,
     pub nat_gateways: Option<String>,

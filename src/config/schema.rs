@@ -109,6 +109,17 @@ const APP: &[Field] = &[
         doc: "namespace of the workload",
     },
     Field { name: "image_repository", ty: Ty::Str, doc: "upstream image the CI build starts from" },
+    Field { name: "image", ty: Ty::Str, doc: "image of a workload archc has no profile for" },
+    Field {
+        name: "port",
+        ty: Ty::Int { min: 1, max: 65535 },
+        doc: "container port of a workload archc has no profile for",
+    },
+    Field {
+        name: "health_path",
+        ty: Ty::Pattern("an HTTP path such as `/healthz`", r"^/[A-Za-z0-9._~/-]*$"),
+        doc: "health-check path of a workload archc has no profile for",
+    },
 ];
 
 const RULES: &[Field] = &[
@@ -132,6 +143,11 @@ const NODE: Ty = Ty::Map(&[
 
 /// archc's configuration keys.
 pub const SCHEMA: &[Field] = &[
+    Field {
+        name: "name",
+        ty: Ty::Pattern("a lower-case name such as `mattermost`", r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"),
+        doc: "project name: prefix of stacks, cluster and repository (default: the application)",
+    },
     Field {
         name: "region",
         ty: Ty::Pattern("an AWS region such as `eu-north-1`", r"^[a-z]{2}(-gov)?-[a-z]+-\d$"),

@@ -1,0 +1,394 @@
+//! The network stack: VPC, subnets (each subnet box → one subnet per AZ), internet
+//! gateway, NAT gateways (one per AZ by default), route tables: public → IGW, app → the NAT
+//! of its AZ when a box in the tier has an arrow to a NAT gateway, data → local only.
+
+use petgraph::stable_graph::NodeIndex;
+use serde_json::{json, Value};
+
+use super::cfn::{get_att, join, r, sub, tags};
+use super::names::pascal;
+use super::{Lowering, Parameter, Resource, StackId};
+use crate::model::Style;
+
+const NET: StackId = StackId::Network;
+
+/// A subnet box and the subnets it becomes.
+#[derive(Debug, Clone)]
+pub(super) struct SubnetGroup {
+    pub(super) node: NodeIndex,
+    pub(super) id: String,
+    pub(super) tier: String,
+    /// Logical ids, one per AZ.
+    pub(super) subnets: Vec<String>,
+}
+
+/// IPv4 helpers for carving subnet CIDRs out of the VPC CIDR.
+fn parse_cidr(cidr: &str) -> Option<(u32, u8)> {
+    let (addr, len) = cidr.split_once('/')?;
+    let octets: Vec<u32> = addr.split('.').map(|o| o.parse().ok()).collect::<Option<_>>()?;
+    if octets.len() != 4 || octets.iter().any(|o| *o > 255) {
+        return None;
+    }
+    let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
+    Some(((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3], len))
+}
+
+fn format_cidr(addr: u32, len: u8) -> String {
+    format!("{}.{}.{}.{}/{}", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255, len)
+}
+
+/// Subnet prefix length per tier for a VPC of `vpc_len` (a /16 gives app /19, public /22,
+/// data /24: the VPC CNI gives every pod a VPC address, so app subnets are large).
+fn tier_prefix(tier: &str, vpc_len: u8) -> u8 {
+    let extra = match tier {
+        "app" => 3,
+        "public" => 6,
+        _ => 8,
+    };
+    (vpc_len + extra).min(28)
+}
+
+/// Allocate `count` blocks of `/len` from `next` within the VPC, aligned.
+fn allocate(next: &mut u32, len: u8) -> u32 {
+    let size = 1u32 << (32 - u32::from(len));
+    let start = next.div_ceil(size) * size;
+    *next = start + size;
+    start
+}
+
+pub(super) fn subnet_groups(l: &Lowering<'_>) -> Vec<SubnetGroup> {
+    let tier_order = |t: &str| match t {
+        "app" => 0,
+        "public" => 1,
+        _ => 2,
+    };
+    let mut groups: Vec<SubnetGroup> = l
+        .graph
+        .of_kind("aws.subnet")
+        .map(|n| {
+            let c = l.graph.component(n);
+            let tier = c.attr("tier").unwrap_or("app").to_string();
+            let subnets = (1..=l.settings.az_count).map(|i| format!("{}Subnet{i}", pascal(&c.id))).collect();
+            SubnetGroup { node: n, id: c.id.clone(), tier, subnets }
+        })
+        .collect();
+    groups.sort_by_key(|g| tier_order(&g.tier));
+    groups
+}
+
+fn name_tag(suffix: &str) -> Value {
+    json!({"Key": "Name", "Value": sub(&format!("${{AWS::StackName}}-{suffix}"))})
+}
+
+pub(super) fn lower(l: &mut Lowering<'_>) {
+    let Some(vpc_node) = l.graph.of_kind("aws.vpc").next() else { return };
+    let vpc_id = l.graph.component(vpc_node).id.clone();
+    let vpc = pascal(&vpc_id);
+    let settings = l.settings;
+    let azs = settings.az_defaults();
+
+    // parameters: zones and address ranges
+    for (i, az) in azs.iter().enumerate() {
+        let n = i + 1;
+        l.param(
+            NET,
+            &format!("AvailabilityZone{n}"),
+            Parameter::new(
+                "AWS::EC2::AvailabilityZone::Name",
+                &format!("Availability Zone {n} (a deploy passes the account's zones)"),
+            )
+            .default(az.as_str()),
+        );
+    }
+    if azs.len() >= 2 {
+        let assertions: Vec<Value> = (1..azs.len())
+            .flat_map(|i| ((i + 1)..=azs.len()).map(move |j| (i, j)))
+            .map(|(i, j)| {
+                json!({
+                    "Assert": {"Fn::Not": [{"Fn::Equals": [r(&format!("AvailabilityZone{i}")), r(&format!("AvailabilityZone{j}"))]}]},
+                    "AssertDescription": format!("AvailabilityZone{i} and AvailabilityZone{j} must be different zones.")
+                })
+            })
+            .collect();
+        l.stack(NET).rules.insert("DistinctAvailabilityZones".into(), json!({"Assertions": assertions}));
+    }
+    let Some((vpc_addr, vpc_len)) = parse_cidr(&settings.vpc_cidr) else { return };
+    let vpc_cidr = format_cidr(vpc_addr, vpc_len);
+    l.param(
+        NET,
+        "VpcCidr",
+        Parameter::new("String", "RFC 1918 CIDR of the VPC (/16 to /24)")
+            .known(vpc_cidr.as_str())
+            .pattern(r"^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}/(1[6-9]|2[0-4])$"),
+    );
+    let groups = subnet_groups(l);
+    let mut next = vpc_addr;
+    let mut cidrs: Vec<Vec<String>> = Vec::new();
+    for g in &groups {
+        let len = tier_prefix(&g.tier, vpc_len);
+        cidrs.push(g.subnets.iter().map(|_| format_cidr(allocate(&mut next, len), len)).collect());
+    }
+    for (g, cs) in groups.iter().zip(&cidrs) {
+        for (i, (logical, cidr)) in g.subnets.iter().zip(cs).enumerate() {
+            l.param(
+                NET,
+                &format!("{logical}Cidr"),
+                Parameter::new("String", &format!("CIDR of the {} subnet `{}` in AZ {}", g.tier, g.id, i + 1))
+                    .known(cidr.as_str()),
+            );
+        }
+    }
+
+    // VPC and internet gateway
+    l.add(
+        NET,
+        &vpc,
+        Resource::new(
+            "AWS::EC2::VPC",
+            json!({"CidrBlock": r("VpcCidr"), "EnableDnsSupport": true, "EnableDnsHostnames": true, "Tags": [name_tag("vpc")]}),
+        )
+        .node(&vpc_id),
+    );
+    let igw = l.graph.of_kind("aws.internet-gateway").next().map(|n| l.graph.component(n).id.clone());
+    let igw_attachment = igw.as_ref().map(|id| format!("{}Attachment", pascal(id)));
+    if let (Some(id), Some(attachment)) = (&igw, &igw_attachment) {
+        let logical = pascal(id);
+        l.add(NET, &logical, Resource::new("AWS::EC2::InternetGateway", json!({"Tags": [name_tag("igw")]})).node(id));
+        l.add(
+            NET,
+            attachment,
+            Resource::new(
+                "AWS::EC2::VPCGatewayAttachment",
+                json!({"VpcId": r(&vpc), "InternetGatewayId": r(&logical)}),
+            )
+            .node(id),
+        );
+    }
+
+    // subnets
+    for g in &groups {
+        for (i, logical) in g.subnets.iter().enumerate() {
+            let mut t = vec![name_tag(&format!("{}-{}", g.id.to_lowercase(), i + 1))];
+            match g.tier.as_str() {
+                "public" => t.push(json!({"Key": "kubernetes.io/role/elb", "Value": "1"})),
+                "app" => t.push(json!({"Key": "kubernetes.io/role/internal-elb", "Value": "1"})),
+                _ => {}
+            }
+            t.push(json!({"Key": "archc/tier", "Value": g.tier}));
+            l.add(
+                NET,
+                logical,
+                Resource::new(
+                    "AWS::EC2::Subnet",
+                    json!({
+                        "VpcId": r(&vpc),
+                        "AvailabilityZone": r(&format!("AvailabilityZone{}", i + 1)),
+                        "CidrBlock": r(&format!("{logical}Cidr")),
+                        "MapPublicIpOnLaunch": false,
+                        "Tags": t,
+                    }),
+                )
+                .node(&g.id),
+            );
+        }
+    }
+
+    // NAT gateways: in the public subnets of the box they are drawn in
+    let mut nat_by_az: Vec<Option<String>> = vec![None; settings.az_count];
+    for nat in l.graph.of_kind("aws.nat-gateway").collect::<Vec<_>>() {
+        let nat_id = l.graph.component(nat).id.clone();
+        let Some(group) = l.graph.enclosing(nat, "aws.subnet").and_then(|s| groups.iter().find(|g| g.node == s)) else {
+            continue;
+        };
+        if group.tier != "public" {
+            continue;
+        }
+        let count = if settings.nat_per_az { settings.az_count } else { 1 };
+        #[allow(clippy::needless_range_loop)] // `i` is the AZ: subnets, names and the NAT slot
+        for i in 0..count {
+            let logical = format!("{}{}", pascal(&nat_id), i + 1);
+            let eip = format!("{logical}Eip");
+            let mut eip_resource = Resource::new(
+                "AWS::EC2::EIP",
+                json!({"Domain": "vpc", "Tags": [name_tag(&format!("{}-{}", nat_id.to_lowercase(), i + 1))]}),
+            )
+            .node(&nat_id);
+            if let Some(a) = &igw_attachment {
+                eip_resource = eip_resource.depends_on(&[a.as_str()]);
+            }
+            l.add(NET, &eip, eip_resource);
+            l.add(
+                NET,
+                &logical,
+                Resource::new(
+                    "AWS::EC2::NatGateway",
+                    json!({"AllocationId": get_att(&eip, "AllocationId"), "SubnetId": r(&group.subnets[i]), "Tags": [name_tag(&format!("{}-{}", nat_id.to_lowercase(), i + 1))]}),
+                )
+                .node(&nat_id),
+            );
+            l.output(
+                NET,
+                &format!("{logical}PublicIp"),
+                r(&eip),
+                &format!("egress address of NAT gateway `{nat_id}` in AZ {}", i + 1),
+            );
+            if nat_by_az[i].is_none() {
+                nat_by_az[i] = Some(logical.clone());
+            }
+        }
+        let first = nat_by_az[0].clone();
+        for slot in nat_by_az.iter_mut().skip(count) {
+            *slot = first.clone();
+        }
+    }
+
+    // routing
+    for g in &groups {
+        match g.tier.as_str() {
+            "public" => {
+                let rt = format!("{}RouteTable", pascal(&g.id));
+                l.add(
+                    NET,
+                    &rt,
+                    Resource::new(
+                        "AWS::EC2::RouteTable",
+                        json!({"VpcId": r(&vpc), "Tags": [name_tag(&g.id.to_lowercase())]}),
+                    )
+                    .node(&g.id),
+                );
+                if let (Some(igw), Some(attachment)) = (&igw, &igw_attachment) {
+                    l.add(
+                        NET,
+                        &format!("{}DefaultRoute", pascal(&g.id)),
+                        Resource::new("AWS::EC2::Route", json!({"RouteTableId": r(&rt), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": r(&pascal(igw))}))
+                            .node(&g.id)
+                            .depends_on(&[attachment.as_str()])
+                            .comment("public: 0.0.0.0/0 -> internet gateway (what makes the subnet public)"),
+                    );
+                }
+                for s in &g.subnets {
+                    l.add(
+                        NET,
+                        &format!("{s}RouteTableAssociation"),
+                        Resource::new(
+                            "AWS::EC2::SubnetRouteTableAssociation",
+                            json!({"SubnetId": r(s), "RouteTableId": r(&rt)}),
+                        )
+                        .node(&g.id),
+                    );
+                }
+            }
+            "app" => {
+                let wants_nat = egress_edge(l, g.node);
+                for (i, s) in g.subnets.iter().enumerate() {
+                    let rt = format!("{}RouteTable{}", pascal(&g.id), i + 1);
+                    l.add(
+                        NET,
+                        &rt,
+                        Resource::new("AWS::EC2::RouteTable", json!({"VpcId": r(&vpc), "Tags": [name_tag(&format!("{}-{}", g.id.to_lowercase(), i + 1))]})).node(&g.id),
+                    );
+                    if let (true, Some(nat)) = (wants_nat, nat_by_az[i].clone()) {
+                        l.add(
+                            NET,
+                            &format!("{}DefaultRoute{}", pascal(&g.id), i + 1),
+                            Resource::new("AWS::EC2::Route", json!({"RouteTableId": r(&rt), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r(&nat)}))
+                                .node(&g.id)
+                                .comment("app: 0.0.0.0/0 -> the NAT gateway of the same AZ (the diagram's arrow to the NAT gateway)"),
+                        );
+                    }
+                    l.add(
+                        NET,
+                        &format!("{s}RouteTableAssociation"),
+                        Resource::new(
+                            "AWS::EC2::SubnetRouteTableAssociation",
+                            json!({"SubnetId": r(s), "RouteTableId": r(&rt)}),
+                        )
+                        .node(&g.id),
+                    );
+                }
+            }
+            _ => {
+                let rt = format!("{}RouteTable", pascal(&g.id));
+                l.add(
+                    NET,
+                    &rt,
+                    Resource::new(
+                        "AWS::EC2::RouteTable",
+                        json!({"VpcId": r(&vpc), "Tags": [name_tag(&g.id.to_lowercase())]}),
+                    )
+                    .node(&g.id)
+                    .comment("data: the local route only (no internet gateway, no NAT)"),
+                );
+                for s in &g.subnets {
+                    l.add(
+                        NET,
+                        &format!("{s}RouteTableAssociation"),
+                        Resource::new(
+                            "AWS::EC2::SubnetRouteTableAssociation",
+                            json!({"SubnetId": r(s), "RouteTableId": r(&rt)}),
+                        )
+                        .node(&g.id),
+                    );
+                }
+            }
+        }
+    }
+
+    // outputs
+    l.output(NET, "VpcId", r(&vpc), "VPC id");
+    l.output(NET, "VpcCidr", get_att(&vpc, "CidrBlock"), "VPC CIDR block");
+    for i in 1..=settings.az_count {
+        l.output(
+            NET,
+            &format!("AvailabilityZone{i}"),
+            r(&format!("AvailabilityZone{i}")),
+            &format!("Availability Zone {i}"),
+        );
+    }
+    for g in &groups {
+        for (i, s) in g.subnets.iter().enumerate() {
+            l.output(NET, &format!("{s}Id"), r(s), &format!("{} subnet `{}`, AZ {}", g.tier, g.id, i + 1));
+            l.output(
+                NET,
+                &format!("{s}Cidr"),
+                r(&format!("{s}Cidr")),
+                &format!("CIDR of the {} subnet `{}`, AZ {}", g.tier, g.id, i + 1),
+            );
+        }
+    }
+    for tier in ["public", "app", "data"] {
+        let ids: Vec<Value> =
+            groups.iter().filter(|g| g.tier == tier).flat_map(|g| g.subnets.iter().map(|s| r(s))).collect();
+        if !ids.is_empty() {
+            let name = format!("{}SubnetIds", pascal(tier));
+            l.output(NET, &name, join(",", ids), &format!("comma-joined {tier} subnet ids"));
+        }
+    }
+    let _ = tags;
+}
+
+/// Whether a box in subnet group `group` (or the group itself) has a solid arrow to a NAT
+/// gateway: the arrow the app route tables' default route comes from.
+fn egress_edge(l: &Lowering<'_>, group: NodeIndex) -> bool {
+    let g = l.graph;
+    let in_group = |n: NodeIndex| n == group || g.ancestors(n).any(|a| a == group);
+    g.connections().any(|(_, a, b, c)| c.style == Style::Solid && g.component(b).is("aws.nat-gateway") && in_group(a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_are_carved_in_tier_order() {
+        let (addr, len) = parse_cidr("10.0.0.0/16").expect("cidr");
+        let mut next = addr;
+        let app = [allocate(&mut next, tier_prefix("app", len)), allocate(&mut next, tier_prefix("app", len))];
+        let public = allocate(&mut next, tier_prefix("public", len));
+        let data = allocate(&mut next, tier_prefix("data", len));
+        assert_eq!(format_cidr(app[0], 19), "10.0.0.0/19");
+        assert_eq!(format_cidr(app[1], 19), "10.0.32.0/19");
+        assert_eq!(format_cidr(public, 22), "10.0.64.0/22");
+        assert_eq!(format_cidr(data, 24), "10.0.68.0/24");
+    }
+}

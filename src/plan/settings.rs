@@ -1,0 +1,204 @@
+//! The values every part of the plan agrees on: names, region, zones, address ranges,
+//! sizes, versions and the application, from configuration, diagram and defaults.
+
+use serde_json::Value;
+
+use super::names::kebab;
+use crate::config::Config;
+use crate::diagnostic::{codes, Diagnostic};
+use crate::model::{catalog, AppProfile, ArchGraph};
+use crate::source::Span;
+
+/// The application running in the cluster.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// The workload's diagram id.
+    pub node: String,
+    /// Kubernetes name of the Deployment, Service, ...
+    pub name: String,
+    pub profile: Option<&'static AppProfile>,
+    pub edition: Option<String>,
+    pub version: String,
+    pub replicas: u32,
+    /// The upstream image CI builds from (`mattermost/mattermost-team-edition:10.11.4`).
+    pub base_image: String,
+    pub port: u16,
+    pub health_path: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum OidcProvider {
+    /// Create the account's GitHub OIDC provider in the ci stack.
+    Create,
+    /// Use the account's existing provider (its ARN is derived from the account id).
+    Existing,
+    /// Use this provider ARN.
+    Arn(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub project: String,
+    pub region: String,
+    pub az_count: usize,
+    pub vpc_cidr: String,
+    pub nat_per_az: bool,
+    pub cluster_name: String,
+    pub kubernetes_version: String,
+    pub public_access_cidrs: Vec<String>,
+    pub node_instance_types: Vec<String>,
+    pub node_min: u32,
+    pub node_max: u32,
+    pub node_desired: u32,
+    pub node_disk_gib: u32,
+    pub namespace: String,
+    pub domain: Option<String>,
+    pub certificate_arn: Option<String>,
+    pub github_repository: Option<String>,
+    pub github_branch: String,
+    pub github_environment: String,
+    pub oidc_provider: OidcProvider,
+    pub db_instance_class: String,
+    pub db_storage_gib: u32,
+    pub db_engine_version: Option<String>,
+    pub db_name: String,
+    pub db_username: String,
+    pub db_backup_days: u32,
+    pub cache_node_type: String,
+    pub cache_transit_encryption: String,
+    pub app: Option<AppSettings>,
+}
+
+impl Settings {
+    /// Resolve the settings.
+    ///
+    /// # Errors
+    /// No region anywhere, or a workload without a profile and without `app.image`.
+    pub fn resolve(graph: &ArchGraph, config: &Config) -> Result<Settings, Vec<Diagnostic>> {
+        let region = match config.region.clone().or_else(|| graph.region().map(str::to_string)) {
+            Some(r) => r,
+            None => {
+                return Err(vec![Diagnostic::error(
+                    codes::PLAN_NO_REGION,
+                    "the diagram does not say which AWS region to use",
+                )
+                .with_primary(
+                    graph.components().next().map_or(Span::default(), |(_, c)| c.span),
+                    "no region box with a region code",
+                )
+                .with_help(
+                    "label the region box with its code (`subgraph aws[AWS eu-north-1]`) or set `region: eu-north-1`",
+                )])
+            }
+        };
+        let workload =
+            graph.components().find(|(_, c)| matches!(c.kind_id(), Some("k8s.deployment" | "k8s.statefulset")));
+        let profile = workload.and_then(|(_, c)| c.app.as_deref()).and_then(|a| catalog().app(a));
+        let project = config
+            .name
+            .clone()
+            .or_else(|| profile.map(|p| p.id.clone()))
+            .or_else(|| workload.map(|(_, c)| kebab(&c.id, 24)).filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| "archc".to_string());
+        let vpc_cidr = graph
+            .of_kind("aws.vpc")
+            .next()
+            .and_then(|n| graph.component(n).attr("cidr").map(str::to_string))
+            .or_else(|| config.vpc_cidr.clone())
+            .unwrap_or_else(|| "10.0.0.0/16".to_string());
+        let app = match workload {
+            None => None,
+            Some((_, c)) => {
+                let edition = profile.map(|p| config.app.edition.clone().unwrap_or_else(|| p.default_edition.clone()));
+                let ed = profile.and_then(|p| edition.as_ref().and_then(|e| p.editions.get(e)));
+                let version = config
+                    .app
+                    .version
+                    .clone()
+                    .or_else(|| profile.map(|p| p.version.clone()))
+                    .unwrap_or_else(|| "latest".into());
+                let max = ed.map_or(u32::MAX, |e| e.max_replicas);
+                let replicas = config.app.replicas.unwrap_or(if max == 1 { 1 } else { 2 }).min(max);
+                let base_image = match (&config.app.image, &config.app.image_repository, ed) {
+                    (Some(image), _, _) => image.clone(),
+                    (None, Some(repo), _) => format!("{repo}:{version}"),
+                    (None, None, Some(ed)) => format!("{}:{version}", ed.image),
+                    (None, None, None) => {
+                        return Err(vec![Diagnostic::error(
+                            codes::PLAN_NO_IMAGE,
+                            format!("archc has no profile for workload `{}` and no image for it", c.id),
+                        )
+                        .with_primary(c.span, "which image runs here?")
+                        .with_help("set `app.image`, `app.port` and `app.health_path` in the ```yaml archc block")]);
+                    }
+                };
+                Some(AppSettings {
+                    node: c.id.clone(),
+                    name: profile.map_or_else(|| kebab(&c.id, 40), |p| p.id.clone()),
+                    profile,
+                    edition,
+                    version,
+                    replicas,
+                    base_image,
+                    port: config.app.port.or(profile.map(|p| p.port)).unwrap_or(8080),
+                    health_path: config
+                        .app
+                        .health_path
+                        .clone()
+                        .or_else(|| profile.map(|p| p.health_path.clone()))
+                        .unwrap_or_else(|| "/healthz".into()),
+                })
+            }
+        };
+        let oidc_provider = match config.github.oidc_provider.as_deref() {
+            None | Some("create") => OidcProvider::Create,
+            Some("existing") => OidcProvider::Existing,
+            Some(arn) => OidcProvider::Arn(arn.to_string()),
+        };
+        Ok(Settings {
+            cluster_name: project.clone(),
+            namespace: config.app.namespace.clone().unwrap_or_else(|| project.clone()),
+            project,
+            region,
+            az_count: config.availability_zones() as usize,
+            vpc_cidr,
+            nat_per_az: config.nat_gateways.as_deref() != Some("single"),
+            kubernetes_version: config.eks.version.clone().unwrap_or_else(|| "1.33".into()),
+            public_access_cidrs: config.eks.public_access_cidrs.clone(),
+            node_instance_types: if config.eks.node_instance_types.is_empty() {
+                vec!["m6i.large".into()]
+            } else {
+                config.eks.node_instance_types.clone()
+            },
+            node_min: config.eks.node_min.unwrap_or(2),
+            node_max: config.eks.node_max.unwrap_or(4),
+            node_desired: config.eks.node_desired.or(config.eks.node_min).unwrap_or(2),
+            node_disk_gib: config.eks.node_disk_gib.unwrap_or(50),
+            domain: config.domain.clone(),
+            certificate_arn: config.certificate_arn.clone(),
+            github_repository: config.github.repository.clone(),
+            github_branch: config.github.branch.clone().unwrap_or_else(|| "main".into()),
+            github_environment: config.github.environment.clone().unwrap_or_else(|| "production".into()),
+            oidc_provider,
+            db_instance_class: config.database.instance_class.clone().unwrap_or_else(|| "db.m7g.large".into()),
+            db_storage_gib: config.database.allocated_storage_gib.unwrap_or(50),
+            db_engine_version: config.database.engine_version.clone(),
+            db_name: config.database.name.clone().unwrap_or_else(|| "app".into()),
+            db_username: config.database.username.clone().unwrap_or_else(|| "appadmin".into()),
+            db_backup_days: config.database.backup_retention_days.unwrap_or(14),
+            cache_node_type: config.cache.node_type.clone().unwrap_or_else(|| "cache.t4g.medium".into()),
+            cache_transit_encryption: config.cache.transit_encryption.clone().unwrap_or_else(|| "required".into()),
+            app,
+        })
+    }
+
+    /// Default AZ names for hand deploys (`eu-north-1a`, `eu-north-1b`, ...); a deploy passes
+    /// the account's real zones.
+    pub fn az_defaults(&self) -> Vec<String> {
+        (0..self.az_count).map(|i| format!("{}{}", self.region, (b'a' + i as u8) as char)).collect()
+    }
+
+    pub fn json(&self, s: &str) -> Value {
+        Value::String(s.to_string())
+    }
+}
