@@ -1,4 +1,12 @@
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::rules::{declare_rule, Handle, RuleContext, Violation};
+
+/// A label that draws several instances.
+static PLURAL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(pods|replicas|instances|servers)\b").expect("regex"));
 
 declare_rule! {
     /// ## What it does
@@ -31,12 +39,11 @@ declare_rule! {
 
 /// APP002
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
-    let plural = regex::Regex::new(r"(?i)\b(pods|replicas|instances|servers)\b").expect("regex");
     for (n, c) in ctx.graph.components() {
         let Some((profile, edition)) = ctx.app(n) else { continue };
         let Some(ed) = profile.editions.get(edition) else { continue };
         let configured = ctx.config.app.replicas;
-        let wants_several = configured.map_or_else(|| plural.is_match(&c.label), |r| r > ed.max_replicas);
+        let wants_several = configured.map_or_else(|| PLURAL.is_match(&c.label), |r| r > ed.max_replicas);
         if !wants_several || ed.max_replicas > 1 && configured.is_none_or(|r| r <= ed.max_replicas) {
             continue;
         }
