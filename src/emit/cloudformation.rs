@@ -32,11 +32,34 @@ pub fn template(stack: &Stack, order: usize) -> String {
     let mut doc = Map::new();
     doc.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
     doc.insert("Description".into(), json!(stack.description));
-    doc.insert("Metadata".into(), json!({"archc": {"Stack": stack.id.as_str(), "DeployOrder": order}}));
+    let mut archc = json!({"Stack": stack.id.as_str(), "DeployOrder": order});
+    let mut after: Vec<&str> = stack
+        .parameters
+        .values()
+        .filter_map(|p| match &p.source {
+            ParamSource::Output { stack, .. } => Some(stack.as_str()),
+            _ => None,
+        })
+        .collect();
+    after.sort_by_key(|s| crate::plan::StackId::ALL.iter().position(|id| id.as_str() == *s));
+    after.dedup();
+    if !after.is_empty() {
+        archc["DependsOnStacks"] = json!(after);
+    }
+    if !stack.notes.is_empty() {
+        archc["Notes"] = Value::Array(stack.notes.iter().map(|(id, text)| json!({"Id": id, "Text": text})).collect());
+    }
+    doc.insert("Metadata".into(), json!({ "archc": archc }));
     if !stack.parameters.is_empty() {
+        // what earlier stacks fill in first (in deploy order), then this stack's own settings
+        let mut params: Vec<(&String, &crate::plan::Parameter)> = stack.parameters.iter().collect();
+        params.sort_by_key(|(_, p)| match &p.source {
+            ParamSource::Output { stack, .. } => *stack as usize,
+            _ => crate::plan::StackId::ALL.len(),
+        });
         doc.insert(
             "Parameters".into(),
-            Value::Object(stack.parameters.iter().map(|(k, p)| (k.clone(), parameter(p))).collect()),
+            Value::Object(params.into_iter().map(|(k, p)| (k.clone(), parameter(p))).collect()),
         );
     }
     if !stack.rules.is_empty() {
