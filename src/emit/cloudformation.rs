@@ -150,6 +150,7 @@ pub fn readme(plan: &Plan) -> String {
             .iter()
             .filter_map(|(k, p)| match &p.source {
                 ParamSource::Output { stack, output } => Some(format!("{k}=<{}.{output}>", stack.as_str())),
+                ParamSource::Default if p.default.is_none() => Some(format!("{k}=<required>")),
                 _ => None,
             })
             .collect();
@@ -173,6 +174,21 @@ pub fn readme(plan: &Plan) -> String {
                 },
             };
             s.push_str(&format!("| `{k}` | {} | {value} |\n", p.ty));
+        }
+        s.push('\n');
+    }
+    if !plan.permissions.is_empty() {
+        s.push_str(
+            "## Why each permission exists\n\nEvery IAM statement and managed policy, with the arrow of the diagram (or the AWS\nrequirement) it exists for.\n\n| stack | role or policy | statement | because |\n|---|---|---|---|\n",
+        );
+        for g in &plan.permissions {
+            s.push_str(&format!(
+                "| {} | `{}` | `{}` | {} |\n",
+                g.stack.as_str(),
+                g.resource,
+                g.statement,
+                g.because.replace('|', "\\|")
+            ));
         }
         s.push('\n');
     }

@@ -656,7 +656,8 @@ impl Data<'_, '_> {
     }
 
     // ------------------------------------------------------------------ buckets
-    fn access_log_bucket(&mut self) {
+    /// The shared access-log bucket (shown under the first bucket `id` in `archc plan`).
+    fn access_log_bucket(&mut self, id: &str) {
         if self.l.stack(DATA).resources.contains_key("AccessLogBucket") {
             return;
         }
@@ -671,6 +672,7 @@ impl Data<'_, '_> {
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
             }])))
             .keep("Retain")
+            .node(id)
             .comment("target of the buckets' server access logs (SSE-S3: what log delivery supports)")
             .checkov_skip(
                 "CKV_AWS_18",
@@ -697,7 +699,8 @@ impl Data<'_, '_> {
                         deny_insecure_transport("AccessLogBucket"),
                     ]),
                 }),
-            ),
+            )
+            .node(id),
         );
         self.l.output(DATA, "AccessLogBucketName", r("AccessLogBucket"), "server access log bucket");
     }
@@ -705,7 +708,7 @@ impl Data<'_, '_> {
     fn bucket(&mut self, n: NodeIndex) {
         let id = self.id(n);
         let p = pascal(&id);
-        self.access_log_bucket();
+        self.access_log_bucket(&id);
         let mut props = bucket_properties(json!([{
             "Id": "expire-old-versions",
             "Status": "Enabled",

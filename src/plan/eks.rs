@@ -562,6 +562,23 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
         .comment("optional: cluster admin for the human operator passed in ClusterAdminPrincipalArn"),
     );
 
+    // what serves the whole control plane belongs to its box in `archc plan`
+    if let Some(id) = &cp_id {
+        for logical in [
+            "ClusterKmsKey",
+            "ClusterKmsKeyAlias",
+            "ControlPlaneLogGroup",
+            "VpcCniAddon",
+            "KubeProxyAddon",
+            "CoreDnsAddon",
+            "ClusterAdminAccessEntry",
+        ] {
+            if let Some(res) = l.stack(CL).resources.get_mut(logical) {
+                res.node.get_or_insert_with(|| id.clone());
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ outputs
     l.output(CL, "ClusterName", r(&cluster), "EKS cluster name");
     l.output(CL, "ClusterArn", get_att(&cluster, "Arn"), "EKS cluster ARN");

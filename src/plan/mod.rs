@@ -255,6 +255,8 @@ pub struct Grant {
     /// The statement's `Sid`, the managed policy's name, or `*` for a whole policy document.
     pub statement: String,
     pub why: Why,
+    /// `why` in words (`arrow `mm --> s3` (calls-api)`).
+    pub because: String,
 }
 
 /// One diagram node and what it became.
@@ -383,7 +385,14 @@ impl<'a> Lowering<'a> {
 
     /// Record why a statement (or managed policy) of `resource` exists.
     pub fn grant(&mut self, stack: StackId, resource: &str, statement: &str, why: Why) {
-        self.grants.push(Grant { stack, resource: resource.to_string(), statement: statement.to_string(), why });
+        let because = self.why_text(&why);
+        self.grants.push(Grant {
+            stack,
+            resource: resource.to_string(),
+            statement: statement.to_string(),
+            why,
+            because,
+        });
     }
 
     /// An `Allow` statement of `resource`'s policy, recorded with why it exists and commented
