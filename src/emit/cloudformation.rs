@@ -32,11 +32,34 @@ pub fn template(stack: &Stack, order: usize) -> String {
     let mut doc = Map::new();
     doc.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
     doc.insert("Description".into(), json!(stack.description));
-    doc.insert("Metadata".into(), json!({"archc": {"Stack": stack.id.as_str(), "DeployOrder": order}}));
+    let mut archc = json!({"Stack": stack.id.as_str(), "DeployOrder": order});
+    let mut after: Vec<&str> = stack
+        .parameters
+        .values()
+        .filter_map(|p| match &p.source {
+            ParamSource::Output { stack, .. } => Some(stack.as_str()),
+            _ => None,
+        })
+        .collect();
+    after.sort_by_key(|s| crate::plan::StackId::ALL.iter().position(|id| id.as_str() == *s));
+    after.dedup();
+    if !after.is_empty() {
+        archc["DependsOnStacks"] = json!(after);
+    }
+    if !stack.notes.is_empty() {
+        archc["Notes"] = Value::Array(stack.notes.iter().map(|(id, text)| json!({"Id": id, "Text": text})).collect());
+    }
+    doc.insert("Metadata".into(), json!({ "archc": archc }));
     if !stack.parameters.is_empty() {
+        // what earlier stacks fill in first (in deploy order), then this stack's own settings
+        let mut params: Vec<(&String, &crate::plan::Parameter)> = stack.parameters.iter().collect();
+        params.sort_by_key(|(_, p)| match &p.source {
+            ParamSource::Output { stack, .. } => *stack as usize,
+            _ => crate::plan::StackId::ALL.len(),
+        });
         doc.insert(
             "Parameters".into(),
-            Value::Object(stack.parameters.iter().map(|(k, p)| (k.clone(), parameter(p))).collect()),
+            Value::Object(params.into_iter().map(|(k, p)| (k.clone(), parameter(p))).collect()),
         );
     }
     if !stack.rules.is_empty() {
@@ -127,6 +150,7 @@ pub fn readme(plan: &Plan) -> String {
             .iter()
             .filter_map(|(k, p)| match &p.source {
                 ParamSource::Output { stack, output } => Some(format!("{k}=<{}.{output}>", stack.as_str())),
+                ParamSource::Default if p.default.is_none() => Some(format!("{k}=<required>")),
                 _ => None,
             })
             .collect();
@@ -150,6 +174,21 @@ pub fn readme(plan: &Plan) -> String {
                 },
             };
             s.push_str(&format!("| `{k}` | {} | {value} |\n", p.ty));
+        }
+        s.push('\n');
+    }
+    if !plan.permissions.is_empty() {
+        s.push_str(
+            "## Why each permission exists\n\nEvery IAM statement and managed policy, with the arrow of the diagram (or the AWS\nrequirement) it exists for.\n\n| stack | role or policy | statement | because |\n|---|---|---|---|\n",
+        );
+        for g in &plan.permissions {
+            s.push_str(&format!(
+                "| {} | `{}` | `{}` | {} |\n",
+                g.stack.as_str(),
+                g.resource,
+                g.statement,
+                g.because.replace('|', "\\|")
+            ));
         }
         s.push('\n');
     }

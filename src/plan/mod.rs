@@ -18,13 +18,14 @@ mod settings;
 pub mod workflow;
 
 use indexmap::IndexMap;
+use petgraph::stable_graph::EdgeIndex;
 use serde_json::{json, Value};
 
 pub use settings::Settings;
 
 use crate::analysis::Analysis;
-use crate::diagnostic::Diagnostic;
-use crate::model::ArchGraph;
+use crate::diagnostic::{codes, Diagnostic, Severity};
+use crate::model::{ArchGraph, Style};
 
 /// The four stacks, in deploy order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -210,6 +211,9 @@ pub struct Stack {
     pub conditions: IndexMap<String, Value>,
     pub resources: IndexMap<String, Resource>,
     pub outputs: IndexMap<String, Output>,
+    /// Conflicts and caveats the diagram forces, written in the template's
+    /// `Metadata.archc.Notes` (id, text).
+    pub notes: Vec<(String, String)>,
 }
 
 impl Stack {
@@ -223,12 +227,36 @@ impl Stack {
             conditions: IndexMap::new(),
             resources: IndexMap::new(),
             outputs: IndexMap::new(),
+            notes: Vec::new(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.resources.is_empty()
     }
+}
+
+/// Why an IAM permission exists.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Why {
+    /// A diagram arrow asks for it (`mm --> s3`: the workload calls S3).
+    Edge(EdgeIndex),
+    /// AWS requires it for a component the diagram draws (the node role's managed policies,
+    /// the EKS cluster role); the text says what needs it.
+    Required(String),
+}
+
+/// One identity-policy statement (or attached managed policy) and why it exists.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub stack: StackId,
+    /// The role or managed policy (logical id).
+    pub resource: String,
+    /// The statement's `Sid`, the managed policy's name, or `*` for a whole policy document.
+    pub statement: String,
+    pub why: Why,
+    /// `why` in words (`arrow `mm --> s3` (calls-api)`).
+    pub because: String,
 }
 
 /// One diagram node and what it became.
@@ -248,6 +276,9 @@ pub struct Plan {
     pub stacks: Vec<Stack>,
     pub kubernetes: kubernetes::KubernetesPlan,
     pub workflow: Option<workflow::WorkflowPlan>,
+    /// Every IAM statement and managed policy of the stacks, with the arrow (or the AWS
+    /// requirement) it exists for.
+    pub permissions: Vec<Grant>,
     /// Findings of the lowering (an edge that implies no permission, ...).
     pub findings: Vec<Diagnostic>,
 }
@@ -297,6 +328,10 @@ pub struct Lowering<'a> {
     pub settings: &'a Settings,
     pub stacks: Vec<Stack>,
     pub findings: Vec<Diagnostic>,
+    /// Why each IAM statement exists.
+    pub grants: Vec<Grant>,
+    /// Arrows that ask for a permission archc cannot create, with the reason.
+    pub unexpressed: Vec<(EdgeIndex, String)>,
 }
 
 impl<'a> Lowering<'a> {
@@ -318,6 +353,94 @@ impl<'a> Lowering<'a> {
         self.stack(stack)
             .outputs
             .insert(name.to_string(), Output { value, description: description.to_string(), condition: None });
+    }
+
+    /// `import` with an `AllowedPattern` on the parameter.
+    pub fn import_checked(&mut self, to: StackId, from: StackId, output: &str, ty: &str, pattern: &str) -> Value {
+        let v = self.import(to, from, output, ty);
+        if let Some(p) = self.stack(to).parameters.get_mut(output) {
+            p.allowed_pattern = Some(pattern.to_string());
+        }
+        v
+    }
+
+    /// `a --> b` (or `a -.-> b`) of a connection: how comments and diagnostics name an arrow.
+    pub fn arrow(&self, e: EdgeIndex) -> String {
+        let (a, b) = self.graph.endpoints(e);
+        let arrow = match self.graph.connection(e).style {
+            Style::Solid => "-->",
+            Style::Dotted => "-.->",
+            Style::Invisible => "~~~",
+        };
+        format!("{} {arrow} {}", self.graph.component(a).id, self.graph.component(b).id)
+    }
+
+    /// The text of a `Why`, for comments.
+    pub fn why_text(&self, why: &Why) -> String {
+        match why {
+            Why::Edge(e) => format!("arrow `{}` ({})", self.arrow(*e), self.graph.connection(*e).meaning),
+            Why::Required(text) => text.clone(),
+        }
+    }
+
+    /// Record why a statement (or managed policy) of `resource` exists.
+    pub fn grant(&mut self, stack: StackId, resource: &str, statement: &str, why: Why) {
+        let because = self.why_text(&why);
+        self.grants.push(Grant {
+            stack,
+            resource: resource.to_string(),
+            statement: statement.to_string(),
+            why,
+            because,
+        });
+    }
+
+    /// An `Allow` statement of `resource`'s policy, recorded with why it exists and commented
+    /// with it (plus `note`, which must say why when an action or resource is `"*"`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn allow(
+        &mut self,
+        stack: StackId,
+        resource: &str,
+        sid: &str,
+        whys: &[Why],
+        actions: &[&str],
+        resources: Value,
+        note: Option<&str>,
+    ) -> Value {
+        let mut comment: Vec<String> = whys.iter().map(|w| format!("for {}", self.why_text(w))).collect();
+        if let Some(n) = note {
+            comment.push(n.to_string());
+        }
+        for why in whys {
+            self.grant(stack, resource, sid, why.clone());
+        }
+        let action = match actions {
+            [one] => json!(one),
+            many => json!(many),
+        };
+        json!({"//": comment.join("\n"), "Sid": sid, "Effect": "Allow", "Action": action, "Resource": resources})
+    }
+
+    /// A comment naming why each managed policy in `policies` is attached to `resource`
+    /// (from the grants recorded for it).
+    pub fn managed_policies_comment(&self, stack: StackId, resource: &str, policies: &[&str]) -> String {
+        let mut lines = Vec::new();
+        for name in policies {
+            let whys: Vec<String> = self
+                .grants
+                .iter()
+                .filter(|g| g.stack == stack && g.resource == resource && g.statement == *name)
+                .map(|g| self.why_text(&g.why))
+                .collect();
+            lines.push(format!("{name}: {}", whys.join("; ")));
+        }
+        lines.join("\n")
+    }
+
+    /// An arrow that asks for a permission archc does not create, and why.
+    pub fn unexpressed(&mut self, e: EdgeIndex, reason: impl Into<String>) {
+        self.unexpressed.push((e, reason.into()));
     }
 
     /// A value of stack `from` used in stack `to`: `to` gets a parameter of type `ty` named
@@ -352,15 +475,116 @@ pub fn build(analysis: &Analysis) -> Result<Plan, Vec<Diagnostic>> {
             Stack::new(id, format!("{}-{}", settings.project, id.as_str()), format!("{} ({}, generated by archc)", description, settings.project))
         })
         .collect();
-    let mut lowering = Lowering { graph, settings: &settings, stacks, findings: Vec::new() };
+    let mut lowering = Lowering {
+        graph,
+        settings: &settings,
+        stacks,
+        findings: Vec::new(),
+        grants: Vec::new(),
+        unexpressed: Vec::new(),
+    };
     network::lower(&mut lowering);
     eks::lower(&mut lowering);
     data::lower(&mut lowering);
     ci::lower(&mut lowering);
-    let Lowering { stacks, mut findings, .. } = lowering;
+    audit_permissions(&mut lowering);
+    let Lowering { stacks, mut findings, grants: permissions, .. } = lowering;
     let stacks: Vec<Stack> = stacks.into_iter().filter(|s| !s.is_empty()).collect();
     let kubernetes = kubernetes::plan(graph, &settings, &stacks);
     let workflow = workflow::plan(graph, &settings, &stacks, &kubernetes);
     findings.extend(kubernetes.findings.iter().cloned());
-    Ok(Plan { settings, stacks, kubernetes, workflow, findings })
+    Ok(Plan { settings, stacks, kubernetes, workflow, permissions, findings })
+}
+
+/// The identity-policy statements and managed policies of a resource: (statement key, the
+/// statement). Keys are a statement's `Sid` (`*` without one: a whole official document),
+/// or a managed policy's name (`AmazonEKSWorkerNodePolicy`, or the logical id it `Ref`s).
+fn identity_statements(r: &Resource) -> Vec<String> {
+    let p = &r.properties;
+    let mut docs: Vec<&Value> = Vec::new();
+    let mut out = Vec::new();
+    match r.ty.as_str() {
+        "AWS::IAM::Role" => {
+            for policy in p["Policies"].as_array().into_iter().flatten() {
+                docs.push(&policy["PolicyDocument"]);
+            }
+            for arn in p["ManagedPolicyArns"].as_array().into_iter().flatten() {
+                out.push(managed_policy_name(arn));
+            }
+        }
+        "AWS::IAM::ManagedPolicy" | "AWS::IAM::Policy" => docs.push(&p["PolicyDocument"]),
+        _ => {}
+    }
+    for doc in docs {
+        for st in doc["Statement"].as_array().into_iter().flatten() {
+            out.push(st["Sid"].as_str().unwrap_or("*").to_string());
+        }
+    }
+    out
+}
+
+/// `AmazonEKSWorkerNodePolicy` from `!Sub arn:${AWS::Partition}:iam::aws:policy/AmazonEKSWorkerNodePolicy`,
+/// `LbcPolicy` from `!Ref LbcPolicy`.
+fn managed_policy_name(arn: &Value) -> String {
+    let text = arn.get("Fn::Sub").or_else(|| arn.get("Ref")).and_then(Value::as_str).or(arn.as_str()).unwrap_or("");
+    text.rsplit('/').next().unwrap_or(text).to_string()
+}
+
+/// IAM001: an arrow that asks for a permission and gets none, and a statement no arrow (and
+/// no AWS requirement) asks for.
+fn audit_permissions(l: &mut Lowering<'_>) {
+    let mut findings = Vec::new();
+    for (e, _, b, c) in l.graph.connections() {
+        if !matches!(c.becomes, "iam-permission" | "access-entry") {
+            continue;
+        }
+        if l.grants.iter().any(|g| g.why == Why::Edge(e)) {
+            continue;
+        }
+        let reason = l.unexpressed.iter().find(|(x, _)| *x == e).map_or_else(
+            || format!("archc has no permission for {} `{}`", c.meaning, l.graph.component(b).id),
+            |(_, r)| r.clone(),
+        );
+        findings.push(
+            Diagnostic::warning(
+                codes::EDGE_WITHOUT_PERMISSION,
+                format!("`{}` asks for an AWS permission that archc does not create: {reason}", l.arrow(e)),
+            )
+            .with_primary(c.span, format!("{}: no IAM statement", c.meaning))
+            .with_help("grant it outside archc (and keep the arrow as documentation), or draw what archc can compile"),
+        );
+    }
+    for stack in &l.stacks {
+        for (logical, r) in &stack.resources {
+            for key in identity_statements(r) {
+                let explained = l.grants.iter().any(|g| {
+                    g.stack == stack.id && &g.resource == logical && (g.statement == key || g.statement == "*")
+                });
+                if explained {
+                    continue;
+                }
+                let span = r
+                    .node
+                    .as_deref()
+                    .and_then(|n| l.graph.node(n))
+                    .map(|n| l.graph.component(n).span)
+                    .unwrap_or_default();
+                findings.push(
+                    Diagnostic::new(
+                        codes::EDGE_WITHOUT_PERMISSION,
+                        Severity::Warning,
+                        format!(
+                            "IAM statement `{key}` of `{logical}` ({} stack) exists without an arrow asking for it",
+                            stack.id.as_str()
+                        ),
+                    )
+                    .with_primary(span, "no arrow asks for this permission")
+                    .with_help(
+                        "this is a bug in archc: every permission should come from an arrow or an AWS requirement",
+                    ),
+                );
+            }
+        }
+    }
+    l.findings.extend(findings);
 }

@@ -59,12 +59,16 @@ pub struct Settings {
     pub github_environment: String,
     pub oidc_provider: OidcProvider,
     pub db_instance_class: String,
+    /// Aurora has no `db.m*` classes: the configured class, else a memory-optimised one.
+    pub aurora_instance_class: String,
     pub db_storage_gib: u32,
     pub db_engine_version: Option<String>,
     pub db_name: String,
     pub db_username: String,
     pub db_backup_days: u32,
     pub cache_node_type: String,
+    /// Number of images the ECR lifecycle policy keeps.
+    pub image_retention: u32,
     pub cache_transit_encryption: String,
     pub app: Option<AppSettings>,
 }
@@ -181,12 +185,18 @@ impl Settings {
             github_environment: config.github.environment.clone().unwrap_or_else(|| "production".into()),
             oidc_provider,
             db_instance_class: config.database.instance_class.clone().unwrap_or_else(|| "db.m7g.large".into()),
+            aurora_instance_class: config.database.instance_class.clone().unwrap_or_else(|| "db.r7g.large".into()),
             db_storage_gib: config.database.allocated_storage_gib.unwrap_or(50),
             db_engine_version: config.database.engine_version.clone(),
-            db_name: config.database.name.clone().unwrap_or_else(|| "app".into()),
+            db_name: config
+                .database
+                .name
+                .clone()
+                .unwrap_or_else(|| database_name(app.as_ref().map(|a| a.name.as_str()))),
             db_username: config.database.username.clone().unwrap_or_else(|| "appadmin".into()),
             db_backup_days: config.database.backup_retention_days.unwrap_or(14),
             cache_node_type: config.cache.node_type.clone().unwrap_or_else(|| "cache.t4g.medium".into()),
+            image_retention: 100,
             cache_transit_encryption: config.cache.transit_encryption.clone().unwrap_or_else(|| "required".into()),
             app,
         })
@@ -198,7 +208,25 @@ impl Settings {
         (0..self.az_count).map(|i| format!("{}{}", self.region, (b'a' + i as u8) as char)).collect()
     }
 
+    /// The repository-scoped GitHub OIDC subject the deploy role trusts, when the
+    /// repository is configured: `repo:<owner>/<repo>:environment:<env>`.
+    pub fn github_subject(&self) -> Option<String> {
+        self.github_repository.as_ref().map(|r| format!("repo:{r}:environment:{}", self.github_environment))
+    }
+
     pub fn json(&self, s: &str) -> Value {
         Value::String(s.to_string())
     }
+}
+
+/// The default database name: the application's name as an identifier (`mattermost`,
+/// `my_app`), or `app`.
+fn database_name(app: Option<&str>) -> String {
+    let mut name: String =
+        app.unwrap_or("app").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert_str(0, "app_");
+    }
+    name.truncate(63);
+    name
 }
