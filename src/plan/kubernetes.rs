@@ -128,6 +128,17 @@ pub(super) fn plan(graph: &ArchGraph, settings: &Settings, stacks: &[Stack]) -> 
 /// Only GitHub Actions workflows are emitted: say so for any other CI system drawn.
 fn ci_findings(graph: &ArchGraph, findings: &mut Vec<Diagnostic>) {
     for (_, c) in graph.components() {
+        if c.is("ci.github-actions") && graph.of_kind("aws.ecr").next().is_none() {
+            findings.push(
+                Diagnostic::new(
+                    codes::PLAN_UNSUPPORTED,
+                    Severity::Info,
+                    format!("`{}` has no container registry to push to: no workflow is emitted", c.id),
+                )
+                .with_primary(c.span, "no workflow for this CI system")
+                .with_help("draw the ECR repository it pushes to (`gha --> ecr[(Amazon ECR)]`)"),
+            );
+        }
         if c.category() == Some("ci") && !c.is("ci.github-actions") {
             findings.push(
                 Diagnostic::new(
