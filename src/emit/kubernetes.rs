@@ -43,6 +43,51 @@ pub fn files(plan: &Plan, files: &mut BTreeMap<String, String>) {
     }
 }
 
+/// What the image must accept: its environment, port, probes, user and writable paths.
+fn container_contract(d: &crate::plan::kubernetes::Object) -> String {
+    let pod = &d.body["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    let mut s = String::from("\n## What the container gets\n\n");
+    let port = c["ports"][0]["containerPort"].as_i64().unwrap_or_default();
+    let probe = c["readinessProbe"]["httpGet"]["path"].as_str().unwrap_or_default();
+    s.push_str(&format!(
+        "The image listens on port {port} (`http`); startup, liveness and readiness probes and the load\nbalancer's health check are `GET {probe}`. It runs as uid {} / gid {} with a read-only root\nfile system; it may write only to these volumes:\n\n",
+        pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]
+    ));
+    for m in c["volumeMounts"].as_array().into_iter().flatten() {
+        let name = m["name"].as_str().unwrap_or_default();
+        let volume = pod["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["name"].as_str() == Some(name))
+            .map(|v| {
+                if v.get("emptyDir").is_some() {
+                    format!("emptyDir, at most {}", v["emptyDir"]["sizeLimit"].as_str().unwrap_or("-"))
+                } else if let Some(claim) = v["persistentVolumeClaim"]["claimName"].as_str() {
+                    format!("EFS claim `{claim}`, `{}/`", m["subPath"].as_str().unwrap_or(""))
+                } else {
+                    "the IRSA web-identity token (read-only)".to_string()
+                }
+            })
+            .unwrap_or_default();
+        s.push_str(&format!("- `{}`: {volume}\n", m["mountPath"].as_str().unwrap_or_default()));
+    }
+    s.push_str("\nIts environment:\n\n| variable | value |\n|---|---|\n");
+    for e in c["env"].as_array().into_iter().flatten() {
+        let value = match e.get("value").and_then(Value::as_str) {
+            Some(v) => format!("`{v}`"),
+            None => format!(
+                "Secret `{}`, key `{}`",
+                e["valueFrom"]["secretKeyRef"]["name"].as_str().unwrap_or_default(),
+                e["valueFrom"]["secretKeyRef"]["key"].as_str().unwrap_or_default()
+            ),
+        };
+        s.push_str(&format!("| `{}` | {value} |\n", e["name"].as_str().unwrap_or_default()));
+    }
+    s
+}
+
 fn step_of(file: &str) -> u8 {
     file.get(..2).and_then(|p| p.parse::<u8>().ok()).unwrap_or(99) / 10
 }
@@ -134,6 +179,9 @@ pub fn readme(plan: &Plan) -> String {
     s.push_str(
         "\nThe stacks come first (network, cluster with its add-ons, data, ci): the placeholders are their\noutputs. No Kubernetes API server can run where archc is tested, so these manifests are\nvalidated by their schemas (`kubernetes-validate --strict` for Kubernetes 1.33) and by\n`checkov`; the apply itself will be tested against an HTTP-level test double of the API.\n",
     );
+    if let Some(d) = k.objects.iter().find(|o| o.kind == "Deployment") {
+        s.push_str(&container_contract(d));
+    }
     s.push_str("\n## Placeholder contract\n\n");
     s.push_str(
         "Values that exist only once the stacks do, or only at deploy time, are written `${Name}`, where\n`Name` is the CloudFormation output (or deploy value) they come from:\n\n- placeholders appear only inside string values (never in keys, numbers, booleans or\n  comments), so every manifest is schema-valid before and after they are filled in;\n- a deploy fills them in the parsed documents' string values, not in the text, so a value\n  needs no YAML escaping, and fails if a name has no value or a `${...}` survives;\n- nothing else in these files is a placeholder.\n\n| placeholder | source |\n|---|---|\n",

@@ -33,7 +33,7 @@ use super::wiring::{Dependency, Wiring};
 use super::{Object, Placeholders, WorkloadNames};
 use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::emit::yaml::COMMENT;
-use crate::model::{catalog, ArchGraph};
+use crate::model::ArchGraph;
 use crate::plan::names::{kebab, pascal};
 use crate::plan::settings::AppSettings;
 use crate::plan::{Settings, StackId};
@@ -122,9 +122,55 @@ fn meta(name: &str, namespace: Option<&str>, labels: BTreeMap<String, String>) -
     }
 }
 
-/// A comment line never carries a placeholder (a rendered secret must not land in one).
-fn comment_text(s: &str) -> String {
-    s.replace("${", "$ {")
+/// A comment never carries a placeholder (a rendered secret must not land in one). Its
+/// paragraphs and `- ` items are reflowed to `WIDTH`; indented lines that continue neither are
+/// kept as written (commands, examples).
+pub(crate) fn comment_text(s: &str) -> String {
+    const WIDTH: usize = 96;
+    struct Para {
+        text: String,
+        lead: usize,
+        cont: usize,
+        pre: bool,
+    }
+    let mut paras: Vec<Para> = Vec::new();
+    for line in s.replace("${", "$ {").lines() {
+        let trimmed = line.trim_start();
+        let lead = line.len() - trimmed.len();
+        let bullet = trimmed.starts_with("- ");
+        if let Some(p) = paras.last_mut() {
+            if !bullet && !trimmed.is_empty() && !p.pre && !p.text.is_empty() && lead == p.cont {
+                p.text.push(' ');
+                p.text.push_str(trimmed);
+                continue;
+            }
+        }
+        let cont = if bullet { lead + 2 } else { lead };
+        paras.push(Para { text: trimmed.to_string(), lead, cont, pre: lead > 0 && !bullet });
+    }
+    let mut out = Vec::new();
+    for p in paras {
+        if p.pre {
+            out.push(format!("{}{}", " ".repeat(p.lead), p.text));
+            continue;
+        }
+        let mut current = " ".repeat(p.lead);
+        let mut empty = true;
+        for word in p.text.split(' ') {
+            if empty {
+                current.push_str(word);
+                empty = false;
+            } else if current.len() + 1 + word.len() > WIDTH {
+                out.push(std::mem::take(&mut current));
+                current = format!("{}{word}", " ".repeat(p.cont));
+            } else {
+                current.push(' ');
+                current.push_str(word);
+            }
+        }
+        out.push(current);
+    }
+    out.join("\n")
 }
 
 /// Serialise a k8s-openapi value into an [`Object`].
@@ -172,6 +218,19 @@ fn s3_endpoint(region: &str) -> String {
 impl Input<'_> {
     fn id(&self, n: NodeIndex) -> &str {
         &self.graph.component(n).id
+    }
+
+    /// The application's name for people: its profile's, else the workload box's label.
+    fn display(&self) -> String {
+        match self.app.profile {
+            Some(p) => p.name.clone(),
+            None => self
+                .graph
+                .node(&self.app.node)
+                .map(|n| self.graph.component(n).label.replace("<br>", " "))
+                .filter(|l| !l.trim().is_empty())
+                .unwrap_or_else(|| self.app.node.clone()),
+        }
     }
 
     /// The CIDR placeholders of the subnet box around `n`; else of every subnet box of
@@ -409,7 +468,7 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
             namespace: r.namespace.clone(),
             deployment: r.name.clone(),
             container: r.container.clone(),
-            app: input.profile.name.clone(),
+            app: input.display(),
             health_path: input.app.health_path.clone(),
         },
         registry: r.registry.map(|n| input.id(n).to_string()),
@@ -508,7 +567,7 @@ impl Builder<'_, '_> {
             "Values of the chart eks/{LBC_NAME} (https://aws.github.io/eks-charts), release\n{LBC_NAME} in namespace {LBC_NAMESPACE}; install after the ServiceAccount and before\nthe Ingress (its webhook rejects Ingresses while it is not Ready):\n  helm upgrade --install {LBC_NAME} eks/{LBC_NAME} -n {LBC_NAMESPACE} \\\n    --version <pinned chart version> -f helm/{LBC_NAME}.values.yaml --wait --timeout 10m\n`helm upgrade` does not update CRDs: apply the chart's crds/ on upgrades.\nregion and vpcId are explicit so the controller never needs the instance metadata service;\ndefaultTargetType stays the chart default (the Ingress sets target-type ip itself); the\nService mutator webhook is off because archc emits no Service of type LoadBalancer."
         );
         let values = json!({
-            COMMENT: header,
+            COMMENT: comment_text(&header),
             "clusterName": cluster,
             "region": self.i.settings.region,
             "vpcId": vpc,
@@ -614,7 +673,7 @@ impl Builder<'_, '_> {
             };
             let via = i.wiring.service.map(|s| format!(" --> {}", i.id(s))).unwrap_or_default();
             let comment = format!(
-                "Diagram: {} {via} --> {}. With target-type ip the ALB sends requests and health checks to\nthe pod IP from its own network interfaces, in the subnets it is drawn in. A NetworkPolicy\ncannot name a load balancer or a security group, so the source is those subnets' CIDR blocks\n(network stack outputs, one per AZ). Nothing else may reach port {}. Kubelet probes come\nfrom the node and are not subject to NetworkPolicy.",
+                "Diagram: {}{via} --> {}. With target-type ip the ALB sends requests and health checks to\nthe pod IP from its own network interfaces, in the subnets it is drawn in. A NetworkPolicy\ncannot name a load balancer or a security group, so the source is those subnets' CIDR blocks\n(network stack outputs, one per AZ). Nothing else may reach port {}. Kubelet probes come\nfrom the node and are not subject to NetworkPolicy.",
                 names.join(", "),
                 i.app.node,
                 i.app.port
@@ -670,7 +729,7 @@ impl Builder<'_, '_> {
                     "- {} --> {}: not opened: {} {} edition cannot use the cache (APP001).",
                     i.app.node,
                     i.id(dep.node),
-                    i.profile.name,
+                    i.display(),
                     i.app.edition.as_deref().unwrap_or("")
                 ));
             }
@@ -752,7 +811,7 @@ impl Builder<'_, '_> {
             let names: Vec<String> = peers.iter().map(|p| format!("{} {}", p.name, p.port)).collect();
             let comment = format!(
                 "{} runs {} replicas as a cluster: its pods talk to each other ({}).",
-                i.profile.name,
+                i.display(),
                 i.app.replicas,
                 names.join(", ")
             );
@@ -1146,19 +1205,19 @@ impl Builder<'_, '_> {
 
     fn deployment_comment(&self) -> String {
         let (i, r) = (self.i, self.r);
-        let mut lines = vec![format!("{} (diagram: `{}`).", i.profile.name, i.app.node)];
+        let mut lines = vec![format!("{} (diagram: `{}`).", i.display(), i.app.node)];
         let edition = i.app.edition.as_deref().map(|e| format!(" {e} edition")).unwrap_or_default();
         if r.cluster {
             lines.push(format!(
                 "- replicas {}: {}{edition} runs as a cluster (cluster settings below), spread over zones,\n  with a PodDisruptionBudget{}.",
                 i.app.replicas,
-                i.profile.name,
+                i.display(),
                 if r.max_replicas > i.app.replicas { " and a HorizontalPodAutoscaler" } else { "" }
             ));
         } else if i.app.replicas == 1 {
             lines.push(format!(
                 "- replicas 1{}: hence no PodDisruptionBudget (1 of 1 would block node drains) and no\n  HorizontalPodAutoscaler.",
-                if r.max_replicas == 1 { format!(": {}{edition} runs one instance", i.profile.name) } else { String::new() }
+                if r.max_replicas == 1 { format!(": {}{edition} runs one instance", i.display()) } else { String::new() }
             ));
         } else {
             lines.push(format!("- replicas {}, spread over zones, with a PodDisruptionBudget.", i.app.replicas));
@@ -1193,7 +1252,8 @@ impl Builder<'_, '_> {
                     if c.tls && i.app.profile.is_some() {
                         line.push_str(&format!(
                             " Its in-transit encryption is `{}`: {} may have no TLS setting\n  for it (APP001).",
-                            i.settings.cache_transit_encryption, i.profile.name
+                            i.settings.cache_transit_encryption,
+                            i.display()
                         ));
                     }
                     lines.push(line);
@@ -1201,7 +1261,7 @@ impl Builder<'_, '_> {
                 _ => lines.push(format!(
                     "- cache `{}`: NOT wired: {}{edition} cannot use it (APP001).",
                     i.id(dep.node),
-                    i.profile.name
+                    i.display()
                 )),
             }
         }
@@ -1387,11 +1447,10 @@ impl Builder<'_, '_> {
 /// The Dockerfile CI builds: the application's pinned upstream image.
 fn dockerfile(i: &Input<'_>) -> String {
     let user = format!("{}:{}", i.profile.user, i.profile.group);
-    let kind = catalog().kind("k8s.deployment").map_or("workload", |k| k.def.name.as_str());
     format!(
-        "# The image of the {kind} `{node}` ({app}), built by CI and pushed to ECR tagged with the\n# commit SHA (see .github/workflows/deploy.yml when the diagram draws GitHub Actions).\n# The base image is pinned by version; pin it by digest as well (FROM image:tag@sha256:...)\n# and let Dependabot or Renovate move both.\nFROM {base}\n\n# The Deployment runs the container as this user, non-root, with a read-only root file system.\nUSER {user}\nEXPOSE {port}\n",
+        "# The image of `{node}` ({app}), built by CI and pushed to ECR tagged with the\n# commit SHA (see .github/workflows/deploy.yml when the diagram draws GitHub Actions).\n# The base image is pinned by version; pin it by digest as well (FROM image:tag@sha256:...)\n# and let Dependabot or Renovate move both.\nFROM {base}\n\n# The Deployment runs the container as this user, non-root, with a read-only root file system.\nUSER {user}\nEXPOSE {port}\n",
         node = i.app.node,
-        app = i.profile.name,
+        app = i.display(),
         base = i.app.base_image,
         port = i.app.port,
     )

@@ -12,7 +12,6 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Profile {
     pub(crate) id: String,
-    pub(crate) name: String,
     pub(crate) user: u32,
     pub(crate) group: u32,
     pub(crate) deploy: Deploy,
