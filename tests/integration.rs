@@ -6,5 +6,6 @@ mod cli;
 mod conformance;
 mod emit_cloudformation;
 mod emit_kubernetes;
+mod judges;
 mod mutation;
 mod rules;
