@@ -184,7 +184,7 @@ pub fn readme(plan: &Plan) -> String {
     }
     s.push_str("\n## Placeholder contract\n\n");
     s.push_str(
-        "Values that exist only once the stacks do, or only at deploy time, are written `${Name}`, where\n`Name` is the CloudFormation output (or deploy value) they come from:\n\n- placeholders appear only inside string values (never in keys, numbers, booleans or\n  comments), so every manifest is schema-valid before and after they are filled in;\n- a deploy fills them in the parsed documents' string values, not in the text, so a value\n  needs no YAML escaping, and fails if a name has no value or a `${...}` survives;\n- nothing else in these files is a placeholder.\n\n| placeholder | source |\n|---|---|\n",
+        "Values that exist only once the stacks do, or only at deploy time, are written `${Name}` in\nthese manifests and in `../helm/`, where `Name` is the CloudFormation output (or deploy value)\nthey come from:\n\n- placeholders appear only inside string values (never in keys, numbers, booleans or\n  comments), so every manifest is schema-valid before and after they are filled in;\n- a deploy fills them in the parsed documents' string values, not in the text, so a value\n  needs no YAML escaping, and fails if a name has no value or a `${...}` survives;\n- nothing else in these files is a placeholder (the workflow reads repository variables\n  instead).\n\n| placeholder | source |\n|---|---|\n",
     );
     for (name, source) in &k.placeholders {
         s.push_str(&format!("| `${{{name}}}` | {} |\n", source.replace('|', "\\|")));

@@ -433,9 +433,8 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
     b.network_policies(ph);
     b.secret();
     b.storage();
-    b.deployment(ph);
-    let service = input.wiring.service.is_some() || alb.is_some();
-    if service {
+    b.deployment();
+    if input.wiring.service.is_some() || alb.is_some() {
         b.service();
     }
     b.disruption_budget();
@@ -1001,7 +1000,7 @@ impl Builder<'_, '_> {
         env
     }
 
-    fn deployment(&mut self, _ph: &mut Placeholders<'_>) {
+    fn deployment(&mut self) {
         let (i, r) = (self.i, self.r);
         let d = &i.profile.deploy;
         let probe = |t: &super::profile::ProbeTiming| Probe {
