@@ -1,6 +1,7 @@
 //! Backends: the plan as files. Each emitter only formats what `plan` decided.
 
 pub mod cloudformation;
+pub mod kubernetes;
 mod output;
 pub mod yaml;
 
@@ -19,12 +20,7 @@ pub fn files(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> BTreeMap
         files.insert(format!("cloudformation/{}.yaml", stack.id.as_str()), cloudformation::template(stack, order + 1));
     }
     files.insert("cloudformation/README.md".into(), cloudformation::readme(plan));
-    for object in &plan.kubernetes.objects {
-        files.insert(format!("kubernetes/{}", object.file), yaml::to_yaml(&object.body, false));
-    }
-    for (file, values) in &plan.kubernetes.helm {
-        files.insert(format!("helm/{file}"), yaml::to_yaml(values, false));
-    }
+    kubernetes::files(plan, &mut files);
     if let Some(wf) = &plan.workflow {
         files.insert(wf.file.clone(), wf.content.clone());
     }

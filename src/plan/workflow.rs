@@ -1,7 +1,19 @@
-//! The CI/CD workflow of the plan (GitHub Actions, rendered from `targets/github-actions/`).
+//! The CI/CD workflow of the plan: GitHub Actions, rendered from the MiniJinja template
+//! `targets/github-actions/deploy.yml.j2` with the actions pinned in
+//! `targets/github-actions/actions.yaml`. Emitted only when the diagram draws GitHub Actions
+//! pushing to a registry (the Kubernetes plan reports other CI systems).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::kubernetes::KubernetesPlan;
-use super::{Settings, Stack};
+use super::names::pascal;
+use super::{Settings, Stack, StackId};
 use crate::model::ArchGraph;
 
 #[derive(Debug, Clone)]
@@ -11,11 +23,130 @@ pub struct WorkflowPlan {
     pub content: String,
 }
 
+const TEMPLATE: &str = include_str!("../../targets/github-actions/deploy.yml.j2");
+const ACTIONS: &str = include_str!("../../targets/github-actions/actions.yaml");
+/// Where the workflow is written.
+pub const WORKFLOW_FILE: &str = ".github/workflows/deploy.yml";
+
+/// An action pinned by commit SHA.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    pub uses: String,
+    pub sha: String,
+    pub tag: String,
+}
+
+/// The pinned actions, by the template's name for them.
+///
+/// # Errors
+/// `actions.yaml` does not parse or an action is not pinned by a full commit SHA.
+pub fn actions() -> Result<BTreeMap<String, Action>, String> {
+    let all: BTreeMap<String, Action> =
+        serde_yaml::from_str(ACTIONS).map_err(|e| format!("targets/github-actions/actions.yaml: {e}"))?;
+    for (name, a) in &all {
+        if a.sha.len() != 40 || !a.sha.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+            return Err(format!("targets/github-actions/actions.yaml: `{name}` is not pinned by a full commit SHA"));
+        }
+    }
+    Ok(all)
+}
+
+fn pinned() -> &'static BTreeMap<String, Action> {
+    static ACTIONS: OnceLock<BTreeMap<String, Action>> = OnceLock::new();
+    ACTIONS.get_or_init(|| actions().unwrap_or_else(|e| panic!("archc's embedded actions are invalid: {e}")))
+}
+
+/// The template environment: `{[ value ]}` and `{% block %}`, so GitHub's `${{ }}` passes
+/// through; undefined names are errors; `yaml` quotes a scalar for YAML.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    let syntax = SyntaxConfig::builder()
+        .variable_delimiters("{[", "]}")
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .unwrap_or_else(|e| unreachable!("the delimiters are valid: {e}"));
+    env.set_syntax(syntax);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.add_filter("yaml", |v: String| crate::emit::yaml::scalar(&serde_json::Value::String(v)));
+    env
+}
+
+/// Render the template with `context`.
+///
+/// # Errors
+/// The template does not render (an undefined name, a syntax error).
+pub fn render(context: &serde_json::Value) -> Result<String, String> {
+    let env = environment();
+    env.render_str(TEMPLATE, minijinja::Value::from(minijinja::value::Serde(context)))
+        .map_err(|e| format!("targets/github-actions/deploy.yml.j2: {e:#}"))
+}
+
+/// The name of a stack output, with the stack that has it (else `stack`).
+fn output(stacks: &[Stack], name: &str, stack: StackId) -> String {
+    let stack = stacks.iter().find(|s| s.outputs.contains_key(name)).map_or(stack, |s| s.id);
+    format!("{} stack output {name}", stack.as_str())
+}
+
 pub(super) fn plan(
-    _graph: &ArchGraph,
-    _settings: &Settings,
-    _stacks: &[Stack],
-    _k8s: &KubernetesPlan,
+    graph: &ArchGraph,
+    settings: &Settings,
+    stacks: &[Stack],
+    k8s: &KubernetesPlan,
 ) -> Option<WorkflowPlan> {
-    None
+    let ci = graph.of_kind("ci.github-actions").next()?;
+    let workload = k8s.workload.as_ref()?;
+    let registry = k8s.registry.as_ref()?;
+    let ci_id = &graph.component(ci).id;
+    // a deploy arrow from the CI system to the cluster: roll the Deployment out
+    let cluster = graph
+        .outgoing(ci)
+        .filter(|(e, _)| graph.connection(*e).meaning == "deploys")
+        .map(|(_, to)| to)
+        .find(|&to| matches!(graph.component(to).kind_id(), Some("aws.eks-control-plane" | "aws.eks-cluster")));
+    let smoke = cluster.is_some() && k8s.objects.iter().any(|o| o.kind == "Ingress");
+    let context = json!({
+        "actions": pinned(),
+        "app": workload.app,
+        "ci_node": ci_id,
+        "registry_node": registry,
+        "cluster_node": cluster.map(|c| graph.component(c).id.clone()).unwrap_or_default(),
+        "rollout": cluster.is_some(),
+        "smoke": smoke,
+        "site_url": settings.domain.as_ref().map(|d| format!("https://{d}")),
+        "health_path": workload.health_path,
+        "region": settings.region,
+        "branch": settings.github_branch,
+        "ref_condition": format!("github.ref == 'refs/heads/{}'", settings.github_branch.replace('\'', "''")),
+        "environment": settings.github_environment,
+        "concurrency": format!("deploy-{}", settings.github_environment),
+        "namespace": workload.namespace,
+        "deployment": workload.deployment,
+        "container": workload.container,
+        "rollout_timeout": "10m",
+        "signer": format!(".github/workflows/deploy.yml@refs/heads/{}", settings.github_branch),
+        "role_output": output(stacks, &format!("{}DeployRoleArn", pascal(ci_id)), StackId::Ci),
+        "repository_output": output(stacks, &format!("{}RepositoryName", pascal(registry)), StackId::Ci),
+    });
+    let content = render(&context).unwrap_or_else(|e| panic!("archc's embedded workflow template is invalid: {e}"));
+    Some(WorkflowPlan { file: WORKFLOW_FILE.into(), content })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_pinned_by_sha() {
+        let all = actions().expect("actions.yaml");
+        assert!(all.contains_key("checkout") && all.contains_key("configure_aws_credentials"));
+    }
+
+    #[test]
+    fn an_undefined_name_is_an_error() {
+        assert!(render(&json!({})).is_err());
+    }
 }
