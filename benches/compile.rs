@@ -1,8 +1,8 @@
 //! archc compile of the seed, whole process: median under 20 ms.
 //!
 //! `cargo bench --bench compile`: `library` times the library path of `archc compile`
-//! (Markdown → analysis with rules → plan → every output file, in memory) on the seed;
-//! `process` runs the `archc` binary as a user does (`archc compile examples/architecture.md
+//! (Markdown → analysis with rules → plan → every output file, in memory) on the seed,
+//! `plan_and_emit` the backends alone; `process` runs the `archc` binary as a user does (`archc compile examples/architecture.md
 //! -o DIR`: start-up, reading, compiling and writing the output directory atomically).
 
 use std::path::{Path, PathBuf};
@@ -36,6 +36,18 @@ fn library() {
     let files = archc::emit::files(&plan, &plan.components(graph));
     assert!(files.contains_key("cloudformation/data.yaml"));
     divan::black_box(files);
+}
+
+/// The backends alone: plan → every output file, from an analysis made once.
+#[divan::bench(sample_count = 100)]
+fn plan_and_emit(bencher: divan::Bencher) {
+    let file = SourceFile::new("examples/architecture.md", seed(), InputKind::Markdown);
+    let analysis = analysis::analyze(file, None, &Options::default());
+    bencher.bench(|| {
+        let plan = archc::plan::build(&analysis).expect("the seed plans");
+        let graph = analysis.graph.as_ref().expect("graph");
+        divan::black_box(archc::emit::files(&plan, &plan.components(graph)))
+    });
 }
 
 /// The `archc` binary, start to finish, writing the output directory.

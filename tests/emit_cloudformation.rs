@@ -751,3 +751,237 @@ fn every_checkov_skip_is_in_the_readme() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------- other shapes
+
+/// Diagrams beyond the fixtures: Aurora (PostgreSQL and MySQL), MySQL, MariaDB, Valkey, a
+/// Secrets Manager secret, a CronJob, three AZs, a private endpoint, the account's existing
+/// GitHub provider or a given ARN, EFS without a mount-target box, two registries.
+const VARIANTS: &[(&str, &str)] = &[
+    (
+        "mixed",
+        r#"# Mixed
+
+```mermaid
+flowchart LR
+  user[User]
+  gha[GitHub Actions]
+  ecr[(Amazon ECR)]
+  files[(S3 bucket)]
+  secrets[Secrets Manager]
+  subgraph aws[AWS us-west-2]
+    cp[EKS Control Plane Private API]
+    subgraph vpc[VPC 10.1.0.0/16]
+      igw[Internet Gateway]
+      subgraph pub[Public subnets]
+        alb[ALB]
+        nat[NAT Gateway]
+      end
+      subgraph app[Private subnets app]
+        ng[Managed Node Group]
+        svc[Service NodePort]
+        web[Web Deployment]
+        job[Worker CronJob]
+      end
+      subgraph data[Private subnets data]
+        aurora[(Aurora PostgreSQL)]
+        mysql[(RDS MySQL)]
+        vk[(Valkey cache)]
+      end
+    end
+  end
+  user --> alb --> svc --> web
+  cp --> ng --> web
+  web --> aurora
+  job --> mysql
+  web --> vk
+  web --> files
+  web --> secrets
+  job --> files
+  web --> ecr
+  gha --> ecr
+  gha --> cp
+  gha --> files
+  ng --> nat --> igw
+```
+
+```yaml archc
+name: mixed
+availability_zones: 3
+app:
+  image: nginx:1.27
+  port: 8080
+github:
+  repository: example/mixed
+  oidc_provider: existing
+nodes:
+  secrets: {kind: aws.secrets-manager}
+```
+"#,
+    ),
+    (
+        "second",
+        r#"# Second
+
+```mermaid
+flowchart TB
+  gha[GitHub Actions]
+  ecr[(ECR)]
+  ecr2[(Amazon ECR images)]
+  efs[(Amazon EFS)]
+  subgraph aws[AWS eu-north-1]
+    cp[EKS Control Plane Public API]
+    subgraph vpc[VPC]
+      igw[Internet Gateway]
+      subgraph pub[Public subnets]
+        nat[NAT Gateway]
+      end
+      subgraph app[Private subnets app]
+        ng1[Managed Node Group]
+        api_pods[API Deployment]
+      end
+      subgraph data[Private subnets data]
+        am[(Aurora MySQL)]
+        maria[(RDS MariaDB)]
+      end
+    end
+  end
+  cp --> ng1 --> api_pods
+  api_pods --> am
+  api_pods --> maria
+  api_pods --> efs
+  gha --> ecr
+  gha --> ecr2
+  gha --> cp
+  ng1 --> nat --> igw
+```
+
+```yaml archc
+name: second
+app:
+  image: example/api:1
+  port: 8080
+github:
+  oidc_provider: arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com
+eks:
+  public_access_cidrs: [203.0.113.0/24]
+nodes:
+  am: {kind: aws.aurora, engine: aurora-mysql}
+  maria: {kind: aws.rds, engine: mariadb}
+```
+"#,
+    ),
+];
+
+/// Compile a diagram given as text through the library.
+fn compile_text(name: &str, text: &str) -> Compiled {
+    let file = SourceFile::new(format!("{name}.md"), text, InputKind::Markdown);
+    let analysis = analysis::analyze(file.clone(), None, &Options::default());
+    assert_eq!(analysis.errors(), 0, "{name} has errors: {:#?}", analysis.diagnostics);
+    let plan = plan::build(&analysis).unwrap_or_else(|d| panic!("{name} does not plan: {d:#?}"));
+    let graph = analysis.graph.as_ref().expect("graph");
+    let files = archc::emit::files(&plan, &plan.components(graph));
+    let findings = plan.findings.clone();
+    Compiled { plan, files, findings, file }
+}
+
+#[test]
+fn other_shapes_pass_cfn_lint_and_checkov() {
+    let dir = std::env::temp_dir().join(format!("archc-cfn-variants-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut templates = Vec::new();
+    for (name, text) in VARIANTS {
+        let c = compile_text(name, text);
+        for (path, content) in &c.files {
+            if path.starts_with("cloudformation/") && path.ends_with(".yaml") {
+                let p = dir.join(name).join(path);
+                std::fs::create_dir_all(p.parent().expect("dir")).expect("mkdir");
+                std::fs::write(&p, content).expect("write");
+                templates.push(p);
+            }
+        }
+        match *name {
+            "mixed" => {
+                let data = template(&c, "data");
+                assert_eq!(resource(&data, "Aurora")["Type"], "AWS::RDS::DBCluster");
+                assert_eq!(of_type(&data, "AWS::RDS::DBInstance").len(), 3, "two Aurora instances and MySQL");
+                assert_eq!(resource(&data, "Vk")["Properties"]["Engine"], "valkey");
+                let web: Vec<String> = statements(resource(&data, "WebRole"))
+                    .iter()
+                    .map(|s| s["Sid"].as_str().expect("sid").to_string())
+                    .collect();
+                assert_eq!(
+                    web,
+                    ["FilesBucket", "FilesObjects", "SecretsRead", "SecretsDecrypt", "EcrLogin", "EcrPull"]
+                );
+                let cluster = template(&c, "cluster");
+                assert_eq!(resource(&cluster, "Cp")["Properties"]["ResourcesVpcConfig"]["EndpointPublicAccess"], false);
+                let ci = template(&c, "ci");
+                assert!(ci["Resources"].get("GitHubOidcProvider").is_none(), "the account's provider is used");
+                let iam: Vec<&str> =
+                    c.findings.iter().filter(|d| d.code == "IAM001").map(|d| d.message.as_str()).collect();
+                assert_eq!(iam.len(), 1, "{iam:?}");
+                assert!(iam[0].contains("`gha --> files`"), "{}", iam[0]);
+            }
+            _ => {
+                let data = template(&c, "data");
+                assert_eq!(
+                    resource(&data, "MariaParameterGroup")["Properties"]["Parameters"]["require_secure_transport"],
+                    "1"
+                );
+                assert_eq!(of_type(&data, "AWS::EFS::MountTarget").len(), 2, "a mount target per node AZ");
+                let ci = template(&c, "ci");
+                assert_eq!(
+                    *default(&ci, "ExistingGitHubOidcProviderArn"),
+                    json!("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com")
+                );
+                let sts = statements(resource(&ci, "GhaDeployRole"));
+                let push: Vec<&str> =
+                    sts.iter().filter_map(|s| s["Sid"].as_str()).filter(|s| s.ends_with("Push")).collect();
+                assert_eq!(push, ["EcrPush", "Ecr2Push"]);
+                assert!(c.findings.iter().all(|d| d.code != "IAM001"), "{:#?}", c.findings);
+            }
+        }
+    }
+    let out = std::process::Command::new(crate::judges::tool("cfn-lint"))
+        .args(["--regions", "eu-north-1,us-west-2", "--format", "parseable", "--include-checks", "I", "--"])
+        .args(&templates)
+        .output()
+        .expect("cfn-lint runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.is_empty(), "cfn-lint:\n{text}");
+    let out = std::process::Command::new(crate::judges::tool("checkov"))
+        .arg("-d")
+        .arg(&dir)
+        .args(["--framework", "cloudformation", "--compact", "-o", "json", "--skip-download", "--quiet"])
+        .output()
+        .expect("checkov runs");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("checkov output ({e})"));
+    assert_eq!(report["summary"]["failed"], 0, "checkov: {}", report["results"]["failed_checks"]);
+    assert!(report["summary"]["passed"].as_u64().unwrap_or(0) > 100);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An engine archc cannot compile is an error at its box, not a silent omission.
+#[test]
+fn unsupported_engines_are_errors_at_the_box() {
+    let seed = std::fs::read_to_string(root().join(SEED)).expect("seed");
+    let text =
+        format!("{seed}\n```yaml archc\nnodes:\n  cache: {{engine: memcached}}\n  rds: {{engine: oracle}}\n```\n");
+    let file = SourceFile::new("unsupported.md", text.as_str(), InputKind::Markdown);
+    let analysis = analysis::analyze(file.clone(), None, &Options::default());
+    let plan = plan::build(&analysis).expect("plans");
+    let errors: Vec<(usize, &str)> = plan
+        .findings
+        .iter()
+        .filter(|d| d.code == "PLN003")
+        .map(|d| (file.line_col(d.primary_span().expect("span").start).line, d.message.as_str()))
+        .collect();
+    let line = |needle: &str| text.lines().position(|l| l.trim() == needle).expect("line") + 1;
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors.iter().any(|(l, m)| *l == line("rds[(RDS PostgreSQL)]") && m.contains("oracle")), "{errors:?}");
+    assert!(
+        errors.iter().any(|(l, m)| *l == line("cache[(ElastiCache Redis)]") && m.contains("memcached")),
+        "{errors:?}"
+    );
+}

@@ -264,12 +264,15 @@ impl Data<'_, '_> {
         logical
     }
 
-    fn unsupported(&mut self, n: NodeIndex, what: String) {
+    fn unsupported(&mut self, n: NodeIndex, what: String, supported: &str) {
         let c = self.l.graph.component(n);
         self.l.findings.push(
-            Diagnostic::error(codes::PLAN_UNSUPPORTED, format!("archc cannot compile {what} yet"))
+            Diagnostic::error(codes::PLAN_UNSUPPORTED, format!("archc cannot compile {what} yet ({supported})"))
                 .with_primary(c.span, "unsupported")
-                .with_help("set `nodes: {<id>: {engine: ...}}` to an engine archc supports, or remove the box"),
+                .with_help(format!(
+                    "set `nodes: {{{}: {{engine: ...}}}}` to an engine archc supports, or remove the box",
+                    c.id
+                )),
         );
     }
 
@@ -281,7 +284,11 @@ impl Data<'_, '_> {
         let engine_name = c.attr("engine").unwrap_or(default_engine).to_string();
         let id = c.id.clone();
         let Some(e) = engine(kind, &engine_name) else {
-            self.unsupported(n, format!("the {engine_name} engine of `{id}` (archc compiles postgres, mysql, mariadb and their Aurora editions)"));
+            self.unsupported(
+                n,
+                format!("the {engine_name} engine of `{id}`"),
+                "it compiles postgres, mysql, mariadb and their Aurora editions",
+            );
             return;
         };
         let s = self.l.settings;
@@ -461,9 +468,11 @@ impl Data<'_, '_> {
                     instance(r(&format!("{p}InstanceClass"))),
                     json!({"Engine": e.engine, "DBClusterIdentifier": r(&p)}),
                 );
-                let mut res = Resource::new("AWS::RDS::DBInstance", props).node(&id);
+                // the data lives in the cluster volume (snapshotted with the cluster): an instance
+                // of an Aurora cluster cannot be snapshotted on its own
+                let mut res = Resource::new("AWS::RDS::DBInstance", props).keep("Delete").node(&id);
                 if i == 1 {
-                    res = res.comment("writer and reader in different AZs (Aurora's Multi-AZ)");
+                    res = res.comment("writer and reader in different AZs (Aurora's Multi-AZ); their data is the cluster's,\nsnapshotted with it, so deleting an instance loses nothing");
                 }
                 self.l.add(DATA, &format!("{p}Instance{i}"), res);
             }
@@ -520,7 +529,8 @@ impl Data<'_, '_> {
             other => {
                 self.unsupported(
                     n,
-                    format!("the {other} engine of `{id}` (archc compiles redis and valkey replication groups)"),
+                    format!("the {other} engine of `{id}`"),
+                    "it compiles redis and valkey replication groups",
                 );
                 return;
             }

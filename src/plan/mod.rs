@@ -588,3 +588,26 @@ fn audit_permissions(l: &mut Lowering<'_>) {
     }
     l.findings.extend(findings);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_statements_are_keyed_by_sid_and_managed_policy() {
+        let role = Resource::new(
+            "AWS::IAM::Role",
+            json!({
+                "ManagedPolicyArns": [cfn::aws_policy("AmazonEKSWorkerNodePolicy"), cfn::r("LbcPolicy")],
+                "Policies": [{"PolicyName": "p", "PolicyDocument": cfn::policy(vec![
+                    json!({"Sid": "S3Bucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "x"}),
+                    json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "y"}),
+                ])}],
+            }),
+        );
+        assert_eq!(identity_statements(&role), ["AmazonEKSWorkerNodePolicy", "LbcPolicy", "S3Bucket", "*"]);
+        let key =
+            Resource::new("AWS::KMS::Key", json!({"KeyPolicy": cfn::policy(vec![cfn::key_admin_statement(None)])}));
+        assert!(identity_statements(&key).is_empty(), "resource policies are not identity grants");
+    }
+}

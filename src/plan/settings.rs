@@ -208,12 +208,6 @@ impl Settings {
         (0..self.az_count).map(|i| format!("{}{}", self.region, (b'a' + i as u8) as char)).collect()
     }
 
-    /// The repository-scoped GitHub OIDC subject the deploy role trusts, when the
-    /// repository is configured: `repo:<owner>/<repo>:environment:<env>`.
-    pub fn github_subject(&self) -> Option<String> {
-        self.github_repository.as_ref().map(|r| format!("repo:{r}:environment:{}", self.github_environment))
-    }
-
     pub fn json(&self, s: &str) -> Value {
         Value::String(s.to_string())
     }
