@@ -5,6 +5,7 @@ mod test;
 mod cli;
 mod conformance;
 mod emit_cloudformation;
+mod emit_consistency;
 mod emit_kubernetes;
 mod judges;
 mod mutation;

@@ -14,6 +14,7 @@ use super::cfn::{
 use super::names::{kebab, pascal};
 use super::network::subnet_groups;
 use super::{Lowering, Parameter, Resource, StackId, Why};
+use crate::model::ArchGraph;
 
 const CL: StackId = StackId::Cluster;
 const NET: StackId = StackId::Network;
@@ -488,21 +489,25 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
     }
 
     // ------------------------------------------------------------------ AWS Load Balancer Controller
-    let lbc = l.graph.of_kind("k8s.lb-controller").next();
-    if let Some(lbc) = lbc {
-        let id = l.graph.component(lbc).id.clone();
-        let p = pascal(&id);
-        let (role, managed) = (format!("{p}Role"), format!("{p}Policy"));
-        let mut whys: Vec<Why> = l
-            .graph
-            .outgoing(lbc)
+    // Drawn as its own box, or implied: an ALB in front of a cluster is made from an Ingress by
+    // the controller, which the Kubernetes side installs either way.
+    let lbc = lb_controller(l.graph);
+    if let Some(c) = &lbc {
+        let id = c.node_id.clone();
+        let (role, managed) = (c.role.clone(), c.policy.clone());
+        let mut whys: Vec<Why> = c
+            .drawn
+            .into_iter()
+            .flat_map(|n| l.graph.outgoing(n))
             .filter(|(e, _)| l.graph.connection(*e).becomes == "iam-permission")
             .map(|(e, _)| Why::Edge(e))
             .collect();
         if whys.is_empty() {
-            whys.push(Why::Required(format!(
-                "the AWS Load Balancer Controller `{id}` creates the load balancers of Ingresses"
-            )));
+            whys.push(Why::Required(if c.drawn.is_some() {
+                format!("the AWS Load Balancer Controller `{id}` creates the load balancers of Ingresses")
+            } else {
+                format!("the ALB `{id}` is created from an Ingress by the AWS Load Balancer Controller, which needs this role")
+            }));
         }
         let statements: Vec<Value> = serde_json::from_str(LB_CONTROLLER_POLICY).unwrap_or_default();
         let why_comment = whys.iter().map(|w| format!("for {}", l.why_text(w))).collect::<Vec<_>>().join("\n");
@@ -598,12 +603,11 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
     l.output(CL, "OidcIssuerUrl", get_att(&cluster, "OpenIdConnectIssuerUrl"), "OIDC issuer URL of the cluster");
     l.output(CL, "OidcIssuer", issuer, "OIDC issuer host and path without https:// (IRSA condition-key prefix)");
     l.output(CL, "OidcProviderArn", r("ClusterOidcProvider"), "IAM OIDC provider of the cluster (IRSA)");
-    if let Some(lbc) = lbc {
-        let p = pascal(&l.graph.component(lbc).id);
+    if let Some(c) = &lbc {
         l.output(
             CL,
             "LoadBalancerControllerRoleArn",
-            get_att(&format!("{p}Role"), "Arn"),
+            get_att(&c.role, "Arn"),
             "IRSA role of kube-system/aws-load-balancer-controller",
         );
     }
@@ -624,4 +628,34 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
         get_att("ClusterKmsKey", "Arn"),
         "KMS key of Kubernetes secrets and control-plane logs",
     );
+}
+
+/// The AWS Load Balancer Controller the cluster needs a role for.
+struct LbController {
+    /// Its box, when the diagram draws one.
+    drawn: Option<NodeIndex>,
+    /// The node its resources belong to: the controller's box, else the first ALB.
+    node_id: String,
+    role: String,
+    policy: String,
+}
+
+fn lb_controller(graph: &ArchGraph) -> Option<LbController> {
+    if let Some(n) = graph.of_kind("k8s.lb-controller").next() {
+        let id = graph.component(n).id.clone();
+        let p = pascal(&id);
+        return Some(LbController {
+            drawn: Some(n),
+            node_id: id,
+            role: format!("{p}Role"),
+            policy: format!("{p}Policy"),
+        });
+    }
+    let alb = graph.of_kind("aws.alb").next()?;
+    Some(LbController {
+        drawn: None,
+        node_id: graph.component(alb).id.clone(),
+        role: "LoadBalancerControllerRole".to_string(),
+        policy: "LoadBalancerControllerPolicy".to_string(),
+    })
 }
