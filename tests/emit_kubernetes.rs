@@ -509,24 +509,28 @@ fn fake(name: &str) -> String {
 }
 
 fn fill(v: &Value, values: &BTreeMap<String, String>) -> Value {
-    match v {
-        Value::String(s) => {
-            let mut s = s.clone();
-            for (name, value) in values {
-                s = s.replace(&format!("${{{name}}}"), value);
-            }
-            assert!(!s.contains("${"), "unfilled placeholder in {s}");
-            Value::String(s)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(|i| fill(i, values)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), fill(v, values))).collect()),
-        other => other.clone(),
-    }
+    archc::plan::placeholders::fill(v, values).unwrap_or_else(|e| panic!("unfilled placeholders: {e:?}"))
 }
 
 #[test]
 fn manifests_stay_schema_valid_once_the_placeholders_are_filled() {
     let values: BTreeMap<String, String> = seed().placeholders().keys().map(|n| (n.clone(), fake(n))).collect();
+    // and a deploy with one value missing refuses the objects that need it, saying where
+    let mut partial = values.clone();
+    partial.remove("MmRoleArn");
+    let refused: Vec<String> = seed()
+        .manifests()
+        .iter()
+        .filter_map(|(file, o)| archc::plan::placeholders::fill(o, &partial).err().map(|e| format!("{file}: {}", e[0])))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "11-serviceaccount-mattermost.yaml: `MmRoleArn` at /metadata/annotations/eks.amazonaws.com~1role-arn",
+            // AWS_ROLE_ARN of the explicitly projected IRSA token
+            "40-deployment-mattermost.yaml: `MmRoleArn` at /spec/template/spec/containers/0/env/14/value",
+        ]
+    );
     let dir = scratch("rendered");
     std::fs::create_dir_all(&dir).expect("dir");
     let mut paths = Vec::new();

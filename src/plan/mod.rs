@@ -14,6 +14,7 @@ mod eks;
 pub mod kubernetes;
 pub mod names;
 mod network;
+pub mod placeholders;
 mod settings;
 pub mod workflow;
 
