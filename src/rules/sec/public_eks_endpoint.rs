@@ -38,8 +38,8 @@ fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
         let cidrs = &ctx.config.eks.public_access_cidrs;
         let (now, help) = if cidrs.is_empty() {
             (
-                "`eks.public_access_cidrs` is not set".to_string(),
-                "set `eks.public_access_cidrs` in the ```yaml archc block to your operators' and CI's CIDRs; until then the endpoint accepts no public client".to_string(),
+                "not set yet, so for now it is private only".to_string(),
+                "set `eks.public_access_cidrs` in the ```yaml archc block to your operators' and CI's CIDRs (GitHub-hosted runners have no fixed range: use runners with static IPs or a self-hosted runner in the VPC); until then the endpoint accepts no public client".to_string(),
             )
         } else {
             (
@@ -49,7 +49,7 @@ fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
         };
         out.push(Violation::new(
             Handle::Node(cp),
-            format!("the EKS API endpoint `{}` is drawn public: archc keeps it public but restricted to `eks.public_access_cidrs`, with private access on ({now})", ctx.c(cp).id),
+            format!("the EKS API endpoint `{}` is drawn public: archc opens it only to `eks.public_access_cidrs`, with private access on ({now})", ctx.c(cp).id),
             "public Kubernetes API endpoint",
             help,
         ));
