@@ -267,15 +267,7 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
                     );
                 }
                 for s in &g.subnets {
-                    l.add(
-                        NET,
-                        &format!("{s}RouteTableAssociation"),
-                        Resource::new(
-                            "AWS::EC2::SubnetRouteTableAssociation",
-                            json!({"SubnetId": r(s), "RouteTableId": r(&rt)}),
-                        )
-                        .node(&g.id),
-                    );
+                    associate(l, s, &rt, &g.id);
                 }
             }
             "app" => {
@@ -296,15 +288,7 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
                                 .comment("app: 0.0.0.0/0 -> the NAT gateway of the same AZ (the diagram's arrow to the NAT gateway)"),
                         );
                     }
-                    l.add(
-                        NET,
-                        &format!("{s}RouteTableAssociation"),
-                        Resource::new(
-                            "AWS::EC2::SubnetRouteTableAssociation",
-                            json!({"SubnetId": r(s), "RouteTableId": r(&rt)}),
-                        )
-                        .node(&g.id),
-                    );
+                    associate(l, s, &rt, &g.id);
                 }
             }
             _ => {
@@ -320,15 +304,7 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
                     .comment("data: the local route only (no internet gateway, no NAT)"),
                 );
                 for s in &g.subnets {
-                    l.add(
-                        NET,
-                        &format!("{s}RouteTableAssociation"),
-                        Resource::new(
-                            "AWS::EC2::SubnetRouteTableAssociation",
-                            json!({"SubnetId": r(s), "RouteTableId": r(&rt)}),
-                        )
-                        .node(&g.id),
-                    );
+                    associate(l, s, &rt, &g.id);
                 }
             }
         }
@@ -391,4 +367,14 @@ mod tests {
         assert_eq!(format_cidr(public, 22), "10.0.64.0/22");
         assert_eq!(format_cidr(data, 24), "10.0.68.0/24");
     }
+}
+
+/// Associate subnet `subnet` with route table `rt` (resources of tier box `node`).
+fn associate(l: &mut Lowering<'_>, subnet: &str, rt: &str, node: &str) {
+    l.add(
+        NET,
+        &format!("{subnet}RouteTableAssociation"),
+        Resource::new("AWS::EC2::SubnetRouteTableAssociation", json!({"SubnetId": r(subnet), "RouteTableId": r(rt)}))
+            .node(node),
+    );
 }
