@@ -351,6 +351,16 @@ fn egress_edge(l: &Lowering<'_>, group: NodeIndex) -> bool {
     g.connections().any(|(_, a, b, c)| c.style == Style::Solid && g.component(b).is("aws.nat-gateway") && in_group(a))
 }
 
+/// Associate subnet `subnet` with route table `rt` (resources of tier box `node`).
+fn associate(l: &mut Lowering<'_>, subnet: &str, rt: &str, node: &str) {
+    l.add(
+        NET,
+        &format!("{subnet}RouteTableAssociation"),
+        Resource::new("AWS::EC2::SubnetRouteTableAssociation", json!({"SubnetId": r(subnet), "RouteTableId": r(rt)}))
+            .node(node),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,14 +377,4 @@ mod tests {
         assert_eq!(format_cidr(public, 22), "10.0.64.0/22");
         assert_eq!(format_cidr(data, 24), "10.0.68.0/24");
     }
-}
-
-/// Associate subnet `subnet` with route table `rt` (resources of tier box `node`).
-fn associate(l: &mut Lowering<'_>, subnet: &str, rt: &str, node: &str) {
-    l.add(
-        NET,
-        &format!("{subnet}RouteTableAssociation"),
-        Resource::new("AWS::EC2::SubnetRouteTableAssociation", json!({"SubnetId": r(subnet), "RouteTableId": r(rt)}))
-            .node(node),
-    );
 }
