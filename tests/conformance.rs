@@ -129,6 +129,19 @@ fn tricky_cases_match_mermaid() {
     }
 }
 
+/// Minimal repros of the differences differential fuzzing found (each fixed), with
+/// Mermaid's answers in raw and full mode.
+#[test]
+fn fuzzing_regressions_match_mermaid() {
+    let inputs = read_jsonl(&root().join("tests/conformance/oracle/regressions.jsonl"));
+    assert!(inputs.len() >= 17);
+    for (mode, answers) in [(Mode::Raw, "regressions.raw.out.jsonl"), (Mode::Full, "regressions.full.out.jsonl")] {
+        let answers = read_jsonl(&root().join("tests/conformance/oracle").join(answers));
+        let bad = compare(&inputs, &answers, mode);
+        assert!(bad.is_empty(), "{mode:?}: {} differences:\n{}", bad.len(), bad.join("\n"));
+    }
+}
+
 fn graph_of(path: &Path) -> Value {
     let file = archc::source::SourceFile::new(
         path.display().to_string(),

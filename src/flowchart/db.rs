@@ -31,6 +31,9 @@ pub struct Vertex {
     pub constraint: Option<String>,
     pub asset_width: Option<f64>,
     pub asset_height: Option<f64>,
+    /// Values from `@{ ... }` that are not strings (`label: 1`), which Mermaid keeps as
+    /// they are: FlowDB key (`text`, `icon`, ...) → value. For the oracle JSON view.
+    pub json_values: Vec<(&'static str, Value)>,
     /// Where the id is first written.
     pub span: Span,
     /// Where the label/shape in effect was written (the last definition wins).
@@ -103,8 +106,11 @@ pub struct FlowDb {
     subgraph_lookup: FxHashMap<String, usize>,
     /// Edge id → index into `edges`.
     edge_ids: FxHashMap<String, usize>,
+    /// The same for generated ids (`L_a_b_0`), built when one is first looked up: most
+    /// diagrams never do, and it would hold every edge.
+    auto_edge_ids: Option<FxHashMap<String, usize>>,
     /// How many edges join each (start, end) pair of vertex indices.
-    edge_pairs: FxHashMap<(usize, usize), usize>,
+    edge_pairs: FxHashMap<u64, usize>,
     /// The same for ends that are not vertices (an edge id used as an end).
     edge_pairs_by_name: FxHashMap<(String, String), usize>,
     /// Nodes some subgraph already holds.
@@ -112,12 +118,23 @@ pub struct FlowDb {
     sub_count: usize,
     /// `flowchart.inheritDir` from the diagram's configuration.
     inherit_dir: bool,
+    /// How many subgraphs the statements being run are nested in.
+    depth: usize,
 }
 
 /// An item of a `document` as Mermaid's parser collects it (subgraph membership).
-enum Item {
-    Name(String),
+enum Item<'a> {
+    Name(std::borrow::Cow<'a, str>),
     Dir(&'static str),
+}
+
+impl Vertex {
+    fn set_json_value(&mut self, key: &'static str, value: Option<Value>) {
+        self.json_values.retain(|(k, _)| *k != key);
+        if let Some(value) = value {
+            self.json_values.push((key, value));
+        }
+    }
 }
 
 impl FlowDb {
@@ -145,6 +162,7 @@ impl FlowDb {
             ..FlowDb::default()
         };
         db.set_direction(flowchart.direction.as_ref().map_or("TB", |d| d.value.as_str()));
+        db.reserve(&flowchart.statements);
         let mut errors = Vec::new();
         db.run(&flowchart.statements, &mut errors);
         if errors.is_empty() {
@@ -152,6 +170,47 @@ impl FlowDb {
         } else {
             Err(errors)
         }
+    }
+
+    /// Room for the vertices and edges the statements can make (fewer reallocations of
+    /// large entries); vertices are counted as half the mentions.
+    fn reserve(&mut self, statements: &[Statement]) {
+        fn count(statements: &[Statement], mentions: &mut usize, edges: &mut usize) {
+            for statement in statements {
+                match statement {
+                    Statement::Vertex(v) => {
+                        *mentions += v.groups.iter().map(|g| g.members.len()).sum::<usize>();
+                        *edges += v.groups.windows(2).map(|w| w[0].members.len() * w[1].members.len()).sum::<usize>();
+                    }
+                    Statement::Subgraph(sg) => count(&sg.body, mentions, edges),
+                    _ => {}
+                }
+            }
+        }
+        let (mut mentions, mut edges) = (0, 0);
+        count(statements, &mut mentions, &mut edges);
+        self.vertices.reserve(mentions / 4);
+        self.edges.reserve(edges);
+        self.edge_pairs.reserve(edges);
+    }
+
+    /// The edge an id names (user-defined ids first, which win over generated ones).
+    fn edge_index(&mut self, id: &str) -> Option<usize> {
+        if let Some(&i) = self.edge_ids.get(id) {
+            return Some(i);
+        }
+        if !id.starts_with("L_") {
+            return None;
+        }
+        let edges = &self.edges;
+        let auto = self.auto_edge_ids.get_or_insert_with(|| {
+            let mut map = FxHashMap::default();
+            for (i, e) in edges.iter().enumerate().filter(|(_, e)| !e.is_user_defined_id) {
+                map.entry(e.id.clone()).or_insert(i);
+            }
+            map
+        });
+        auto.get(id).copied()
     }
 
     fn set_direction(&mut self, dir: &str) {
@@ -170,7 +229,7 @@ impl FlowDb {
         .to_string();
     }
 
-    fn run(&mut self, statements: &[Statement], errors: &mut Vec<Diagnostic>) -> Vec<Item> {
+    fn run<'a>(&mut self, statements: &'a [Statement], errors: &mut Vec<Diagnostic>) -> Vec<Item<'a>> {
         let mut items = Vec::new();
         for statement in statements {
             if !errors.is_empty() {
@@ -195,12 +254,14 @@ impl FlowDb {
                 }
                 Statement::Click(click) => self.click(click),
                 Statement::Subgraph(sg) => {
+                    self.depth += 1;
                     let body = self.run(&sg.body, errors);
+                    self.depth -= 1;
                     if !errors.is_empty() {
                         break;
                     }
                     match self.add_subgraph(sg, body) {
-                        Ok(id) => items.push(Item::Name(id)),
+                        Ok(id) => items.push(Item::Name(id.into())),
                         Err(e) => errors.push(e),
                     }
                 }
@@ -210,11 +271,11 @@ impl FlowDb {
                 }
                 Statement::AccTitle(t) => {
                     self.acc_title = Some(sanitize(&t.value).trim_start().to_string());
-                    items.push(Item::Name(t.value.clone()));
+                    items.push(Item::Name(t.value.as_str().into()));
                 }
                 Statement::AccDescr(t) => {
                     self.acc_descr = Some(collapse_indentation(&sanitize(&t.value)));
-                    items.push(Item::Name(t.value.clone()));
+                    items.push(Item::Name(t.value.as_str().into()));
                 }
                 Statement::Semi(_) => items.push(Item::Name(";".into())),
             }
@@ -222,9 +283,14 @@ impl FlowDb {
         items
     }
 
-    fn vertex_statement(&mut self, v: &ast::VertexStatement, items: &mut Vec<Item>) -> Result<(), Diagnostic> {
-        let mut previous: Vec<(&str, Span)> = Vec::new();
-        let mut ids: Vec<(&str, Span)> = Vec::new();
+    fn vertex_statement<'a>(
+        &mut self,
+        v: &'a ast::VertexStatement,
+        items: &mut Vec<Item<'a>>,
+    ) -> Result<(), Diagnostic> {
+        // (id, span, vertex index)
+        let mut previous: Vec<(&str, Span, Option<usize>)> = Vec::new();
+        let mut ids: Vec<(&str, Span, Option<usize>)> = Vec::new();
         let first_item = items.len();
         for (gi, group) in v.groups.iter().enumerate() {
             ids.clear();
@@ -234,23 +300,26 @@ impl FlowDb {
                     Some(shape) => (Some(&shape.text), Some(shape.kind), shape.props.clone()),
                     None => (None, None, None),
                 };
-                self.add_vertex_full(&vx.id.value, vx.id.span, text, kind, None, props, vx.span);
+                let index = self.add_vertex_full(&vx.id.value, vx.id.span, text, kind, None, props, vx.span);
                 if let Some(class) = &member.class {
                     self.set_class(&vx.id.value, &class.value);
                 }
-                if let (Some(data), Some(&(prev, _))) = (&member.previous_shape_data, ids.last()) {
+                if let (Some(data), Some(&(prev, _, _))) = (&member.previous_shape_data, ids.last()) {
                     self.add_shape_data(prev, data)?;
                 }
-                ids.push((&vx.id.value, vx.span));
+                ids.push((&vx.id.value, vx.span, index));
             }
-            if let (Some(data), Some(&(last, _))) = (&group.shape_data, ids.last()) {
+            if let (Some(data), Some(&(last, _, _))) = (&group.shape_data, ids.last()) {
                 self.add_shape_data(last, data)?;
             }
             if gi > 0 {
                 self.add_link(&previous, &ids, &v.links[gi - 1]);
             }
             // Mermaid lists a statement's nodes last group first: `a --> b` gives [b, a]
-            items.splice(first_item..first_item, ids.iter().map(|&(id, _)| Item::Name(id.to_string())));
+            // (outside subgraphs nobody reads them)
+            if self.depth > 0 {
+                items.splice(first_item..first_item, ids.iter().map(|&(id, _, _)| Item::Name(id.into())));
+            }
             std::mem::swap(&mut previous, &mut ids);
         }
         Ok(())
@@ -264,16 +333,17 @@ impl FlowDb {
         styles: Option<&Vec<String>>,
         kind: Option<&str>,
         def: Option<Span>,
-    ) {
-        if id.trim().is_empty() || self.edge_ids.contains_key(id) {
-            return;
+    ) -> Option<usize> {
+        if id.trim().is_empty() || self.edge_index(id).is_some() {
+            return None;
         }
         let index = match self.vertices.get_index_of(id) {
             Some(i) => i,
             None => {
                 let vertex = Vertex {
                     id: id.to_string(),
-                    text: id.to_string(),
+                    // a label given now replaces the id at once
+                    text: if text.is_some() { String::new() } else { id.to_string() },
                     label_type: "text".into(),
                     span,
                     ..Vertex::default()
@@ -284,20 +354,39 @@ impl FlowDb {
         let vertex = &mut self.vertices[index];
         vertex.mentions.push(span);
         if let Some(text) = text {
-            let mut txt = sanitize(text.text.trim());
-            if txt.len() >= 2 && txt.starts_with('"') && txt.ends_with('"') {
-                txt = txt[1..txt.len() - 1].to_string();
+            let trimmed = text.text.trim();
+            if trimmed.contains('<') {
+                let mut txt = sanitize(trimmed);
+                if txt.len() >= 2 && txt.starts_with('"') && txt.ends_with('"') {
+                    txt = txt[1..txt.len() - 1].to_string();
+                }
+                vertex.text = txt;
+            } else {
+                // `sanitize` returns such text unchanged: reuse the buffer
+                let unquoted = match trimmed.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                    Some(inner) if trimmed.len() >= 2 => inner,
+                    _ => trimmed,
+                };
+                vertex.text.clear();
+                vertex.text.push_str(unquoted);
             }
-            vertex.label_type = text.kind.as_str().to_string();
-            vertex.text = txt;
+            if vertex.label_type != text.kind.as_str() {
+                vertex.label_type = text.kind.as_str().to_string();
+            }
+            if !vertex.json_values.is_empty() {
+                vertex.set_json_value("text", None);
+            }
             vertex.definition_span = def;
         }
         if let Some(kind) = kind {
-            vertex.kind = Some(kind.to_string());
+            if vertex.kind.as_deref() != Some(kind) {
+                vertex.kind = Some(kind.to_string());
+            }
         }
         if let Some(styles) = styles {
             vertex.styles.extend(styles.iter().cloned());
         }
+        Some(index)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -310,18 +399,19 @@ impl FlowDb {
         styles: Option<&Vec<String>>,
         props: Option<(String, String)>,
         whole: Span,
-    ) {
+    ) -> Option<usize> {
         let def = text.map(|_| whole);
-        self.add_vertex(id, id_span, text, styles, kind, def);
-        if let (Some((k, v)), Some(vertex)) = (props, self.vertices.get_mut(id)) {
-            vertex.props.insert(k, v);
+        let index = self.add_vertex(id, id_span, text, styles, kind, def);
+        if let (Some((k, v)), Some(vertex)) = (props, index.and_then(|i| self.vertices.get_index_mut(i))) {
+            vertex.1.props.insert(k, v);
         }
+        index
     }
 
     /// `addVertex(id, ..., shapeData)`: YAML metadata for a node (or for an edge id).
     fn add_shape_data(&mut self, id: &str, data: &ast::ShapeData) -> Result<(), Diagnostic> {
         let yaml = if data.raw.contains('\n') { format!("{}\n", data.raw) } else { format!("{{\n{}\n}}", data.raw) };
-        let doc: Value = match serde_yaml::from_str::<serde_yaml::Value>(&yaml) {
+        let doc: Value = match crate::syntax::preprocess::parse_yaml(&yaml) {
             Ok(v) => serde_json::to_value(v).unwrap_or(Value::Null),
             Err(err) => {
                 return Err(Diagnostic::error(
@@ -332,7 +422,7 @@ impl FlowDb {
                 .with_help("write the shape data as YAML: `id@{ shape: cyl, label: \"Orders DB\" }`"));
             }
         };
-        if let Some(edge) = self.edge_ids.get(id).map(|&i| &mut self.edges[i]) {
+        if let Some(edge) = self.edge_index(id).map(|i| &mut self.edges[i]) {
             if let Some(v) = doc.get("animate") {
                 edge.animate = Some(v.clone());
             }
@@ -365,65 +455,92 @@ impl FlowDb {
             vertex.kind = Some(shape);
             vertex.definition_span = Some(data.span);
         }
-        if let Some(label) = doc.get("label").filter(|v| truthy(v)) {
+        let label = doc.get("label");
+        if let Some(label) = label.filter(|v| truthy(v)) {
             vertex.text = json_text(label);
+            vertex.set_json_value("text", (!label.is_string()).then(|| label.clone()));
             vertex.label_type = match doc.get("labelType").map(json_text).as_deref() {
                 Some(t @ ("markdown" | "string" | "text")) => t.to_string(),
                 _ => "markdown".to_string(),
             };
             vertex.definition_span = Some(data.span);
         }
-        let label_blank = doc.get("label").is_none_or(|l| json_text(l).trim().is_empty());
-        if let Some(icon) = doc.get("icon").filter(|v| truthy(v)) {
+        let icon = doc.get("icon").filter(|v| truthy(v));
+        let img = doc.get("img").filter(|v| truthy(v));
+        if (icon.is_some() || img.is_some()) && label.is_some_and(|l| !l.is_null() && !l.is_string()) {
+            // `doc.label?.trim()` on a number, a list or a map
+            return Err(Diagnostic::error(
+                codes::INVALID_SHAPE_DATA,
+                format!("the `label` of `{id}` must be text when `icon` or `img` is given"),
+            )
+            .with_mermaid("doc.label?.trim is not a function")
+            .with_primary(data.span, "this shape data")
+            .with_help("quote the label: `label: \"1\"`"));
+        }
+        let label_blank = label.and_then(Value::as_str).is_none_or(|l| l.trim().is_empty());
+        let text_is_id = |v: &Vertex| v.text == id && !v.json_values.iter().any(|(k, _)| *k == "text");
+        if let Some(icon) = icon {
             vertex.icon = Some(json_text(icon));
-            if label_blank && vertex.text == id {
+            vertex.set_json_value("icon", (!icon.is_string()).then(|| icon.clone()));
+            if label_blank && text_is_id(vertex) {
                 vertex.text.clear();
             }
         }
         if let Some(v) = doc.get("form").filter(|v| truthy(v)) {
             vertex.form = Some(json_text(v));
+            vertex.set_json_value("form", (!v.is_string()).then(|| v.clone()));
         }
         if let Some(v) = doc.get("pos").filter(|v| truthy(v)) {
             vertex.pos = Some(json_text(v));
+            vertex.set_json_value("pos", (!v.is_string()).then(|| v.clone()));
         }
-        if let Some(img) = doc.get("img").filter(|v| truthy(v)) {
+        if let Some(img) = img {
             vertex.img = Some(json_text(img));
-            if label_blank && vertex.text == id {
+            vertex.set_json_value("img", (!img.is_string()).then(|| img.clone()));
+            if label_blank && text_is_id(vertex) {
                 vertex.text.clear();
             }
         }
         if let Some(v) = doc.get("constraint").filter(|v| truthy(v)) {
             vertex.constraint = Some(json_text(v));
+            vertex.set_json_value("constraint", (!v.is_string()).then(|| v.clone()));
         }
         if let Some(v) = doc.get("w").filter(|v| truthy(v)) {
-            vertex.asset_width = json_text(v).parse().ok();
+            vertex.asset_width = Some(js_to_number(v));
         }
         if let Some(v) = doc.get("h").filter(|v| truthy(v)) {
-            vertex.asset_height = json_text(v).parse().ok();
+            vertex.asset_height = Some(js_to_number(v));
         }
         Ok(())
     }
 
-    fn add_link(&mut self, starts: &[(&str, Span)], ends: &[(&str, Span)], link: &ast::Link) {
-        let info = destruct_link(&link.token, link.start_token.as_deref());
+    fn add_link(
+        &mut self,
+        starts: &[(&str, Span, Option<usize>)],
+        ends: &[(&str, Span, Option<usize>)],
+        link: &ast::Link,
+    ) {
+        let info = destruct(&link.token, link.start_token.as_deref());
         let id = link.id.as_ref().map(|i| i.value.clone());
-        for (si, (start, start_span)) in starts.iter().enumerate() {
-            for (ei, (end, end_span)) in ends.iter().enumerate() {
-                let is_last_start = starts.last().is_some_and(|(s, _)| s == start) || si + 1 == starts.len();
-                let is_first_end = ends.first().is_some_and(|(e, _)| e == end) || ei == 0;
-                let (start, end): (&str, &str) = (start, end);
+        for (si, &(start, start_span, start_index)) in starts.iter().enumerate() {
+            for (ei, &(end, end_span, end_index)) in ends.iter().enumerate() {
+                let is_last_start = starts.last().is_some_and(|(s, _, _)| *s == start) || si + 1 == starts.len();
+                let is_first_end = ends.first().is_some_and(|(e, _, _)| *e == end) || ei == 0;
                 let edge_id = if is_last_start && is_first_end { id.clone() } else { None };
-                let span = start_span.cover(*end_span);
-                self.add_single_link(start, end, &info, link, edge_id, span);
+                let span = start_span.cover(end_span);
+                let indices = (start_index, end_index);
+                self.add_single_link(start, end, indices, &info, link, edge_id, span);
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn add_single_link(
         &mut self,
         start: &str,
         end: &str,
-        info: &LinkInfo,
+        indices: (Option<usize>, Option<usize>),
+        info: &LinkKind,
         link: &ast::Link,
         id: Option<String>,
         span: Span,
@@ -446,25 +563,33 @@ impl FlowDb {
             edge.text = t;
             edge.label_type = text.kind.as_str().to_string();
         }
-        edge.kind = info.kind.clone();
-        edge.stroke = info.stroke.clone();
+        edge.kind = info.kind.to_string();
+        edge.stroke = info.stroke.to_string();
         edge.length = info.length.map(|l| l.min(10));
-        let pair = match (self.vertices.get_index_of(start), self.vertices.get_index_of(end)) {
-            (Some(s), Some(e)) => self.edge_pairs.entry((s, e)).or_insert(0),
+        let start_index = indices.0.or_else(|| self.vertices.get_index_of(start));
+        let end_index = indices.1.or_else(|| self.vertices.get_index_of(end));
+        let pair = match (start_index, end_index) {
+            (Some(s), Some(e)) => self.edge_pairs.entry(((s as u64) << 32) | e as u64).or_insert(0),
             _ => self.edge_pairs_by_name.entry((edge.start.clone(), edge.end.clone())).or_insert(0),
         };
+        let existing = *pair;
+        *pair += 1;
         match id {
-            Some(id) if !self.edge_ids.contains_key(&id) => {
+            Some(id) if self.edge_index(&id).is_none() => {
                 edge.id = id;
                 edge.is_user_defined_id = true;
             }
             _ => {
-                let counter = if *pair == 0 { 0 } else { *pair + 1 };
+                let counter = if existing == 0 { 0 } else { existing + 1 };
                 edge.id = format!("L_{}_{}_{}", edge.start, edge.end, counter);
             }
         }
-        *pair += 1;
-        self.edge_ids.entry(edge.id.clone()).or_insert(self.edges.len());
+        let index = self.edges.len();
+        if edge.is_user_defined_id {
+            self.edge_ids.entry(edge.id.clone()).or_insert(index);
+        } else if let Some(auto) = &mut self.auto_edge_ids {
+            auto.entry(edge.id.clone()).or_insert(index);
+        }
         self.edges.push(edge);
     }
 
@@ -539,7 +664,7 @@ impl FlowDb {
             if let Some(v) = self.vertices.get_mut(id) {
                 v.classes.push(class.to_string());
             }
-            if let Some(&i) = self.edge_ids.get(id) {
+            if let Some(i) = self.edge_index(id) {
                 self.edges[i].classes.push(class.to_string());
             }
             if let Some(&i) = self.subgraph_lookup.get(id) {
@@ -556,7 +681,7 @@ impl FlowDb {
             ast::ClickAction::Link { url, target } => {
                 for id in ids.split(',') {
                     if let Some(v) = self.vertices.get_mut(id) {
-                        v.link = format_url(url);
+                        v.link = super::url::format_url(url);
                         v.link_target = target.clone();
                     }
                 }
@@ -571,7 +696,7 @@ impl FlowDb {
         }
     }
 
-    fn add_subgraph(&mut self, sg: &ast::Subgraph, items: Vec<Item>) -> Result<String, Diagnostic> {
+    fn add_subgraph(&mut self, sg: &ast::Subgraph, items: Vec<Item<'_>>) -> Result<String, Diagnostic> {
         let Some(id_text) = &sg.id_text else {
             return Err(Diagnostic::error(codes::SUBGRAPH_WITHOUT_ID, "`subgraph` without an id or a title")
                 .with_primary(sg.header_span, "Mermaid cannot draw this subgraph")
@@ -591,7 +716,7 @@ impl FlowDb {
                 Item::Dir(d) => dir = Some(d),
                 Item::Name(n) => {
                     if !n.trim().is_empty() && seen.insert(n.clone()) {
-                        nodes.push(n);
+                        nodes.push(n.into_owned());
                     }
                 }
             }
@@ -671,39 +796,56 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
+/// JavaScript's `Number(v)` (`NaN` for what does not convert).
+fn js_to_number(v: &Value) -> f64 {
+    match v {
+        Value::Null => 0.0,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+        Value::String(s) => {
+            let t = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+            if t.is_empty() {
+                return 0.0;
+            }
+            let radix =
+                |p: &str, r: u32| t.strip_prefix(p).map(|d| u64::from_str_radix(d, r).map_or(f64::NAN, |n| n as f64));
+            if let Some(n) = radix("0x", 16)
+                .or_else(|| radix("0X", 16))
+                .or_else(|| radix("0o", 8))
+                .or_else(|| radix("0O", 8))
+                .or_else(|| radix("0b", 2))
+                .or_else(|| radix("0B", 2))
+            {
+                return n;
+            }
+            match t.trim_start_matches(['+', '-']) {
+                "Infinity" => {
+                    if t.starts_with('-') {
+                        f64::NEG_INFINITY
+                    } else {
+                        f64::INFINITY
+                    }
+                }
+                u if u.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) => {
+                    t.parse().unwrap_or(f64::NAN)
+                }
+                _ => f64::NAN,
+            }
+        }
+        Value::Array(a) => match a.as_slice() {
+            [] => 0.0,
+            [one] if !one.is_array() && !one.is_object() => js_to_number(one),
+            _ => f64::NAN,
+        },
+        Value::Object(_) => f64::NAN,
+    }
+}
+
 fn json_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// `formatUrl` under `securityLevel: strict` (`@braintree/sanitize-url`).
-fn format_url(url: &str) -> Option<String> {
-    let url = url.trim();
-    if url.is_empty() {
-        return None;
-    }
-    let scheme: String =
-        url.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect::<String>().to_ascii_lowercase();
-    let scheme = scheme.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
-    if scheme.starts_with("javascript:") || scheme.starts_with("data:") || scheme.starts_with("vbscript:") {
-        return Some("about:blank".into());
-    }
-    Some(normalize_url(url))
-}
-
-/// `new URL(url).href` for the common case: scheme and host lower case, `/` as the path of
-/// a bare `scheme://host`.
-fn normalize_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    if !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
-        return url.to_string();
-    }
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (host, tail) = rest.split_at(host_end);
-    let tail = if tail.starts_with('/') { tail.to_string() } else { format!("/{tail}") };
-    format!("{}://{}{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase(), tail)
 }
 
 /// A link's type, stroke and length, as `FlowDB.destructLink` derives them.
@@ -714,10 +856,18 @@ pub struct LinkInfo {
     pub length: Option<u32>,
 }
 
-fn destruct_end_link(token: &str) -> LinkInfo {
+/// `destructLink` with static names (no allocation per link).
+#[derive(Debug, Clone, Copy)]
+struct LinkKind {
+    kind: &'static str,
+    stroke: &'static str,
+    length: Option<u32>,
+}
+
+fn destruct_end_link(token: &str) -> LinkKind {
     let s = token.trim();
     let mut line: &str = s.get(..s.len().saturating_sub(1)).unwrap_or("");
-    let mut kind = "arrow_open".to_string();
+    let mut kind = "arrow_open";
     let last = s.chars().last();
     let double = |first: char, line: &mut &str| {
         if s.starts_with(first) {
@@ -728,9 +878,9 @@ fn destruct_end_link(token: &str) -> LinkInfo {
         }
     };
     match last {
-        Some('x') => kind = if double('x', &mut line) { "double_arrow_cross" } else { "arrow_cross" }.into(),
-        Some('>') => kind = if double('<', &mut line) { "double_arrow_point" } else { "arrow_point" }.into(),
-        Some('o') => kind = if double('o', &mut line) { "double_arrow_circle" } else { "arrow_circle" }.into(),
+        Some('x') => kind = if double('x', &mut line) { "double_arrow_cross" } else { "arrow_cross" },
+        Some('>') => kind = if double('<', &mut line) { "double_arrow_point" } else { "arrow_point" },
+        Some('o') => kind = if double('o', &mut line) { "double_arrow_circle" } else { "arrow_circle" },
         _ => {}
     }
     let mut stroke = "normal";
@@ -746,11 +896,10 @@ fn destruct_end_link(token: &str) -> LinkInfo {
         stroke = "dotted";
         length = dots as i64;
     }
-    LinkInfo { kind, stroke: stroke.into(), length: Some(length.max(0) as u32) }
+    LinkKind { kind, stroke, length: Some(length.max(0) as u32) }
 }
 
-/// `FlowDB.destructLink(end, start)`.
-pub fn destruct_link(token: &str, start: Option<&str>) -> LinkInfo {
+fn destruct(token: &str, start: Option<&str>) -> LinkKind {
     let info = destruct_end_link(token);
     let Some(start) = start else { return info };
     let mut s = start.trim();
@@ -777,19 +926,24 @@ pub fn destruct_link(token: &str, start: Option<&str>) -> LinkInfo {
     if s.contains('.') {
         stroke = "dotted";
     }
-    let invalid = || LinkInfo { kind: "INVALID".into(), stroke: "INVALID".into(), length: None };
+    let invalid = LinkKind { kind: "INVALID", stroke: "INVALID", length: None };
     if stroke != info.stroke {
-        return invalid();
+        return invalid;
     }
-    let kind = if kind == "arrow_open" {
-        info.kind.clone()
-    } else if kind != info.kind {
-        return invalid();
-    } else {
-        format!("double_{kind}")
+    let kind = match kind {
+        "arrow_open" => info.kind,
+        k if k != info.kind => return invalid,
+        "arrow_point" => "double_arrow_point",
+        "arrow_cross" => "double_arrow_cross",
+        _ => "double_arrow_circle",
     };
-    let kind = if kind == "double_arrow" { "double_arrow_point".to_string() } else { kind };
-    LinkInfo { kind, stroke: stroke.into(), length: info.length }
+    LinkKind { kind, stroke, length: info.length }
+}
+
+/// `FlowDB.destructLink(end, start)`.
+pub fn destruct_link(token: &str, start: Option<&str>) -> LinkInfo {
+    let k = destruct(token, start);
+    LinkInfo { kind: k.kind.to_string(), stroke: k.stroke.to_string(), length: k.length }
 }
 
 #[cfg(test)]

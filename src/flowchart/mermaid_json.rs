@@ -57,6 +57,9 @@ pub fn mermaid_json(db: &FlowDb, decode_entities: bool) -> Value {
             put(&mut m, "constraint", v.constraint.as_ref().map(|x| json!(x)));
             put(&mut m, "assetWidth", v.asset_width.map(js_number));
             put(&mut m, "assetHeight", v.asset_height.map(js_number));
+            for (key, value) in &v.json_values {
+                m.insert((*key).into(), value.clone());
+            }
             Value::Object(m)
         })
         .collect();
@@ -193,7 +196,9 @@ pub fn layout_json(db: &FlowDb, curve_default: &str, decode_entities: bool) -> V
         let mut m = Map::new();
         m.insert("id".into(), json!(v.id));
         m.insert("shape".into(), json!(shape));
-        m.insert("label".into(), json!(d(&v.text)));
+        let label =
+            v.json_values.iter().find(|(k, _)| *k == "text").map_or_else(|| json!(d(&v.text)), |(_, x)| x.clone());
+        m.insert("label".into(), label);
         m.insert("labelType".into(), json!(v.label_type));
         m.insert("isGroup".into(), json!(is_group));
         put(&mut m, "parentId", parent.get(v.id.as_str()).map(|p| json!(p)));

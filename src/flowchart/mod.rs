@@ -5,6 +5,7 @@ mod db;
 pub mod html;
 mod mermaid_json;
 pub mod shapes;
+mod url;
 
 pub use db::{destruct_link, ClassDef, Edge, FlowDb, LinkInfo, Subgraph, Vertex};
 pub use mermaid_json::{layout_json, mermaid_json};

@@ -70,8 +70,9 @@ pub enum Statement {
         span: Span,
     },
     LinkStyle(LinkStyle),
-    Click(Click),
-    Subgraph(Subgraph),
+    /// Boxed, as the subgraph: the rare large variants keep `Statement` small.
+    Click(Box<Click>),
+    Subgraph(Box<Subgraph>),
     /// A `direction X` token: the whole rest of a line that contains `direction X`.
     Direction {
         value: &'static str,
@@ -112,7 +113,8 @@ pub struct GroupMember {
 #[derive(Debug, Clone)]
 pub struct Vertex {
     pub id: Spanned<String>,
-    pub shape: Option<VertexShape>,
+    /// Boxed: most vertices are bare ids.
+    pub shape: Option<Box<VertexShape>>,
     pub span: Span,
 }
 

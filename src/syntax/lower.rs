@@ -59,8 +59,9 @@ impl<'t> Lowerer<'t> {
     }
 
     fn lower_document(&self, document: Pair<'_, Rule>) -> Vec<Statement> {
-        let mut statements = Vec::new();
-        for line in document.into_inner() {
+        let lines = document.into_inner();
+        let mut statements = Vec::with_capacity(lines.len());
+        for line in lines {
             match line.as_rule() {
                 Rule::statement => statements.push(self.lower_statement(line)),
                 Rule::empty_statement => statements.push(Statement::Semi(self.span(&line))),
@@ -76,7 +77,16 @@ impl<'t> Lowerer<'t> {
         match first.as_rule() {
             Rule::acc_title => Statement::AccTitle(self.lower_acc(first)),
             Rule::acc_descr => Statement::AccDescr(self.lower_acc(first)),
-            Rule::acc_descr_multiline => Statement::AccDescr(self.lower_acc(first)),
+            Rule::acc_descr_multiline => {
+                // without its `}` the value runs to the end of the input, where the lexer's
+                // `[^\}]*` matches once more, empty: the description ends up empty
+                let closed = first.as_str().ends_with('}');
+                let mut value = self.lower_acc(first);
+                if !closed {
+                    value.value.clear();
+                }
+                Statement::AccDescr(value)
+            }
             Rule::style_statement => {
                 let span = self.span(&first);
                 let mut parts = first.into_inner();
@@ -99,8 +109,8 @@ impl<'t> Lowerer<'t> {
                 Statement::Class { ids, class, span }
             }
             Rule::link_style_statement => Statement::LinkStyle(self.lower_link_style(first)),
-            Rule::click_statement => Statement::Click(self.lower_click(first)),
-            Rule::subgraph => Statement::Subgraph(self.lower_subgraph(first)),
+            Rule::click_statement => Statement::Click(Box::new(self.lower_click(first))),
+            Rule::subgraph => Statement::Subgraph(Box::new(self.lower_subgraph(first))),
             Rule::direction => {
                 let span = self.span(&first);
                 let which = first.into_inner().next().map(|p| p.as_rule());
@@ -238,9 +248,9 @@ impl<'t> Lowerer<'t> {
                     if i == 0 {
                         kind = TextKind::Markdown;
                     }
-                    text.push_str(&string_body(part));
+                    push_string_body(part, &mut text);
                 }
-                Rule::string => text.push_str(&string_body(part)),
+                Rule::string => push_string_body(part, &mut text),
                 Rule::title_keyword => {
                     let s = part.as_str();
                     match s.strip_prefix("click") {
@@ -266,13 +276,13 @@ impl<'t> Lowerer<'t> {
                     if i == 0 {
                         kind = TextKind::Markdown;
                     }
-                    text.push_str(&string_body(part));
+                    push_string_body(part, &mut text);
                 }
                 Rule::string => {
                     if i == 0 {
                         kind = TextKind::String;
                     }
-                    text.push_str(&string_body(part));
+                    push_string_body(part, &mut text);
                 }
                 _ => text.push_str(part.as_str()),
             }
@@ -280,72 +290,60 @@ impl<'t> Lowerer<'t> {
         Text { text, kind, span }
     }
 
+    /// The flat pairs of a vertex statement: per vertex `id_string`, its shape, `:::` class;
+    /// `amp` joins the next vertex to the group; `link` starts the next group. Shape data
+    /// followed by an `amp` belongs to the vertex before the `&` (applied when the next
+    /// member is parsed); otherwise it ends its group.
     fn lower_vertex_statement(&self, pair: Pair<'_, Rule>) -> VertexStatement {
         let span = self.span(&pair);
-        let mut groups: Vec<NodeGroup> = Vec::new();
-        let mut links = Vec::new();
+        let mut groups: Vec<NodeGroup> = Vec::with_capacity(2);
+        let mut links = Vec::with_capacity(1);
+        let mut pending: Option<ShapeData> = None;
+        let mut amp = false;
         for part in pair.into_inner() {
             match part.as_rule() {
-                Rule::node_group => groups.push(self.lower_node_group(part)),
-                Rule::group_tail => {
-                    if let Some(data) = part.into_inner().find(|p| p.as_rule() == Rule::shape_data) {
-                        let data = self.lower_shape_data(data);
+                Rule::id_string => {
+                    let id = self.spanned(&part);
+                    let vertex = Vertex { span: id.span, id, shape: None };
+                    if amp {
+                        let member = GroupMember { vertex, class: None, previous_shape_data: pending.take() };
                         if let Some(group) = groups.last_mut() {
-                            group.shape_data = Some(data);
+                            group.members.push(member);
                         }
+                        amp = false;
+                    } else {
+                        let member = GroupMember { vertex, class: None, previous_shape_data: None };
+                        groups.push(NodeGroup { members: vec![member], shape_data: None });
                     }
                 }
-                Rule::link => links.push(self.lower_link(part)),
-                rule => unreachable!("grammar invariant: vertex statement {rule:?}"),
+                Rule::style_sep => {}
+                Rule::class_name => {
+                    if let Some(member) = groups.last_mut().and_then(|g| g.members.last_mut()) {
+                        member.class = Some(self.spanned(&part));
+                    }
+                }
+                Rule::shape_data => pending = Some(self.lower_shape_data(part)),
+                Rule::amp => amp = true,
+                Rule::link => {
+                    if let (Some(data), Some(group)) = (pending.take(), groups.last_mut()) {
+                        group.shape_data = Some(data);
+                    }
+                    links.push(self.lower_link(part));
+                }
+                _ => {
+                    let end = self.span(&part).end;
+                    let shape = self.lower_shape(part);
+                    if let Some(member) = groups.last_mut().and_then(|g| g.members.last_mut()) {
+                        member.vertex.span = Span::new(member.vertex.span.start, end);
+                        member.vertex.shape = Some(Box::new(shape));
+                    }
+                }
             }
+        }
+        if let (Some(data), Some(group)) = (pending.take(), groups.last_mut()) {
+            group.shape_data = Some(data);
         }
         VertexStatement { groups, links, span }
-    }
-
-    fn lower_node_group(&self, pair: Pair<'_, Rule>) -> NodeGroup {
-        let mut members = Vec::new();
-        for part in pair.into_inner() {
-            match part.as_rule() {
-                Rule::styled_vertex => members.push(self.lower_styled_vertex(part, None)),
-                Rule::amp_member => {
-                    let mut shape_data = None;
-                    let mut member = None;
-                    for p in part.into_inner() {
-                        match p.as_rule() {
-                            Rule::shape_data => shape_data = Some(self.lower_shape_data(p)),
-                            Rule::styled_vertex => member = Some(p),
-                            Rule::amp => {}
-                            rule => unreachable!("grammar invariant: & member {rule:?}"),
-                        }
-                    }
-                    let member = member.unwrap_or_else(|| unreachable!("grammar invariant: & without vertex"));
-                    members.push(self.lower_styled_vertex(member, shape_data));
-                }
-                rule => unreachable!("grammar invariant: node group {rule:?}"),
-            }
-        }
-        NodeGroup { members, shape_data: None }
-    }
-
-    fn lower_styled_vertex(&self, pair: Pair<'_, Rule>, previous_shape_data: Option<ShapeData>) -> GroupMember {
-        let whole = self.span(&pair);
-        let mut inner = pair.into_inner();
-        let id = self.spanned(&expect_child(&mut inner, Rule::id_string));
-        let mut shape = None;
-        let mut class = None;
-        let mut end = id.span.end;
-        for part in inner {
-            match part.as_rule() {
-                Rule::style_sep => {}
-                Rule::class_name => class = Some(self.spanned(&part)),
-                _ => {
-                    end = self.span(&part).end;
-                    shape = Some(self.lower_shape(part));
-                }
-            }
-        }
-        let span = Span::new(whole.start, end);
-        GroupMember { vertex: Vertex { id, shape, span }, class, previous_shape_data }
     }
 
     fn lower_shape(&self, shape: Pair<'_, Rule>) -> VertexShape {
@@ -358,10 +356,16 @@ impl<'t> Lowerer<'t> {
             Rule::shape_subroutine => "subroutine",
             Rule::shape_props => "rect",
             Rule::shape_cylinder => "cylinder",
-            Rule::shape_trapezoid => "trapezoid",
-            Rule::shape_lean_right => "lean_right",
-            Rule::shape_lean_left => "lean_left",
-            Rule::shape_inv_trapezoid => "inv_trapezoid",
+            Rule::shape_slash | Rule::shape_backslash => {
+                // the closing token decides: `\]` (and its kin) or `/]`
+                let inverted = shape.clone().into_inner().last().is_some_and(|p| p.as_rule() == Rule::inv_trap_end);
+                match (shape.as_rule(), inverted) {
+                    (Rule::shape_slash, false) => "trapezoid",
+                    (Rule::shape_slash, true) => "lean_right",
+                    (_, false) => "lean_left",
+                    (_, true) => "inv_trapezoid",
+                }
+            }
             Rule::shape_square => "square",
             Rule::shape_hexagon => "hexagon",
             Rule::shape_diamond => "diamond",
@@ -436,9 +440,16 @@ impl<'t> Lowerer<'t> {
 
 /// The body of a `string`/`md_string`/`href`/`tooltip` pair.
 fn string_body(pair: Pair<'_, Rule>) -> String {
+    let mut out = String::new();
+    push_string_body(pair, &mut out);
+    out
+}
+
+/// Append the body of a `string`/`md_string`/`href`/`tooltip` pair to `out`.
+fn push_string_body(pair: Pair<'_, Rule>, out: &mut String) {
     match pair.as_rule() {
-        Rule::string_body | Rule::md_body => pair.as_str().to_string(),
-        _ => pair.into_inner().map(string_body).collect(),
+        Rule::string_body | Rule::md_body => out.push_str(pair.as_str()),
+        _ => pair.into_inner().for_each(|p| push_string_body(p, out)),
     }
 }
 

@@ -81,7 +81,7 @@ pub fn preprocess(input: &MappedText, mode: Mode) -> Result<Preprocessed, Diagno
         let (whole, body) = (caps.get(0).map_or(0..0, |m| m.range()), caps.get(1).map_or(0..0, |m| m.range()));
         let span = text.source_span(whole.clone());
         out.front_matter = Some(span);
-        match serde_yaml::from_str::<serde_yaml::Value>(&text.as_str()[body.clone()]) {
+        match parse_yaml(&text.as_str()[body.clone()]) {
             Ok(doc) => {
                 if let Some(map) = doc.as_mapping() {
                     if let Some(title) = map.get("title") {
@@ -163,6 +163,45 @@ pub fn preprocess(input: &MappedText, mode: Mode) -> Result<Preprocessed, Diagno
     Ok(out)
 }
 
+/// YAML as js-yaml reads it: U+0085, U+2028 and U+2029 are ordinary characters (YAML 1.2),
+/// not the line breaks of YAML 1.1 that serde_yaml's parser sees in them.
+///
+/// # Errors
+/// The YAML error.
+pub(crate) fn parse_yaml(text: &str) -> Result<serde_yaml::Value, serde_yaml::Error> {
+    const SWAP: [(char, char); 3] = [('\u{85}', '\u{F0085}'), ('\u{2028}', '\u{F2028}'), ('\u{2029}', '\u{F2029}')];
+    if !text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return serde_yaml::from_str(text);
+    }
+    fn restore(v: &mut serde_yaml::Value) {
+        match v {
+            serde_yaml::Value::String(s) => {
+                for (c, p) in SWAP {
+                    *s = s.replace(p, &c.to_string());
+                }
+            }
+            serde_yaml::Value::Sequence(items) => items.iter_mut().for_each(restore),
+            serde_yaml::Value::Mapping(map) => {
+                let entries: Vec<_> = std::mem::take(map).into_iter().collect();
+                for (mut k, mut v) in entries {
+                    restore(&mut k);
+                    restore(&mut v);
+                    map.insert(k, v);
+                }
+            }
+            serde_yaml::Value::Tagged(t) => restore(&mut t.value),
+            _ => {}
+        }
+    }
+    let mut swapped = text.to_string();
+    for (c, p) in SWAP {
+        swapped = swapped.replace(c, &p.to_string());
+    }
+    let mut value: serde_yaml::Value = serde_yaml::from_str(&swapped)?;
+    restore(&mut value);
+    Ok(value)
+}
+
 fn normalize_line_ends(input: &MappedText) -> MappedText {
     let s = input.as_str();
     let edits: Vec<Edit> = s
@@ -206,6 +245,15 @@ pub struct Directive {
     pub args: Option<String>,
 }
 
+/// JavaScript's `\s`.
+fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
+    )
+}
+
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -218,9 +266,10 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
     while let Some(rel) = text[from..].find("%%{") {
         let start = from + rel;
         let mut i = start + 3;
+        // JavaScript's `\s`
         let skip_ws = |mut i: usize| {
-            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-                i += 1;
+            while let Some(c) = text[i..].chars().next().filter(|&c| is_js_space(c)) {
+                i += c.len_utf8();
             }
             i
         };
@@ -248,7 +297,20 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
         while k < bytes.len() && is_word(bytes[k]) {
             k += 1;
         }
-        let args_end = if k > args_start { k } else { text[i..].find("}%%").map_or(text.len(), |r| i + r) };
+        // `((?!}%%).|\r?\n)*`: JavaScript's `.` stops at `\r`, U+2028 and U+2029
+        let args_end = if k > args_start {
+            k
+        } else {
+            let mut e = i;
+            while e < text.len() && !text[e..].starts_with("}%%") {
+                let c = text[e..].chars().next().unwrap_or('\n');
+                if matches!(c, '\r' | '\u{2028}' | '\u{2029}') && !text[e..].starts_with("\r\n") {
+                    break;
+                }
+                e += if text[e..].starts_with("\r\n") { 2 } else { c.len_utf8() };
+            }
+            e
+        };
         let args = (args_end > args_start).then(|| text[args_start..args_end].to_string());
         let mut end = skip_ws(args_end);
         if text[end..].starts_with("}%%") {
