@@ -242,8 +242,7 @@ fn configuration_mistakes_are_located_with_suggestions() {
 
 #[test]
 fn archc_yaml_beside_the_file_is_read() {
-    let dir = std::env::temp_dir().join(format!("archc-yaml-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp");
+    let dir = crate::test::scratch("yaml-beside");
     std::fs::copy(crate::test::root().join("examples/architecture.md"), dir.join("architecture.md")).expect("copy");
     std::fs::write(
         dir.join("archc.yaml"),

@@ -71,8 +71,7 @@ fn parser_corpus_scored_by_mermaids_checker() {
     let corpus = shared_or_vendored("conformance/mermaid/flowchart-parser.jsonl", "mermaid/flowchart-parser.jsonl");
     let cases = read_jsonl(&corpus);
     assert_eq!(cases.len(), 946);
-    let dir = std::env::temp_dir().join(format!("archc-corpus-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let dir = crate::test::scratch("corpus");
     let results = dir.join("results.jsonl");
     let mut out = String::new();
     for case in &cases {

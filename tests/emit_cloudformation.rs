@@ -184,7 +184,7 @@ fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn compile_to(rel: &str, name: &str) -> BTreeMap<String, Vec<u8>> {
-    let dir = std::env::temp_dir().join(format!("archc-cfn-{}-{name}", std::process::id()));
+    let dir = crate::test::scratch(&format!("cfn-{name}"));
     Test::new().args(["compile", rel, "-o"]).args([dir.display().to_string()]).status(0);
     let tree = read_tree(&dir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -887,8 +887,7 @@ fn compile_text(name: &str, text: &str) -> Compiled {
 
 #[test]
 fn other_shapes_pass_cfn_lint_and_checkov() {
-    let dir = std::env::temp_dir().join(format!("archc-cfn-variants-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::test::scratch("cfn-variants");
     let mut templates = Vec::new();
     for (name, text) in VARIANTS {
         let c = compile_text(name, text);

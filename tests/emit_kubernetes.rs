@@ -30,7 +30,7 @@ fn read_tree(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("archc-emit-k8s-{}", std::process::id())).join(name)
+    crate::test::scratch(&format!("k8s-{name}"))
 }
 
 /// Compile `input` (a path, or Markdown text through standard input) into `name`.
@@ -532,7 +532,6 @@ fn manifests_stay_schema_valid_once_the_placeholders_are_filled() {
         ]
     );
     let dir = scratch("rendered");
-    std::fs::create_dir_all(&dir).expect("dir");
     let mut paths = Vec::new();
     for (file, object) in seed().manifests() {
         let path = dir.join(&file);

@@ -47,9 +47,7 @@ pub(crate) fn tool(name: &str) -> PathBuf {
 pub(crate) fn compiled() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("archc-judges-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("tmp dir");
+        let dir = crate::test::scratch("judges");
         for arch in architectures() {
             let name = Path::new(&arch).file_stem().expect("name").to_string_lossy().into_owned();
             let out = dir.join(&name);

@@ -19,6 +19,28 @@ pub(crate) fn shared_or_vendored(rel: &str, fallback: &str) -> PathBuf {
     }
 }
 
+/// A scratch directory for this test run, `<target>/tmp/archc-<pid>/<name>` (cargo's
+/// `CARGO_TARGET_TMPDIR`, not the system's temporary folder). The first call removes the
+/// directories of earlier runs whose process is gone, so nothing piles up.
+pub(crate) fn scratch(name: &str) -> PathBuf {
+    static BASE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let base = BASE.get_or_init(|| {
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        for entry in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name.strip_prefix("archc-").and_then(|p| p.parse::<u32>().ok()) else { continue };
+            if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        tmp.join(format!("archc-{}", std::process::id()))
+    });
+    let dir = base.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
 #[must_use]
 pub(crate) struct Test {
     args: Vec<String>,
