@@ -231,6 +231,34 @@ fn deep_nesting_and_long_lines_are_diagnostics_not_crashes() {
     check_contract("brackets", brackets.into_bytes(), InputKind::Mermaid).expect("brackets");
 }
 
+/// Inputs that broke the label sanitiser or the URL sanitiser while they were being written
+/// (found by differential fuzzing against Mermaid): a panic slicing inside a character,
+/// a stack overflow and quadratic time on deeply nested HTML in a label.
+#[test]
+fn sanitiser_stress_inputs_are_diagnostics_not_crashes() {
+    let inputs = [
+        "graph TD\nA\nclick A \"%\u{e9}%5\u{e9}\\\u{e9}\"\n".to_string(),
+        format!("graph TD\nA[\"{}x\"]\n", "<div>".repeat(50_000)),
+        format!("graph TD\nA[\"{}x\"]\n", "<table><tr><td>".repeat(20_000)),
+        format!(
+            "graph TD\nA[\"{}{}{}x\"]\n",
+            "<svg>".repeat(20_000),
+            "<template>".repeat(20_000),
+            "<b><i>".repeat(20_000)
+        ),
+        format!(
+            "graph TD\nA[\"{}{}\"]\n",
+            (0..30_000).map(|i| format!("<b x={i}>")).collect::<String>(),
+            "x</i>".repeat(1000)
+        ),
+    ];
+    for (i, input) in inputs.into_iter().enumerate() {
+        let started = std::time::Instant::now();
+        check_contract(&format!("sanitiser-{i}"), input.into_bytes(), InputKind::Mermaid).expect("contract");
+        assert!(started.elapsed().as_secs() < 20, "input {i} took {:?}", started.elapsed());
+    }
+}
+
 #[test]
 fn the_binary_exits_0_or_1_with_diagnostics() {
     let seed = std::fs::read(root().join("examples/architecture.md")).expect("seed");

@@ -2143,13 +2143,10 @@ fn sanitize_attrs(tree: &mut Tree, n: usize, tag: &str) {
     let sets = &*SETS;
     let Kind::Element { attrs, .. } = &mut tree.nodes[n].kind else { return };
     // Mermaid's hook keeps `target` on links (as `data-temp-href-target` meanwhile)
-    let target = if tag == "a" {
-        attrs.iter().find(|(k, _)| k == "target").map(|(_, v)| v.trim_matches(is_js_trim).to_string())
-    } else {
-        None
-    };
-    if let Some(t) = &target {
-        attrs.push(("data-temp-href-target".into(), t.clone()));
+    if tag == "a" {
+        if let Some(t) = attrs.iter().find(|(k, _)| k == "target").map(|(_, v)| v.clone()) {
+            attrs.push(("data-temp-href-target".into(), t));
+        }
     }
     let mut kept: Vec<(String, String)> = Vec::new();
     for (name, value) in attrs.drain(..) {
@@ -2183,6 +2180,8 @@ fn sanitize_attrs(tree: &mut Tree, n: usize, tag: &str) {
             kept.push((name, value));
         }
     }
+    // the hook restores `target` from the temporary attribute, if that one survived
+    let target = kept.iter().find(|(k, _)| k == "data-temp-href-target").map(|(_, v)| v.clone());
     if let Some(t) = target {
         kept.retain(|(k, _)| k != "data-temp-href-target" && k != "target");
         let blank = t == "_blank";
