@@ -10,6 +10,10 @@ use std::sync::OnceLock;
 use archc::source::{InputKind, MappedText, SourceFile};
 use archc::syntax::{self, Mode};
 
+/// The allocator the `archc` binary uses (many small strings: mimalloc keeps them close).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }
@@ -96,11 +100,12 @@ fn pest_only(bencher: divan::Bencher, which: &str) {
 }
 
 /// FlowDB model alone (from a parsed syntax tree).
-#[divan::bench(args = ["10k"], sample_count = 10)]
+#[divan::bench(args = ["10k", "100k"], sample_count = 10)]
 fn model_only(bencher: divan::Bencher, which: &str) {
     let text = match which {
         "seed" => seed(),
-        _ => small(),
+        "10k" => small(),
+        _ => large(),
     };
     let doc = archc::source::extract_blocks(text);
     let block = doc.mermaid_blocks().next().expect("a mermaid block").content.clone();

@@ -3,7 +3,11 @@
 //! actions call `FlowDB`, quirks included. Each element keeps its spans.
 
 use indexmap::IndexMap;
-use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+/// foldhash, not FxHash: on generated ids such as `n12345` FxHash spreads poorly, lookups
+/// compared more keys, and building the model of 10k nodes took 1.7x as long (`cargo bench
+/// --bench parse -- model_only`).
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+type FastSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 use serde_json::Value;
 
 use super::html::sanitize;
@@ -18,19 +22,16 @@ pub struct Vertex {
     pub text: String,
     /// FlowDB's `type` (`square`, `cylinder`, an `@{shape}` name); `None` for a bare id.
     pub kind: Option<String>,
-    pub label_type: String,
+    /// `text`, `string` or `markdown`.
+    pub label_type: &'static str,
     pub styles: Vec<String>,
     pub classes: Vec<String>,
     pub link: Option<String>,
     pub link_target: Option<String>,
     pub props: IndexMap<String, String>,
-    pub icon: Option<String>,
-    pub form: Option<String>,
-    pub pos: Option<String>,
-    pub img: Option<String>,
-    pub constraint: Option<String>,
-    pub asset_width: Option<f64>,
-    pub asset_height: Option<f64>,
+    /// `icon`, `img` and their placement from `@{ ... }` (rare: boxed, so that a vertex
+    /// stays small in diagrams of 100k nodes).
+    pub asset: Option<Box<Asset>>,
     /// Values from `@{ ... }` that are not strings (`label: 1`), which Mermaid keeps as
     /// they are: FlowDB key (`text`, `icon`, ...) → value. For the oracle JSON view.
     pub json_values: Vec<(&'static str, Value)>,
@@ -42,6 +43,32 @@ pub struct Vertex {
     pub mentions: Vec<Span>,
 }
 
+/// A vertex's icon or image (`@{ icon: ..., form: ..., pos: ..., img: ..., w: ..., h: ... }`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Asset {
+    pub icon: Option<String>,
+    pub form: Option<String>,
+    pub pos: Option<String>,
+    pub img: Option<String>,
+    pub constraint: Option<String>,
+    pub width: Option<f64>,
+    pub height: Option<f64>,
+}
+
+static NO_ASSET: Asset =
+    Asset { icon: None, form: None, pos: None, img: None, constraint: None, width: None, height: None };
+
+impl Vertex {
+    /// The vertex's icon or image settings (all `None` when it has none).
+    pub fn asset(&self) -> &Asset {
+        self.asset.as_deref().unwrap_or(&NO_ASSET)
+    }
+
+    fn asset_mut(&mut self) -> &mut Asset {
+        self.asset.get_or_insert_with(Box::default)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Edge {
     pub id: String,
@@ -49,17 +76,18 @@ pub struct Edge {
     pub start: String,
     pub end: String,
     /// `arrow_point`, `arrow_open`, `double_arrow_point`, ... or `INVALID`.
-    pub kind: String,
+    pub kind: &'static str,
     /// `normal`, `thick`, `dotted`, `invisible` or `INVALID`.
-    pub stroke: String,
+    pub stroke: &'static str,
     pub length: Option<u32>,
     pub text: String,
-    pub label_type: String,
+    pub label_type: &'static str,
     pub style: Option<Vec<String>>,
     pub classes: Vec<String>,
     pub interpolate: Option<String>,
-    pub animate: Option<Value>,
-    pub animation: Option<Value>,
+    /// Rare: boxed, so that an edge stays small.
+    pub animate: Option<Box<Value>>,
+    pub animation: Option<Box<Value>>,
     /// `a --> b` as written (from the start node to the end node).
     pub span: Span,
     /// The link token itself.
@@ -70,7 +98,7 @@ pub struct Edge {
 pub struct Subgraph {
     pub id: String,
     pub title: String,
-    pub label_type: String,
+    pub label_type: &'static str,
     pub nodes: Vec<String>,
     pub dir: Option<String>,
     pub classes: Vec<String>,
@@ -89,7 +117,7 @@ pub struct ClassDef {
 #[derive(Debug, Clone, Default)]
 pub struct FlowDb {
     pub direction: String,
-    pub vertices: IndexMap<String, Vertex, FxBuildHasher>,
+    pub vertices: IndexMap<compact_str::CompactString, Vertex, foldhash::fast::FixedState>,
     pub edges: Vec<Edge>,
     pub classes: IndexMap<String, ClassDef>,
     pub subgraphs: Vec<Subgraph>,
@@ -103,18 +131,18 @@ pub struct FlowDb {
     /// `direction X` statements, in order, with their spans (a direction token swallows
     /// the rest of its line, which [`FlowDb::direction_lines`] keeps for checks).
     pub direction_lines: Vec<(String, Span)>,
-    subgraph_lookup: FxHashMap<String, usize>,
+    subgraph_lookup: FastMap<String, usize>,
     /// Edge id → index into `edges`.
-    edge_ids: FxHashMap<String, usize>,
+    edge_ids: FastMap<String, usize>,
     /// The same for generated ids (`L_a_b_0`), built when one is first looked up: most
     /// diagrams never do, and it would hold every edge.
-    auto_edge_ids: Option<FxHashMap<String, usize>>,
+    auto_edge_ids: Option<FastMap<String, usize>>,
     /// How many edges join each (start, end) pair of vertex indices.
-    edge_pairs: FxHashMap<u64, usize>,
+    edge_pairs: FastMap<u64, usize>,
     /// The same for ends that are not vertices (an edge id used as an end).
-    edge_pairs_by_name: FxHashMap<(String, String), usize>,
+    edge_pairs_by_name: FastMap<(String, String), usize>,
     /// Nodes some subgraph already holds.
-    claimed: FxHashSet<String>,
+    claimed: FastSet<String>,
     sub_count: usize,
     /// `flowchart.inheritDir` from the diagram's configuration.
     inherit_dir: bool,
@@ -204,7 +232,7 @@ impl FlowDb {
         }
         let edges = &self.edges;
         let auto = self.auto_edge_ids.get_or_insert_with(|| {
-            let mut map = FxHashMap::default();
+            let mut map = FastMap::default();
             for (i, e) in edges.iter().enumerate().filter(|(_, e)| !e.is_user_defined_id) {
                 map.entry(e.id.clone()).or_insert(i);
             }
@@ -344,11 +372,11 @@ impl FlowDb {
                     id: id.to_string(),
                     // a label given now replaces the id at once
                     text: if text.is_some() { String::new() } else { id.to_string() },
-                    label_type: "text".into(),
+                    label_type: "text",
                     span,
                     ..Vertex::default()
                 };
-                self.vertices.insert_full(id.to_string(), vertex).0
+                self.vertices.insert_full(id.into(), vertex).0
             }
         };
         let vertex = &mut self.vertices[index];
@@ -370,9 +398,7 @@ impl FlowDb {
                 vertex.text.clear();
                 vertex.text.push_str(unquoted);
             }
-            if vertex.label_type != text.kind.as_str() {
-                vertex.label_type = text.kind.as_str().to_string();
-            }
+            vertex.label_type = text.kind.as_str();
             if !vertex.json_values.is_empty() {
                 vertex.set_json_value("text", None);
             }
@@ -424,10 +450,10 @@ impl FlowDb {
         };
         if let Some(edge) = self.edge_index(id).map(|i| &mut self.edges[i]) {
             if let Some(v) = doc.get("animate") {
-                edge.animate = Some(v.clone());
+                edge.animate = Some(Box::new(v.clone()));
             }
             if let Some(v) = doc.get("animation") {
-                edge.animation = Some(v.clone());
+                edge.animation = Some(Box::new(v.clone()));
             }
             if let Some(v) = doc.get("curve") {
                 edge.interpolate = Some(json_text(v));
@@ -437,10 +463,10 @@ impl FlowDb {
         if id.trim().is_empty() {
             return Ok(());
         }
-        let vertex = self.vertices.entry(id.to_string()).or_insert_with(|| Vertex {
+        let vertex = self.vertices.entry(id.into()).or_insert_with(|| Vertex {
             id: id.to_string(),
             text: id.to_string(),
-            label_type: "text".into(),
+            label_type: "text",
             span: data.span,
             ..Vertex::default()
         });
@@ -460,8 +486,9 @@ impl FlowDb {
             vertex.text = json_text(label);
             vertex.set_json_value("text", (!label.is_string()).then(|| label.clone()));
             vertex.label_type = match doc.get("labelType").map(json_text).as_deref() {
-                Some(t @ ("markdown" | "string" | "text")) => t.to_string(),
-                _ => "markdown".to_string(),
+                Some("string") => "string",
+                Some("text") => "text",
+                _ => "markdown",
             };
             vertex.definition_span = Some(data.span);
         }
@@ -480,36 +507,36 @@ impl FlowDb {
         let label_blank = label.and_then(Value::as_str).is_none_or(|l| l.trim().is_empty());
         let text_is_id = |v: &Vertex| v.text == id && !v.json_values.iter().any(|(k, _)| *k == "text");
         if let Some(icon) = icon {
-            vertex.icon = Some(json_text(icon));
+            vertex.asset_mut().icon = Some(json_text(icon));
             vertex.set_json_value("icon", (!icon.is_string()).then(|| icon.clone()));
             if label_blank && text_is_id(vertex) {
                 vertex.text.clear();
             }
         }
         if let Some(v) = doc.get("form").filter(|v| truthy(v)) {
-            vertex.form = Some(json_text(v));
+            vertex.asset_mut().form = Some(json_text(v));
             vertex.set_json_value("form", (!v.is_string()).then(|| v.clone()));
         }
         if let Some(v) = doc.get("pos").filter(|v| truthy(v)) {
-            vertex.pos = Some(json_text(v));
+            vertex.asset_mut().pos = Some(json_text(v));
             vertex.set_json_value("pos", (!v.is_string()).then(|| v.clone()));
         }
         if let Some(img) = img {
-            vertex.img = Some(json_text(img));
+            vertex.asset_mut().img = Some(json_text(img));
             vertex.set_json_value("img", (!img.is_string()).then(|| img.clone()));
             if label_blank && text_is_id(vertex) {
                 vertex.text.clear();
             }
         }
         if let Some(v) = doc.get("constraint").filter(|v| truthy(v)) {
-            vertex.constraint = Some(json_text(v));
+            vertex.asset_mut().constraint = Some(json_text(v));
             vertex.set_json_value("constraint", (!v.is_string()).then(|| v.clone()));
         }
         if let Some(v) = doc.get("w").filter(|v| truthy(v)) {
-            vertex.asset_width = Some(js_to_number(v));
+            vertex.asset_mut().width = Some(js_to_number(v));
         }
         if let Some(v) = doc.get("h").filter(|v| truthy(v)) {
-            vertex.asset_height = Some(js_to_number(v));
+            vertex.asset_mut().height = Some(js_to_number(v));
         }
         Ok(())
     }
@@ -549,7 +576,7 @@ impl FlowDb {
             start: start.to_string(),
             end: end.to_string(),
             text: String::new(),
-            label_type: "text".into(),
+            label_type: "text",
             interpolate: self.link_interpolate_default.clone(),
             span,
             link_span: link.span,
@@ -561,10 +588,10 @@ impl FlowDb {
                 t = t[1..t.len() - 1].to_string();
             }
             edge.text = t;
-            edge.label_type = text.kind.as_str().to_string();
+            edge.label_type = text.kind.as_str();
         }
-        edge.kind = info.kind.to_string();
-        edge.stroke = info.stroke.to_string();
+        edge.kind = info.kind;
+        edge.stroke = info.stroke;
         edge.length = info.length.map(|l| l.min(10));
         let start_index = indices.0.or_else(|| self.vertices.get_index_of(start));
         let end_index = indices.1.or_else(|| self.vertices.get_index_of(end));
@@ -710,7 +737,7 @@ impl FlowDb {
         }
         let mut dir: Option<&'static str> = None;
         let mut nodes: Vec<String> = Vec::new();
-        let mut seen = FxHashSet::default();
+        let mut seen = FastSet::default();
         for item in items {
             match item {
                 Item::Dir(d) => dir = Some(d),
@@ -736,7 +763,7 @@ impl FlowDb {
         let subgraph = Subgraph {
             id: id.clone(),
             title,
-            label_type: label_type.into(),
+            label_type,
             nodes,
             dir,
             classes: Vec::new(),

@@ -50,13 +50,14 @@ pub fn mermaid_json(db: &FlowDb, decode_entities: bool) -> Value {
             if !v.props.is_empty() {
                 m.insert("props".into(), json!(v.props));
             }
-            put(&mut m, "icon", v.icon.as_ref().map(|x| json!(x)));
-            put(&mut m, "form", v.form.as_ref().map(|x| json!(x)));
-            put(&mut m, "pos", v.pos.as_ref().map(|x| json!(x)));
-            put(&mut m, "img", v.img.as_ref().map(|x| json!(x)));
-            put(&mut m, "constraint", v.constraint.as_ref().map(|x| json!(x)));
-            put(&mut m, "assetWidth", v.asset_width.map(js_number));
-            put(&mut m, "assetHeight", v.asset_height.map(js_number));
+            let a = v.asset();
+            put(&mut m, "icon", a.icon.as_ref().map(|x| json!(x)));
+            put(&mut m, "form", a.form.as_ref().map(|x| json!(x)));
+            put(&mut m, "pos", a.pos.as_ref().map(|x| json!(x)));
+            put(&mut m, "img", a.img.as_ref().map(|x| json!(x)));
+            put(&mut m, "constraint", a.constraint.as_ref().map(|x| json!(x)));
+            put(&mut m, "assetWidth", a.width.map(js_number));
+            put(&mut m, "assetHeight", a.height.map(js_number));
             for (key, value) in &v.json_values {
                 m.insert((*key).into(), value.clone());
             }
@@ -82,8 +83,8 @@ pub fn mermaid_json(db: &FlowDb, decode_entities: bool) -> Value {
             put(&mut m, "style", e.style.as_ref().filter(|s| !s.is_empty()).map(|s| json!(s)));
             m.insert("classes".into(), json!(e.classes));
             put(&mut m, "interpolate", e.interpolate.as_ref().map(|x| json!(x)));
-            put(&mut m, "animate", e.animate.clone());
-            put(&mut m, "animation", e.animation.clone());
+            put(&mut m, "animate", e.animate.as_deref().cloned());
+            put(&mut m, "animation", e.animation.as_deref().cloned());
             Value::Object(m)
         })
         .collect();
@@ -177,10 +178,10 @@ pub fn layout_json(db: &FlowDb, curve_default: &str, decode_entities: bool) -> V
         let is_group = groups.contains(v.id.as_str());
         let shape = if is_group {
             "rect".to_string()
-        } else if v.img.is_some() {
+        } else if v.asset().img.is_some() {
             "imageSquare".into()
-        } else if v.icon.is_some() {
-            match v.form.as_deref() {
+        } else if v.asset().icon.is_some() {
+            match v.asset().form.as_deref() {
                 Some("circle") => "iconCircle".into(),
                 Some("square") => "iconSquare".into(),
                 Some("rounded") => "iconRounded".into(),
@@ -208,7 +209,7 @@ pub fn layout_json(db: &FlowDb, curve_default: &str, decode_entities: bool) -> V
         .edges
         .iter()
         .map(|e| {
-            let (start, end) = arrow_types(&e.kind, &e.stroke);
+            let (start, end) = arrow_types(e.kind, e.stroke);
             let mut m = Map::new();
             m.insert("id".into(), json!(e.id));
             m.insert("start".into(), json!(e.start));
@@ -220,8 +221,8 @@ pub fn layout_json(db: &FlowDb, curve_default: &str, decode_entities: bool) -> V
             m.insert("thickness".into(), json!(e.stroke));
             m.insert("pattern".into(), json!(e.stroke));
             put(&mut m, "minlen", e.length.map(|l| json!(l)));
-            put(&mut m, "animate", e.animate.clone());
-            put(&mut m, "animation", e.animation.clone());
+            put(&mut m, "animate", e.animate.as_deref().cloned());
+            put(&mut m, "animation", e.animation.as_deref().cloned());
             let curve = e
                 .interpolate
                 .clone()

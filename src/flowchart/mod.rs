@@ -40,7 +40,7 @@ pub fn dot(db: &FlowDb) -> String {
         for n in &sg.nodes {
             if let Some(inner) = db.subgraph(n) {
                 cluster(db, inner, depth + 1, out, placed);
-            } else if let Some(v) = db.vertices.get(n) {
+            } else if let Some(v) = db.vertices.get(n.as_str()) {
                 out.push_str(&format!("{pad}  {} [label={}];\n", q(&v.id), q(&v.text)));
                 placed.insert(v.id.clone());
             }
@@ -56,7 +56,7 @@ pub fn dot(db: &FlowDb) -> String {
         out.push_str(&format!("  {} [label={}];\n", q(&v.id), q(&v.text)));
     }
     for e in &db.edges {
-        let style = match e.stroke.as_str() {
+        let style = match e.stroke {
             "dotted" => " style=dashed",
             "thick" => " penwidth=2",
             "invisible" => " style=invis",

@@ -74,7 +74,7 @@ pub fn build(db: &FlowDb, config: &Config) -> (ArchGraph, Vec<Diagnostic>) {
     let mut pending = Vec::new();
     for e in &db.edges {
         let (Some(a), Some(b)) = (g.node(&e.start), g.node(&e.end)) else { continue };
-        let style = match e.stroke.as_str() {
+        let style = match e.stroke {
             "dotted" => Style::Dotted,
             "invisible" => Style::Invisible,
             _ => Style::Solid,
