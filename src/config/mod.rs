@@ -18,6 +18,7 @@ pub use schema::{Field, Ty, SCHEMA};
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::source::{MappedText, Span};
+use crate::syntax::preprocess::merge;
 
 /// Where a configuration value was written: a file (0 = the input file, 1 = `archc.yaml`)
 /// and a span in it.
@@ -228,17 +229,6 @@ fn scalar_len(n: &Node) -> usize {
 
 fn char_to_byte(text: &str, chars: usize) -> usize {
     text.char_indices().nth(chars).map_or(text.len(), |(b, _)| b)
-}
-
-fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
-    for (k, v) in from {
-        match (into.get_mut(&k), v) {
-            (Some(Value::Object(a)), Value::Object(b)) => merge(a, b),
-            (_, v) => {
-                into.insert(k, v);
-            }
-        }
-    }
 }
 
 struct Checker<'a, 'b> {

@@ -344,7 +344,9 @@ fn sanitize_directive(map: &mut Map<String, Value>) {
     }
 }
 
-fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
+/// Deep-merge `from` into `into` (objects merge key by key, anything else replaces), as
+/// Mermaid merges directive and front-matter configuration.
+pub(crate) fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
     for (k, v) in from {
         match (into.get_mut(&k), v) {
             (Some(Value::Object(a)), Value::Object(b)) => merge(a, b),
