@@ -246,16 +246,7 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
     for g in &groups {
         match g.tier.as_str() {
             "public" => {
-                let rt = format!("{}RouteTable", pascal(&g.id));
-                l.add(
-                    NET,
-                    &rt,
-                    Resource::new(
-                        "AWS::EC2::RouteTable",
-                        json!({"VpcId": r(&vpc), "Tags": [name_tag(&g.id.to_lowercase())]}),
-                    )
-                    .node(&g.id),
-                );
+                let rt = route_table(l, &vpc, &g.id, None, None);
                 if let (Some(igw), Some(attachment)) = (&igw, &igw_attachment) {
                     l.add(
                         NET,
@@ -273,12 +264,7 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
             "app" => {
                 let wants_nat = egress_edge(l, g.node);
                 for (i, s) in g.subnets.iter().enumerate() {
-                    let rt = format!("{}RouteTable{}", pascal(&g.id), i + 1);
-                    l.add(
-                        NET,
-                        &rt,
-                        Resource::new("AWS::EC2::RouteTable", json!({"VpcId": r(&vpc), "Tags": [name_tag(&format!("{}-{}", g.id.to_lowercase(), i + 1))]})).node(&g.id),
-                    );
+                    let rt = route_table(l, &vpc, &g.id, Some(i + 1), None);
                     if let (true, Some(nat)) = (wants_nat, nat_by_az[i].clone()) {
                         l.add(
                             NET,
@@ -292,17 +278,8 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
                 }
             }
             _ => {
-                let rt = format!("{}RouteTable", pascal(&g.id));
-                l.add(
-                    NET,
-                    &rt,
-                    Resource::new(
-                        "AWS::EC2::RouteTable",
-                        json!({"VpcId": r(&vpc), "Tags": [name_tag(&g.id.to_lowercase())]}),
-                    )
-                    .node(&g.id)
-                    .comment("data: the local route only (no internet gateway, no NAT)"),
-                );
+                let rt =
+                    route_table(l, &vpc, &g.id, None, Some("data: the local route only (no internet gateway, no NAT)"));
                 for s in &g.subnets {
                     associate(l, s, &rt, &g.id);
                 }
@@ -349,6 +326,20 @@ fn egress_edge(l: &Lowering<'_>, group: NodeIndex) -> bool {
     let g = l.graph;
     let in_group = |n: NodeIndex| n == group || g.ancestors(n).any(|a| a == group);
     g.connections().any(|(_, a, b, c)| c.style == Style::Solid && g.component(b).is("aws.nat-gateway") && in_group(a))
+}
+
+/// The route table of tier box `node` (of its AZ `az` when each AZ has its own); its logical id.
+fn route_table(l: &mut Lowering<'_>, vpc: &str, node: &str, az: Option<usize>, comment: Option<&str>) -> String {
+    let suffix = az.map(|i| i.to_string()).unwrap_or_default();
+    let tag = az.map_or_else(|| node.to_lowercase(), |i| format!("{}-{i}", node.to_lowercase()));
+    let id = format!("{}RouteTable{suffix}", pascal(node));
+    let mut table =
+        Resource::new("AWS::EC2::RouteTable", json!({"VpcId": r(vpc), "Tags": [name_tag(&tag)]})).node(node);
+    if let Some(c) = comment {
+        table = table.comment(c);
+    }
+    l.add(NET, &id, table);
+    id
 }
 
 /// Associate subnet `subnet` with route table `rt` (resources of tier box `node`).
