@@ -53,6 +53,13 @@ fn large() -> &'static String {
     L.get_or_init(|| generated(100_000, 200_000, 500))
 }
 
+/// The first mermaid block of a Markdown document (extracted with the Markdown front end).
+fn block_of(text: &str) -> MappedText {
+    let doc = archc::source::extract_blocks(text);
+    let block = doc.mermaid_blocks().next().expect("a mermaid block").content.clone();
+    block
+}
+
 fn frontend(text: &str) {
     let file = SourceFile::new("bench.md", text, InputKind::Markdown);
     let result = archc::frontend::run(&file, None, Mode::Full);
@@ -79,11 +86,8 @@ fn grammar_only(bencher: divan::Bencher, which: &str) {
         "10k" => small(),
         _ => large(),
     };
-    let doc = archc::source::extract_blocks(text);
-    let block = doc.mermaid_blocks().next().expect("a mermaid block").content.clone();
-    let pre = syntax::preprocess(&block, Mode::Full).expect("preprocess");
+    let pre = syntax::preprocess(&block_of(text), Mode::Full).expect("preprocess");
     bencher.bench(|| divan::black_box(syntax::parse_flowchart(&pre.text).expect("parse")));
-    let _ = MappedText::default();
 }
 
 /// pest alone (no lowering).
@@ -93,9 +97,7 @@ fn pest_only(bencher: divan::Bencher, which: &str) {
         "seed" => seed(),
         _ => small(),
     };
-    let doc = archc::source::extract_blocks(text);
-    let block = doc.mermaid_blocks().next().expect("a mermaid block").content.clone();
-    let pre = syntax::preprocess(&block, Mode::Full).expect("preprocess");
+    let pre = syntax::preprocess(&block_of(text), Mode::Full).expect("preprocess");
     bencher.bench(|| divan::black_box(syntax::pest_only(pre.text.as_str())));
 }
 
@@ -107,9 +109,7 @@ fn model_only(bencher: divan::Bencher, which: &str) {
         "10k" => small(),
         _ => large(),
     };
-    let doc = archc::source::extract_blocks(text);
-    let block = doc.mermaid_blocks().next().expect("a mermaid block").content.clone();
-    let parsed = syntax::parse(&block, Mode::Full).expect("parse");
+    let parsed = syntax::parse(&block_of(text), Mode::Full).expect("parse");
     bencher.bench(|| {
         divan::black_box(archc::flowchart::FlowDb::build(&parsed.flowchart, &parsed.preprocessed.config, None))
     });
@@ -122,7 +122,5 @@ fn markdown_and_preprocess(which: &str) {
         "seed" => seed(),
         _ => small(),
     };
-    let doc = archc::source::extract_blocks(text);
-    let block = doc.mermaid_blocks().next().expect("a mermaid block").content.clone();
-    divan::black_box(syntax::preprocess(&block, Mode::Full).expect("preprocess"));
+    divan::black_box(syntax::preprocess(&block_of(text), Mode::Full).expect("preprocess"));
 }
