@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // benchmark harness: a failure is a bug to see at once
 //! `archc check` against parsing alone, on the seed and the generated 10k-node diagram
 //! (issue: check stays within 2x of the parse). `cargo bench --bench check`.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // benchmark harness: a failure is a bug to see at once
 //! archc compile of the seed, whole process: median under 20 ms.
 //!
 //! `cargo bench --bench compile`: `library` times the library path of `archc compile`

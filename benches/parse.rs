@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // benchmark harness: a failure is a bug to see at once
 //! Front-end benchmarks: the seed, and generated diagrams of 10k and 100k nodes
 //! (`benches/gen-flowchart.py`, a copy of `../shared/tools/gen-flowchart.py`).
 //!

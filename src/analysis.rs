@@ -6,7 +6,7 @@ use crate::config::{self, Config, ConfigSource};
 use crate::diagnostic::{self, Diagnostic, Severity};
 use crate::frontend::{self, Diagram};
 use crate::model::{self, ArchGraph};
-use crate::rules::{self, RuleContext, Selection};
+use crate::rules::{self, RuleContext, Selection, Suppression};
 use crate::source::{InputKind, MappedText, SourceFile};
 use crate::syntax::Mode;
 
@@ -30,6 +30,11 @@ pub struct Analysis {
     pub config: Config,
     pub graph: Option<ArchGraph>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Rule selection from the configuration and the command line (later stages apply it
+    /// to their own findings).
+    pub selection: Selection,
+    /// The file's `archc: ignore` comments.
+    pub suppressions: Vec<Suppression>,
 }
 
 impl Analysis {
@@ -79,13 +84,16 @@ pub fn analyze(file: SourceFile, config_file: Option<SourceFile>, options: &Opti
     let (graph, model_diagnostics) = model::build(&diagram.db, &config);
     analysis.diagnostics.extend(model_diagnostics);
 
+    let mut selection = Selection::default();
+    selection
+        .ignore(&config.rules.ignore)
+        .set(&config.rules.warn, Severity::Warning)
+        .set(&config.rules.error, Severity::Error);
+    selection.ignore(&options.ignore).set(&options.warn, Severity::Warning).set(&options.error, Severity::Error);
+    analysis.diagnostics.extend(unknown_config_codes(&config));
+    let suppressions = rules::file_ignores(&file.text, &diagram);
+    analysis.diagnostics.extend(rules::check_suppressions(&suppressions));
     if !options.no_rules {
-        let mut selection = Selection::default();
-        selection
-            .ignore(&config.rules.ignore)
-            .set(&config.rules.warn, Severity::Warning)
-            .set(&config.rules.error, Severity::Error);
-        selection.ignore(&options.ignore).set(&options.warn, Severity::Warning).set(&options.error, Severity::Error);
         let ctx = RuleContext {
             graph: &graph,
             config: &config,
@@ -94,9 +102,11 @@ pub fn analyze(file: SourceFile, config_file: Option<SourceFile>, options: &Opti
             source: &file.text,
         };
         let mut found = rules::run(&ctx, &selection);
-        rules::apply_file_ignores(&mut found, &rules::file_ignores(&file.text, &diagram));
+        rules::apply_file_ignores(&mut found, &suppressions);
         analysis.diagnostics.extend(found);
     }
+    analysis.selection = selection;
+    analysis.suppressions = suppressions;
     diagnostic::sort(&mut analysis.diagnostics);
     analysis.files.push(file);
     analysis.files.extend(config_file);
@@ -104,4 +114,25 @@ pub fn analyze(file: SourceFile, config_file: Option<SourceFile>, options: &Opti
     analysis.graph = Some(graph);
     analysis.diagram = Some(diagram);
     analysis
+}
+
+/// `rules:` entries that name no rule: errors where they are written.
+fn unknown_config_codes(config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (list, codes) in
+        [("ignore", &config.rules.ignore), ("warn", &config.rules.warn), ("error", &config.rules.error)]
+    {
+        for (i, code) in codes.iter().enumerate() {
+            let Some(why) = rules::unknown_code(code) else { continue };
+            let origin =
+                config.origin(&format!("rules.{list}[{i}]")).or_else(|| config.origin(&format!("rules.{list}")));
+            let mut d = Diagnostic::error(diagnostic::codes::UNKNOWN_RULE_CODE, why)
+                .with_help("`archc rules` lists the codes; a prefix such as `NET` selects a family");
+            if let Some(o) = origin {
+                d = d.with_primary(o.span, "no such rule code").in_file(o.file);
+            }
+            out.push(d);
+        }
+    }
+    out
 }

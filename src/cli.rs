@@ -112,9 +112,14 @@ pub struct CompileArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub rules: RuleArgs,
-    /// The output directory (replaced as a whole).
+    /// The output directory: created, or replaced as a whole when it holds an earlier
+    /// output of archc and nothing else.
     #[arg(short, long, default_value = "out")]
     pub out: PathBuf,
+    /// Replace an earlier output even where its files were edited since (never a directory
+    /// archc did not write).
+    #[arg(long)]
+    pub force: bool,
     /// Also print node → resources.
     #[arg(long)]
     pub summary: bool,

@@ -75,21 +75,23 @@ fn is_flowchart_block(block: &CodeBlock) -> bool {
         .any(|k| w.strip_prefix(k).is_some_and(|rest| rest.is_empty() || rest.starts_with(';')))
 }
 
-fn describe(block: &CodeBlock, file: &SourceFile) -> String {
+/// `#2 "Heading" (line 40)`: how a diagram is named in messages (`number` counts diagrams).
+fn describe(number: usize, block: &CodeBlock, file: &SourceFile) -> String {
     let line = file.line_col(block.span.start).line;
     match &block.heading {
-        Some(h) => format!("#{} \"{}\" (line {line})", block.index + 1, h),
-        None => format!("#{} (line {line})", block.index + 1),
+        Some(h) => format!("#{number} \"{h}\" (line {line})"),
+        None => format!("#{number} (line {line})"),
     }
 }
 
-/// Choose the diagram: `selector` is a 1-based block number or (part of) the heading
-/// above the block.
+/// Choose the diagram: `selector` is a 1-based diagram number (counting the ```mermaid
+/// blocks only) or (part of) the heading above the block.
 fn select<'a>(file: &SourceFile, blocks: &'a [CodeBlock], selector: Option<&str>) -> Result<&'a CodeBlock, Diagnostic> {
     let mermaid: Vec<&CodeBlock> = blocks.iter().filter(|b| b.is_mermaid()).collect();
+    let number_of = |b: &CodeBlock| mermaid.iter().position(|m| m.index == b.index).map_or(0, |p| p + 1);
     if let Some(sel) = selector {
         let by_number =
-            sel.parse::<usize>().ok().and_then(|n| blocks.iter().find(|b| b.index + 1 == n && b.is_mermaid()));
+            sel.trim().parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|n| mermaid.get(n).copied());
         let by_heading = || {
             let want = sel.to_lowercase();
             let exact: Vec<&&CodeBlock> =
@@ -104,8 +106,8 @@ fn select<'a>(file: &SourceFile, blocks: &'a [CodeBlock], selector: Option<&str>
             (partial.len() == 1).then(|| *partial[0])
         };
         return by_number.or_else(by_heading).ok_or_else(|| {
-            let list: Vec<String> = mermaid.iter().map(|b| describe(b, file)).collect();
-            Diagnostic::error(codes::UNKNOWN_DIAGRAM, format!("`--diagram {sel}` matches no single ```mermaid block"))
+            let list: Vec<String> = mermaid.iter().map(|b| describe(number_of(b), b, file)).collect();
+            Diagnostic::error(codes::UNKNOWN_DIAGRAM, format!("`--diagram {sel}` names no diagram of this file"))
                 .with_primary(Span::empty(0), "in this file")
                 .with_help(if list.is_empty() {
                     "the file has no ```mermaid blocks".to_string()
@@ -122,7 +124,7 @@ fn select<'a>(file: &SourceFile, blocks: &'a [CodeBlock], selector: Option<&str>
             .with_primary(Span::empty(0), "expected a fenced ```mermaid block with a flowchart")
             .with_help("add a fenced block that starts with ```mermaid and `flowchart TB`, or pass a `.mmd` file")),
         ([], several) | (several, _) => {
-            let list: Vec<String> = several.iter().map(|b| describe(b, file)).collect();
+            let list: Vec<String> = several.iter().map(|b| describe(number_of(b), b, file)).collect();
             Err(Diagnostic::error(
                 codes::AMBIGUOUS_DIAGRAM,
                 format!("{} Mermaid flowcharts in this file; which one is the architecture?", several.len()),

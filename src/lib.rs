@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod cli;
 mod commands;
+pub mod compilation;
 pub mod config;
 pub mod diagnostic;
 pub mod emit;
@@ -20,6 +21,14 @@ pub mod source;
 pub mod syntax;
 
 pub use commands::debug::oracle_result;
+
+/// A regular expression from a constant pattern of archc's own source. Every such pattern is
+/// compiled by the test suite (each `LazyLock` is forced by a test that uses it), so this
+/// cannot fail on any input.
+#[allow(clippy::expect_used)]
+pub(crate) fn constant_regex(pattern: &str) -> regex::Regex {
+    regex::Regex::new(pattern).expect("archc's constant regular expressions compile")
+}
 
 use clap::Parser as _;
 

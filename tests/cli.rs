@@ -96,8 +96,15 @@ fn several_flowcharts_need_a_choice() {
     assert!(run.stdout.contains("\"c\""));
     let run = Test::new().args(["graph", "--format", "mermaid-json", "--diagram", "1", "-"]).stdin(md).status(0);
     assert!(run.stdout.contains("\"a\""));
-    let run = Test::new().args(["check", "--diagram", "Three", "-"]).stdin(md).status(1);
+    // naming no diagram is a usage error (status 2), as is a number past the last diagram
+    let run = Test::new().args(["check", "--diagram", "Three", "-"]).stdin(md).status(2);
     assert!(run.stderr.contains("SYN012"), "{}", run.stderr);
+    let run = Test::new().args(["check", "--diagram", "9", "-"]).stdin(md).status(2);
+    assert!(run.stderr.contains("SYN012") && run.stderr.contains("#2 \"Two\""), "{}", run.stderr);
+    // `--diagram N` counts diagrams, not every fenced block
+    let with_yaml = md.replace("# Two\n", "# Two\n\n```yaml archc\nregion: eu-north-1\n```\n");
+    let run = Test::new().args(["graph", "--format", "mermaid-json", "--diagram", "2", "-"]).stdin(with_yaml).status(0);
+    assert!(run.stdout.contains("\"c\""), "{}", run.stdout);
 }
 
 #[test]
@@ -192,11 +199,15 @@ fn rules_can_be_turned_off_and_downgraded_by_prefix() {
     let run =
         Test::new().args(["check", "--ignore", "APP,K8S", "--ignore", "SEC001", "examples/architecture.md"]).status(0);
     assert_eq!(run.stderr, "");
-    let fixture = "fixtures/rules/net/nat-gateway-in-private-subnet.md";
-    Test::new().args(["check", "--diagram", "1", fixture]).status(1);
-    let run = Test::new().args(["check", "--diagram", "1", "--warn", "NET", fixture]).status(0);
+    // the fixture's workload needs an image to plan (check runs the planner too)
+    let fixture =
+        std::fs::read_to_string(crate::test::root().join("fixtures/rules/net/nat-gateway-in-private-subnet.md"))
+            .expect("fixture")
+            + "\n```yaml archc\napp: {image: nginx:1.27, port: 8080, health_path: /}\n```\n";
+    Test::new().args(["check", "--diagram", "1", "-"]).stdin(fixture.clone()).status(1);
+    let run = Test::new().args(["check", "--diagram", "1", "--warn", "NET", "-"]).stdin(fixture.clone()).status(0);
     assert!(run.stderr.contains("NET001"));
-    Test::new().args(["check", "--diagram", "1", "--warn", "NET", "--error", "NET001", fixture]).status(1);
+    Test::new().args(["check", "--diagram", "1", "--warn", "NET", "--error", "NET001", "-"]).stdin(fixture).status(1);
 }
 
 #[test]

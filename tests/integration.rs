@@ -1,4 +1,5 @@
 //! archc's integration tests, one binary (`cargo test --test integration`).
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failure is the point
 
 mod test;
 
@@ -10,3 +11,4 @@ mod emit_kubernetes;
 mod judges;
 mod mutation;
 mod rules;
+mod trust;

@@ -42,11 +42,11 @@ fn check_fixture(rel: &str) -> Result<String, String> {
     if blocks.is_empty() {
         return Err(format!("{rel}: no mermaid block"));
     }
-    for block in blocks {
+    for (number, block) in blocks.into_iter().enumerate() {
         let file = SourceFile::new(rel, text.clone(), InputKind::Markdown);
         let first_line = file.line_col(block.content.source_offset(0)).line;
         let expected = markers(block.content.as_str(), first_line);
-        let options = Options { diagram: Some((block.index + 1).to_string()), ..Options::default() };
+        let options = Options { diagram: Some((number + 1).to_string()), ..Options::default() };
         let result = analysis::analyze(file, None, &options);
         let got: BTreeSet<(String, usize)> = result
             .diagnostics

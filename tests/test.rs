@@ -46,6 +46,7 @@ pub(crate) struct Test {
     args: Vec<String>,
     stdin: Option<Vec<u8>>,
     dir: PathBuf,
+    env: Vec<(String, String)>,
 }
 
 pub(crate) struct Run {
@@ -56,7 +57,18 @@ pub(crate) struct Run {
 
 impl Test {
     pub(crate) fn new() -> Self {
-        Self { args: Vec::new(), stdin: None, dir: root() }
+        Self { args: Vec::new(), stdin: None, dir: root(), env: Vec::new() }
+    }
+
+    /// Run in `dir` instead of the project root.
+    pub(crate) fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = dir.into();
+        self
+    }
+
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.env.push((key.to_string(), value.as_ref().to_string_lossy().into_owned()));
+        self
     }
 
     pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
@@ -73,6 +85,9 @@ impl Test {
     pub(crate) fn run(self) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_archc"));
         cmd.args(&self.args).current_dir(&self.dir).env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
         cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("archc starts");

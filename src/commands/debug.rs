@@ -89,8 +89,8 @@ pub(crate) fn debug(command: &DebugCommand) -> i32 {
                         None => m.insert("line".into(), json!(n + 1)),
                     };
                 }
-                if writeln!(out, "{result}").is_err() {
-                    return EXIT_FAILURE;
+                if let Err(e) = writeln!(out, "{result}") {
+                    return if e.kind() == std::io::ErrorKind::BrokenPipe { EXIT_OK } else { EXIT_FAILURE };
                 }
             }
             EXIT_OK

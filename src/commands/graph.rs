@@ -5,14 +5,14 @@ use crate::flowchart::{layout_json, mermaid_json};
 use crate::frontend;
 use crate::syntax::Mode;
 
-use super::{read_input, stderr_is_terminal, EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
+use super::{err, out, read_input, stderr_is_terminal, EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
 
 /// `archc graph FILE`
 pub(crate) fn graph(args: &GraphArgs) -> i32 {
     let file = match read_input(&args.input) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            err(&format!("error: {e}\n"));
             return EXIT_FAILURE;
         }
     };
@@ -21,8 +21,8 @@ pub(crate) fn graph(args: &GraphArgs) -> i32 {
         let result = analysis::analyze(file, analysis::config_file_for(&args.input.file), &options);
         let errors: Vec<_> = result.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
         if !errors.is_empty() {
-            eprint!("{}", render(Format::Human, &result.files, &errors, stderr_is_terminal(), 100));
-            return EXIT_ERRORS;
+            err(&render(Format::Human, &result.files, &errors, stderr_is_terminal(), 100));
+            return if errors.iter().any(|d| d.is_usage_error()) { EXIT_FAILURE } else { EXIT_ERRORS };
         }
         let Some(graph) = &result.graph else { return EXIT_ERRORS };
         let main = &result.files[0];
@@ -30,14 +30,19 @@ pub(crate) fn graph(args: &GraphArgs) -> i32 {
             let lc = main.line_col(offset);
             (lc.line, lc.column)
         });
-        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
-        return EXIT_OK;
+        return match out(&format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default())) {
+            Ok(()) => EXIT_OK,
+            Err(code) => code,
+        };
     }
     let mut result = frontend::run(&file, args.input.diagram.as_deref(), args.mode);
     diagnostic::sort(&mut result.diagnostics);
     let files = [file];
     if !result.diagnostics.is_empty() {
-        eprint!("{}", render(Format::Human, &files, &result.diagnostics, stderr_is_terminal(), 100));
+        err(&render(Format::Human, &files, &result.diagnostics, stderr_is_terminal(), 100));
+    }
+    if result.diagnostics.iter().any(|d| d.is_usage_error()) {
+        return EXIT_FAILURE;
     }
     let Some(diagram) = result.diagram.filter(|_| !result.diagnostics.iter().any(|d| d.is_error())) else {
         return EXIT_ERRORS;
@@ -58,10 +63,12 @@ pub(crate) fn graph(args: &GraphArgs) -> i32 {
             serde_json::to_string_pretty(&value).unwrap_or_default()
         }
         GraphFormat::Dot => crate::flowchart::dot(&diagram.db),
-        GraphFormat::Json => unreachable!("handled above"),
+        GraphFormat::Json => return EXIT_FAILURE, // handled above
     };
-    println!("{text}");
-    EXIT_OK
+    match out(&format!("{text}\n")) {
+        Ok(()) => EXIT_OK,
+        Err(code) => code,
+    }
 }
 
 pub(crate) fn curve(diagram: &frontend::Diagram) -> &str {

@@ -45,6 +45,46 @@ pub(crate) fn read_input(args: &InputArgs) -> Result<SourceFile, String> {
     Ok(SourceFile::from_bytes(name, bytes, kind))
 }
 
+/// Print `text` to standard output. A closed pipe (`archc graph x | head`) ends the command
+/// quietly with status 0, as `git log | head` does; `Err` is the exit code to return.
+pub(crate) fn out(text: &str) -> Result<(), i32> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_OK),
+        Err(_) => Err(EXIT_FAILURE),
+    }
+}
+
+/// Print `text` to standard error; a closed standard error is not worth failing for.
+pub(crate) fn err(text: &str) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes()).and_then(|()| stderr.flush());
+}
+
+/// `--ignore/--warn/--error` codes that name no rule: a usage error (status 2).
+pub(crate) fn check_rule_args(rules: &crate::cli::RuleArgs) -> Result<(), i32> {
+    let mut ok = true;
+    for (flag, codes) in [("--ignore", &rules.ignore), ("--warn", &rules.warn), ("--error", &rules.error)] {
+        for code in codes {
+            if let Some(why) = crate::rules::unknown_code(code) {
+                err(&format!(
+                    "error: {flag} {code}: {why}
+"
+                ));
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        Ok(())
+    } else {
+        Err(EXIT_FAILURE)
+    }
+}
+
 pub(crate) fn stderr_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()

@@ -106,6 +106,12 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// A mistake in how archc was called (`--diagram` naming nothing), not in the input: the
+    /// command exits with status 2.
+    pub fn is_usage_error(&self) -> bool {
+        self.code == codes::UNKNOWN_DIAGRAM
+    }
 }
 
 /// Sort by position, then code, so output is stable.

@@ -5,7 +5,7 @@ pub mod kubernetes;
 mod output;
 pub mod yaml;
 
-pub use output::{write_atomically, OutputError};
+pub use output::{check_target, manifest, write_atomically, OutputError, WriteOptions, MANIFEST};
 
 use std::collections::BTreeMap;
 

@@ -123,7 +123,7 @@ pub fn build(db: &FlowDb, config: &Config) -> (ArchGraph, Vec<Diagnostic>) {
                     diagnostics.push(
                         Diagnostic::error(codes::UNKNOWN_KIND, format!("`{kind_id}` is not a kind archc knows"))
                             .with_primary(origin.span, "unknown kind")
-                            .with_help(match crate::config::did_you_mean(kind_id, &ids) {
+                            .with_help(match did_you_mean_kind(kind_id, &ids) {
                                 Some(s) => format!("did you mean `{s}`? (`archc kinds` lists them)"),
                                 None => "`archc kinds` lists the kinds".to_string(),
                             })
@@ -275,4 +275,31 @@ pub fn plain(text: &str) -> String {
     }
     let text = crate::flowchart::html::decode_entities(&out);
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The kind a mistyped `kind:` most plausibly meant: compared by the part after the
+/// namespace (`aws.sqs` is not a typo of `aws.s3`: `sqs` and `s3` are two edits apart in
+/// three letters), within the same namespace when one is written.
+fn did_you_mean_kind<'a>(written: &str, kinds: &[&'a str]) -> Option<&'a str> {
+    let (ns, name) = written.rsplit_once('.').unwrap_or(("", written));
+    let same_ns: Vec<&'a str> =
+        kinds.iter().copied().filter(|k| ns.is_empty() || k.starts_with(&format!("{ns}."))).collect();
+    let names: Vec<&'a str> = same_ns.iter().map(|k| k.rsplit_once('.').map_or(*k, |(_, n)| n)).collect();
+    let best = crate::config::did_you_mean(name, &names)?;
+    same_ns.iter().copied().find(|k| k.rsplit_once('.').map_or(*k, |(_, n)| n) == best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean_kind;
+
+    #[test]
+    fn kind_suggestions_compare_the_service_name() {
+        let kinds = ["aws.s3", "aws.rds", "aws.ecr", "k8s.service", "aws.elasticache"];
+        assert_eq!(did_you_mean_kind("aws.sqs", &kinds), None);
+        assert_eq!(did_you_mean_kind("aws.rdss", &kinds), Some("aws.rds"));
+        assert_eq!(did_you_mean_kind("aws.elasticcache", &kinds), Some("aws.elasticache"));
+        assert_eq!(did_you_mean_kind("rds", &kinds), Some("aws.rds"));
+        assert_eq!(did_you_mean_kind("aws.servce", &kinds), None, "k8s.service is another namespace");
+    }
 }

@@ -31,10 +31,20 @@ fn find_phrase(haystack: &[String], phrase: &[String]) -> Option<usize> {
     haystack.windows(phrase.len()).position(|w| w == phrase)
 }
 
+/// How well `kind` fits the evidence.
+#[derive(Debug, Clone, Copy)]
+struct Score {
+    total: i32,
+    /// The label or the id names it (not only the shape or the position).
+    named: bool,
+    /// The box sits where this kind can sit.
+    placed: bool,
+}
+
 /// Score of `kind` for the evidence.
-fn score(kind: &Kind, ev: &Evidence<'_>, label_tokens: &[String], id_norm: &str, id_tokens: &[String]) -> i32 {
+fn score(kind: &Kind, ev: &Evidence<'_>, label_tokens: &[String], id_norm: &str, id_tokens: &[String]) -> Score {
     if kind.def.container != ev.container {
-        return i32::MIN;
+        return Score { total: i32::MIN, named: false, placed: false };
     }
     // label phrases: the best match counts fully, other matches on other words add half
     let mut matches: Vec<(i32, usize, usize)> = kind
@@ -66,14 +76,19 @@ fn score(kind: &Kind, ev: &Evidence<'_>, label_tokens: &[String], id_norm: &str,
     {
         total += 5;
     }
+    let named = total > 0;
     // the shape
     if ev.shape.is_some_and(|s| kind.def.shapes.iter().any(|k| k == s)) {
         total += 2;
     }
     // the container it sits in
+    let mut placed = true;
     match ev.parent {
         Some(parent) if kind.fits_in(parent) => total += 3,
-        Some(_) if !kind.def.inside.is_empty() => total -= 4,
+        Some(_) if !kind.def.inside.is_empty() => {
+            total -= 4;
+            placed = false;
+        }
         Some(_) => {}
         None if kind.def.needs_cloud => total -= 3,
         None => {}
@@ -81,7 +96,7 @@ fn score(kind: &Kind, ev: &Evidence<'_>, label_tokens: &[String], id_norm: &str,
     if kind.def.id == "actor.user" && ev.top_level && ev.points_at_entry {
         total += 6;
     }
-    total
+    Score { total, named, placed }
 }
 
 /// Split an id into words: at separators, case changes and digits (`privApp` → priv, app).
@@ -114,14 +129,17 @@ pub fn classify(catalog: &'static Catalog, ev: &Evidence<'_>) -> (Option<&'stati
     let label_tokens = tokens(ev.label);
     let id_norm = normalize_id(ev.id);
     let id_tokens = id_words(ev.id);
-    let mut scored: Vec<(&'static Kind, i32)> = catalog
-        .kinds
-        .iter()
-        .map(|k| (k, score(k, ev, &label_tokens, &id_norm, &id_tokens)))
-        .filter(|(_, s)| *s > 0)
-        .collect();
+    let all: Vec<(&'static Kind, Score)> =
+        catalog.kinds.iter().map(|k| (k, score(k, ev, &label_tokens, &id_norm, &id_tokens))).collect();
+    let mut scored: Vec<(&'static Kind, i32)> =
+        all.iter().filter(|(_, s)| s.total > 0).map(|(k, s)| (*k, s.total)).collect();
     scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.def.id.cmp(&b.0.def.id)));
-    let candidates = |n: usize| scored.iter().take(n).map(|(k, s)| (k.def.id.as_str(), *s)).collect::<Vec<_>>();
+    // what to suggest: kinds the label or id names and that may sit where the box is drawn,
+    // never a kind that only the shape or the position hints at
+    let plausible = |k: &Kind| all.iter().any(|(x, s)| std::ptr::eq(*x, k) && s.named && s.placed);
+    let candidates = |n: usize| {
+        scored.iter().filter(|(k, _)| plausible(k)).take(n).map(|(k, s)| (k.def.id.as_str(), *s)).collect::<Vec<_>>()
+    };
     match scored.as_slice() {
         [] => (None, Classification::Unknown { candidates: Vec::new() }),
         [(best, s), ..] if *s < THRESHOLD => {
@@ -130,7 +148,8 @@ pub fn classify(catalog: &'static Catalog, ev: &Evidence<'_>) -> (Option<&'stati
         }
         [(best, s), (_, second), ..] if s - second < MARGIN => {
             let _ = best;
-            (None, Classification::Ambiguous { candidates: candidates(3) })
+            let top = scored.iter().take(3).map(|(k, s)| (k.def.id.as_str(), *s)).collect();
+            (None, Classification::Ambiguous { candidates: top })
         }
         [(best, s), ..] => (Some(*best), Classification::Inferred { score: *s }),
     }

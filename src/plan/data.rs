@@ -224,6 +224,9 @@ impl Data<'_, '_> {
         }
         let mut rules = Vec::new();
         for (port, edges) in &by_port {
+            for e in edges {
+                self.l.built(*e, format!("an ingress rule of `{logical}` ({service} {port} from the cluster)"));
+            }
             let arrows: Vec<String> = edges.iter().map(|e| self.l.arrow(*e)).collect();
             let plain: Vec<String> = edges
                 .iter()
@@ -842,6 +845,11 @@ impl Data<'_, '_> {
                     res = res.comment(&format!("`{id}`: one mount target per AZ where the nodes run"));
                 }
                 self.l.add(DATA, &format!("{prefix}{}", i + 1), res);
+            }
+        }
+        for (e, a, b, c) in graph.connections() {
+            if c.meaning == "mounts" && ((a == n && boxes.contains(&b)) || (b == n && boxes.contains(&a))) {
+                self.l.built(e, format!("the mount targets of `{id}`"));
             }
         }
         self.l.output(DATA, &format!("{p}FileSystemId"), r(&p), &format!("EFS file system id of `{id}`"));

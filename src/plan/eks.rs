@@ -79,6 +79,11 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
     let cp_id = cp.map(|n| l.graph.component(n).id.clone());
     let cluster = cp_id.as_deref().map_or_else(|| "Cluster".to_string(), pascal);
     let groups = node_groups(l);
+    for box_ in l.graph.of_kind("aws.eks-cluster").collect::<Vec<_>>() {
+        if Some(box_) != cp {
+            l.used(box_, format!("the EKS cluster `{cluster}` it draws around its nodes"));
+        }
+    }
 
     // ------------------------------------------------------------------ parameters
     l.param(
@@ -440,6 +445,17 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
                 .comment("app subnets only; no RemoteAccess (no SSH)"),
             ),
         );
+        if let Some(ng) = n {
+            let schedules: Vec<_> = l
+                .graph
+                .incoming(*ng)
+                .filter(|(e, _)| l.graph.connection(*e).meaning == "schedules")
+                .map(|(e, _)| e)
+                .collect();
+            for e in schedules {
+                l.built(e, format!("the managed node group `{p}` of the cluster"));
+            }
+        }
         node_roles.push(role);
         node_group_ids.push(p);
     }

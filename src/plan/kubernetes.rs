@@ -13,7 +13,7 @@ mod wiring;
 use serde_json::Value;
 
 use super::{Settings, Stack, StackId};
-use crate::diagnostic::{codes, Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::model::ArchGraph;
 
 pub(crate) use wiring::Wiring;
@@ -57,6 +57,10 @@ pub struct KubernetesPlan {
     pub workload: Option<WorkloadNames>,
     /// The ECR repository's diagram id CI pushes to.
     pub registry: Option<String>,
+    /// The arrows the objects express, with how.
+    pub built_edges: Vec<(petgraph::stable_graph::EdgeIndex, String)>,
+    /// Boxes the objects follow without an object of their own (the namespace box).
+    pub used_nodes: Vec<(petgraph::stable_graph::NodeIndex, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -108,7 +112,6 @@ impl<'a> Placeholders<'a> {
 /// Plan the Kubernetes objects of the diagram's workload.
 pub(super) fn plan(graph: &ArchGraph, settings: &Settings, stacks: &[Stack]) -> KubernetesPlan {
     let mut out = KubernetesPlan::default();
-    ci_findings(graph, &mut out.findings);
     let Some(app) = &settings.app else { return out };
     let Some(workload) = graph.node(&app.node) else { return out };
     let profile = profile::profile(app.profile.map(|p| p.id.as_str()));
@@ -122,35 +125,52 @@ pub(super) fn plan(graph: &ArchGraph, settings: &Settings, stacks: &[Stack]) -> 
     out.workload = Some(built.names);
     out.registry = built.registry;
     out.placeholders = placeholders.into_sorted();
+    out.built_edges = expressed_edges(graph, workload, &wiring, &out.objects);
+    if let Some(ns) = graph.enclosing(workload, "k8s.namespace") {
+        if let Some(names) = &out.workload {
+            out.used_nodes.push((ns, format!("the namespace `{}` of the workload", names.namespace)));
+        }
+    }
     out
 }
 
-/// Only GitHub Actions workflows are emitted: say so for any other CI system drawn.
-fn ci_findings(graph: &ArchGraph, findings: &mut Vec<Diagnostic>) {
-    for (_, c) in graph.components() {
-        if c.is("ci.github-actions") && graph.of_kind("aws.ecr").next().is_none() {
-            findings.push(
-                Diagnostic::new(
-                    codes::PLAN_UNSUPPORTED,
-                    Severity::Info,
-                    format!("`{}` has no container registry to push to: no workflow is emitted", c.id),
-                )
-                .with_primary(c.span, "no workflow for this CI system")
-                .with_help("draw the ECR repository it pushes to (`gha --> ecr[(Amazon ECR)]`)"),
-            );
+/// The arrows around the workload that the objects express, and how.
+fn expressed_edges(
+    graph: &ArchGraph,
+    workload: petgraph::stable_graph::NodeIndex,
+    wiring: &Wiring,
+    objects: &[Object],
+) -> Vec<(petgraph::stable_graph::EdgeIndex, String)> {
+    use crate::model::Style;
+    let has = |kind: &str| objects.iter().any(|o| o.kind == kind);
+    let mut out = Vec::new();
+    let alb = wiring.alb(graph);
+    for (e, a, b, c) in graph.connections() {
+        if c.style == Style::Invisible {
+            continue;
         }
-        if c.category() == Some("ci") && !c.is("ci.github-actions") {
-            findings.push(
-                Diagnostic::new(
-                    codes::PLAN_UNSUPPORTED,
-                    Severity::Info,
-                    format!("archc emits CI workflows for GitHub Actions only: `{}` gets no pipeline", c.id),
-                )
-                .with_primary(c.span, "no workflow is emitted for this CI system")
-                .with_help(
-                    "the stacks still create what it pushes to and deploys with; draw `GitHub Actions` to get .github/workflows/deploy.yml",
-                ),
-            );
-        }
+        let (ka, kb) = (graph.component(a).kind_id(), graph.component(b).kind_id());
+        let how = match c.meaning {
+            "traffic" if (b == workload || Some(b) == wiring.service) && has("Ingress") && Some(a) == alb => {
+                "the Ingress (an ALB target group of the pods) and the NetworkPolicy admitting the ALB's subnets"
+            }
+            "traffic" if b == workload || Some(b) == wiring.service => "the NetworkPolicy admitting the load balancer",
+            "selects" if b == workload && Some(a) == wiring.service && has("Service") => "the Service's selector",
+            "ingress" if Some(b) == alb && has("Ingress") => "the Ingress's internet-facing HTTPS listener",
+            "configures" if kb == Some("k8s.lb-controller") && ka == Some("k8s.ingress") && has("Ingress") => {
+                "the Ingress class `alb`, which the AWS Load Balancer Controller reconciles"
+            }
+            "provisions" if ka == Some("k8s.ingress") && Some(b) == alb && has("Ingress") => {
+                "the Ingress, from which the AWS Load Balancer Controller creates the ALB"
+            }
+            "runs" if b == workload => "the Deployment's pods, scheduled on the cluster's nodes",
+            "runs" if kb == Some("k8s.lb-controller") && alb.is_some() => "the controller's Helm release",
+            "connects" if a == workload => "the workload's configuration and its NetworkPolicy egress",
+            "mounts" if a == workload || b == workload => "the EFS volume claims and the NetworkPolicy egress to NFS",
+            "calls-api" if a == workload => "the workload's IRSA role and its NetworkPolicy egress on 443",
+            _ => continue,
+        };
+        out.push((e, how.to_string()));
     }
+    out
 }

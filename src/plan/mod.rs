@@ -9,6 +9,7 @@
 
 pub mod cfn;
 mod ci;
+pub mod coverage;
 mod data;
 mod eks;
 pub mod kubernetes;
@@ -18,8 +19,10 @@ pub mod placeholders;
 mod settings;
 pub mod workflow;
 
+use std::collections::BTreeMap;
+
 use indexmap::IndexMap;
-use petgraph::stable_graph::EdgeIndex;
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::{json, Value};
 
 pub use settings::Settings;
@@ -282,6 +285,8 @@ pub struct Plan {
     pub permissions: Vec<Grant>,
     /// Findings of the lowering (an edge that implies no permission, ...).
     pub findings: Vec<Diagnostic>,
+    /// What became of every node and arrow of the diagram.
+    pub coverage: coverage::Coverage,
 }
 
 impl Plan {
@@ -333,6 +338,10 @@ pub struct Lowering<'a> {
     pub grants: Vec<Grant>,
     /// Arrows that ask for a permission archc cannot create, with the reason.
     pub unexpressed: Vec<(EdgeIndex, String)>,
+    /// What each arrow became, besides IAM statements (those are in `grants`).
+    pub built_edges: BTreeMap<EdgeIndex, Vec<String>>,
+    /// Nodes that shape the output without resources of their own, and how.
+    pub used_nodes: BTreeMap<NodeIndex, String>,
 }
 
 impl<'a> Lowering<'a> {
@@ -439,6 +448,20 @@ impl<'a> Lowering<'a> {
         lines.join("\n")
     }
 
+    /// Record what arrow `e` became (a security-group rule, a route, ...).
+    pub fn built(&mut self, e: EdgeIndex, what: impl Into<String>) {
+        let list = self.built_edges.entry(e).or_default();
+        let what = what.into();
+        if !list.contains(&what) {
+            list.push(what);
+        }
+    }
+
+    /// Record how node `n` shapes the output without a resource of its own.
+    pub fn used(&mut self, n: NodeIndex, how: impl Into<String>) {
+        self.used_nodes.entry(n).or_insert_with(|| how.into());
+    }
+
     /// An arrow that asks for a permission archc does not create, and why.
     pub fn unexpressed(&mut self, e: EdgeIndex, reason: impl Into<String>) {
         self.unexpressed.push((e, reason.into()));
@@ -483,18 +506,55 @@ pub fn build(analysis: &Analysis) -> Result<Plan, Vec<Diagnostic>> {
         findings: Vec::new(),
         grants: Vec::new(),
         unexpressed: Vec::new(),
+        built_edges: BTreeMap::new(),
+        used_nodes: BTreeMap::new(),
     };
     network::lower(&mut lowering);
     eks::lower(&mut lowering);
     data::lower(&mut lowering);
     ci::lower(&mut lowering);
     audit_permissions(&mut lowering);
-    let Lowering { stacks, mut findings, grants: permissions, .. } = lowering;
+    let Lowering { stacks, mut findings, grants: permissions, mut built_edges, mut used_nodes, .. } = lowering;
     let stacks: Vec<Stack> = stacks.into_iter().filter(|s| !s.is_empty()).collect();
     let kubernetes = kubernetes::plan(graph, &settings, &stacks);
-    let workflow = workflow::plan(graph, &settings, &stacks, &kubernetes);
+    let workflow = match workflow::plan(graph, &settings, &stacks, &kubernetes) {
+        Ok(w) => w,
+        Err(e) => {
+            findings.push(
+                Diagnostic::error(codes::PLAN_UNSUPPORTED, format!("archc could not render the CI workflow: {e}"))
+                    .with_help("this is a bug in archc; please report it with the diagram"),
+            );
+            None
+        }
+    };
     findings.extend(kubernetes.findings.iter().cloned());
-    Ok(Plan { settings, stacks, kubernetes, workflow, permissions, findings })
+    for (e, what) in kubernetes.built_edges.iter().chain(workflow.iter().flat_map(|w| w.built_edges.iter())) {
+        let list = built_edges.entry(*e).or_default();
+        if !list.contains(what) {
+            list.push(what.clone());
+        }
+    }
+    for g in &permissions {
+        if let Why::Edge(e) = g.why {
+            let what = format!("IAM `{}` of `{}` ({} stack)", g.statement, g.resource, g.stack.as_str());
+            let list = built_edges.entry(e).or_default();
+            if !list.contains(&what) {
+                list.push(what);
+            }
+        }
+    }
+    for (n, how) in &kubernetes.used_nodes {
+        used_nodes.entry(*n).or_insert_with(|| how.clone());
+    }
+    if let Some(n) = graph.of_kind("aws.region").next() {
+        used_nodes.entry(n).or_insert_with(|| format!("the region every stack deploys to ({})", settings.region));
+    }
+    let mut plan =
+        Plan { settings, stacks, kubernetes, workflow, permissions, findings, coverage: coverage::Coverage::default() };
+    plan.coverage = coverage::Coverage::of(graph, &plan, &built_edges, &used_nodes);
+    let coverage_findings = plan.coverage.findings(graph, &plan.findings);
+    plan.findings.extend(coverage_findings);
+    Ok(plan)
 }
 
 /// The identity-policy statements and managed policies of a resource: (statement key, the

@@ -2,12 +2,13 @@
 //! gateway, NAT gateways (one per AZ by default), route tables: public → IGW, app → the NAT
 //! of its AZ when a box in the tier has an arrow to a NAT gateway, data → local only.
 
-use petgraph::stable_graph::NodeIndex;
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::{json, Value};
 
 use super::cfn::{get_att, join, r, sub, tags};
 use super::names::pascal;
 use super::{Lowering, Parameter, Resource, StackId};
+use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::model::Style;
 
 const NET: StackId = StackId::Network;
@@ -243,6 +244,7 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
     }
 
     // routing
+    let mut routed_nats: Vec<NodeIndex> = Vec::new();
     for g in &groups {
         match g.tier.as_str() {
             "public" => {
@@ -262,7 +264,14 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
                 }
             }
             "app" => {
-                let wants_nat = egress_edge(l, g.node);
+                let egress = egress_edges(l, g.node);
+                let wants_nat = !egress.is_empty();
+                if wants_nat && nat_by_az.iter().any(Option::is_some) {
+                    for (e, nat) in &egress {
+                        l.built(*e, "the app subnets' default route through the NAT gateway");
+                        routed_nats.push(*nat);
+                    }
+                }
                 for (i, s) in g.subnets.iter().enumerate() {
                     let rt = route_table(l, &vpc, &g.id, Some(i + 1), None);
                     if let (true, Some(nat)) = (wants_nat, nat_by_az[i].clone()) {
@@ -284,6 +293,47 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
                     associate(l, s, &rt, &g.id);
                 }
             }
+        }
+    }
+
+    // what the NAT and internet gateways do for the arrows
+    let built_nats: Vec<NodeIndex> = l
+        .graph
+        .of_kind("aws.nat-gateway")
+        .filter(|&n| {
+            let id = &l.graph.component(n).id;
+            l.stack(NET).resources.values().any(|r| r.ty == "AWS::EC2::NatGateway" && r.node.as_ref() == Some(id))
+        })
+        .collect();
+    let has_igw = igw.is_some() && groups.iter().any(|g| g.tier == "public");
+    for (e, a, b, c) in l.graph.connections().collect::<Vec<_>>() {
+        let how = match c.meaning {
+            "egress-route" if built_nats.contains(&a) && l.graph.component(b).is("aws.internet-gateway") && has_igw => {
+                "the NAT gateway's public subnet routes 0.0.0.0/0 to the internet gateway"
+            }
+            "reaches-api" if built_nats.contains(&a) && routed_nats.contains(&a) => {
+                "the app subnets reach the AWS API through the NAT gateway's route to the internet"
+            }
+            "internet-route" if has_igw => "the public subnets' default route to the internet gateway",
+            _ => continue,
+        };
+        l.built(e, how);
+    }
+    for nat in built_nats {
+        if !routed_nats.contains(&nat) {
+            let c = l.graph.component(nat);
+            l.findings.push(
+                Diagnostic::new(
+                    codes::PLAN_UNUSED,
+                    Severity::Warning,
+                    format!("NAT gateway `{}` is created (and billed by the hour) but no private subnet routes through it", c.id),
+                )
+                .with_primary(c.span, "nothing routes through this NAT gateway")
+                .with_help(format!(
+                    "draw the arrow from what needs the internet (`nodes --> {0}`, or the app subnet box `--> {0}`), or remove the NAT gateway",
+                    c.id
+                )),
+            );
         }
     }
 
@@ -320,12 +370,15 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
     let _ = tags;
 }
 
-/// Whether a box in subnet group `group` (or the group itself) has a solid arrow to a NAT
-/// gateway: the arrow the app route tables' default route comes from.
-fn egress_edge(l: &Lowering<'_>, group: NodeIndex) -> bool {
+/// The solid arrows from a box in subnet group `group` (or the group itself) to a NAT
+/// gateway, with the NAT: what the app route tables' default route comes from.
+fn egress_edges(l: &Lowering<'_>, group: NodeIndex) -> Vec<(EdgeIndex, NodeIndex)> {
     let g = l.graph;
     let in_group = |n: NodeIndex| n == group || g.ancestors(n).any(|a| a == group);
-    g.connections().any(|(_, a, b, c)| c.style == Style::Solid && g.component(b).is("aws.nat-gateway") && in_group(a))
+    g.connections()
+        .filter(|(_, a, b, c)| c.style == Style::Solid && g.component(*b).is("aws.nat-gateway") && in_group(*a))
+        .map(|(e, _, b, _)| (e, b))
+        .collect()
 }
 
 /// The route table of tier box `node` (of its AZ `az` when each AZ has its own); its logical id.

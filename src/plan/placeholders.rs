@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\{([A-Za-z][A-Za-z0-9]*)\}").expect("regex"));
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| crate::constant_regex(r"\$\{([A-Za-z][A-Za-z0-9]*)\}"));
 
 /// A place in a document that could not be filled.
 #[derive(Debug, Clone, PartialEq, Eq)]

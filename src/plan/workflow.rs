@@ -21,6 +21,10 @@ pub struct WorkflowPlan {
     /// Path under the output directory (`.github/workflows/deploy.yml`).
     pub file: String,
     pub content: String,
+    /// The CI box it comes from.
+    pub node: Option<String>,
+    /// The arrows it expresses (CI pushing to the registry, deploying to the cluster).
+    pub built_edges: Vec<(petgraph::stable_graph::EdgeIndex, String)>,
 }
 
 const TEMPLATE: &str = include_str!("../../targets/github-actions/deploy.yml.j2");
@@ -54,6 +58,8 @@ pub fn actions() -> Result<BTreeMap<String, Action>, String> {
 
 fn pinned() -> &'static BTreeMap<String, Action> {
     static ACTIONS: OnceLock<BTreeMap<String, Action>> = OnceLock::new();
+    // embedded at build time and checked by the unit tests: not reachable by any input
+    #[allow(clippy::panic)]
     ACTIONS.get_or_init(|| actions().unwrap_or_else(|e| panic!("archc's embedded actions are invalid: {e}")))
 }
 
@@ -96,10 +102,9 @@ pub(super) fn plan(
     settings: &Settings,
     stacks: &[Stack],
     k8s: &KubernetesPlan,
-) -> Option<WorkflowPlan> {
-    let ci = graph.of_kind("ci.github-actions").next()?;
-    let workload = k8s.workload.as_ref()?;
-    let registry = k8s.registry.as_ref()?;
+) -> Result<Option<WorkflowPlan>, String> {
+    let Some(ci) = graph.of_kind("ci.github-actions").next() else { return Ok(None) };
+    let (Some(workload), Some(registry)) = (k8s.workload.as_ref(), k8s.registry.as_ref()) else { return Ok(None) };
     let ci_id = &graph.component(ci).id;
     // a deploy arrow from the CI system to the cluster: roll the Deployment out
     let cluster = graph
@@ -131,8 +136,17 @@ pub(super) fn plan(
         "role_output": output(stacks, &format!("{}DeployRoleArn", pascal(ci_id)), StackId::Ci),
         "repository_output": output(stacks, &format!("{}RepositoryName", pascal(registry)), StackId::Ci),
     });
-    let content = render(&context).unwrap_or_else(|e| panic!("archc's embedded workflow template is invalid: {e}"));
-    Some(WorkflowPlan { file: WORKFLOW_FILE.into(), content })
+    let content = render(&context)?;
+    let mut built_edges = Vec::new();
+    for (e, to) in graph.outgoing(ci) {
+        let c = graph.component(to);
+        if c.id == *registry {
+            built_edges.push((e, "the workflow's image build and push".to_string()));
+        } else if Some(to) == cluster {
+            built_edges.push((e, "the workflow's rollout".to_string()));
+        }
+    }
+    Ok(Some(WorkflowPlan { file: WORKFLOW_FILE.into(), content, node: Some(ci_id.clone()), built_edges }))
 }
 
 #[cfg(test)]

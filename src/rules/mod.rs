@@ -19,7 +19,9 @@ mod selection;
 
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 
-pub use selection::{apply_file_ignores, file_ignores, Selection};
+pub use selection::{
+    apply_file_ignores, check_suppressions, file_ignores, selectable_codes, unknown_code, Selection, Suppression,
+};
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Severity};

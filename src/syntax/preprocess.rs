@@ -36,18 +36,17 @@ pub struct Preprocessed {
 }
 
 static FRONT_MATTER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?s)\A-{3}\s*[\n\r](.*?)[\n\r]-{3}\s*[\n\r]+").expect("valid regex"));
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"<([A-Za-z0-9_]+)([^>]*)>"#).expect("valid regex"));
-static TAG_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"="([^"]*)""#).expect("valid regex"));
-static COMMENT_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)^\s*%%[^{\n][^\n]*\n?").expect("valid regex"));
+    LazyLock::new(|| crate::constant_regex(r"(?s)\A-{3}\s*[\n\r](.*?)[\n\r]-{3}\s*[\n\r]+"));
+static TAG: LazyLock<Regex> = LazyLock::new(|| crate::constant_regex(r#"<([A-Za-z0-9_]+)([^>]*)>"#));
+static TAG_ATTR: LazyLock<Regex> = LazyLock::new(|| crate::constant_regex(r#"="([^"]*)""#));
+static COMMENT_LINE: LazyLock<Regex> = LazyLock::new(|| crate::constant_regex(r"(?m)^\s*%%[^{\n][^\n]*\n?"));
 static STYLE_SEMI: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new("style[^\n\r\u{2028}\u{2029}]*:\\S*#[^\n\r\u{2028}\u{2029}]*;").expect("valid regex"));
-static CLASSDEF_SEMI: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("classDef[^\n\r\u{2028}\u{2029}]*:\\S*#[^\n\r\u{2028}\u{2029}]*;").expect("valid regex")
-});
-static ENTITY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#[A-Za-z0-9_]+;").expect("valid regex"));
-static BRACE_NEWLINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\}\s*\n").expect("valid regex"));
-static THEME_VALUE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r##"^[\d "#%(),.;A-Za-z]+$"##).expect("valid regex"));
+    LazyLock::new(|| crate::constant_regex("style[^\n\r\u{2028}\u{2029}]*:\\S*#[^\n\r\u{2028}\u{2029}]*;"));
+static CLASSDEF_SEMI: LazyLock<Regex> =
+    LazyLock::new(|| crate::constant_regex("classDef[^\n\r\u{2028}\u{2029}]*:\\S*#[^\n\r\u{2028}\u{2029}]*;"));
+static ENTITY: LazyLock<Regex> = LazyLock::new(|| crate::constant_regex(r"#[A-Za-z0-9_]+;"));
+static BRACE_NEWLINE: LazyLock<Regex> = LazyLock::new(|| crate::constant_regex(r"\}\s*\n"));
+static THEME_VALUE: LazyLock<Regex> = LazyLock::new(|| crate::constant_regex(r##"^[\d "#%(),.;A-Za-z]+$"##));
 
 /// The placeholders Mermaid puts in place of entity codes (`#quot;` → `ﬂ°quot¶ß`).
 pub const ENTITY_OPEN: &str = "\u{FB02}\u{B0}";

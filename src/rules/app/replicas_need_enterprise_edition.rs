@@ -5,8 +5,7 @@ use regex::Regex;
 use crate::rules::{declare_rule, Handle, RuleContext, Violation};
 
 /// A label that draws several instances.
-static PLURAL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(pods|replicas|instances|servers)\b").expect("regex"));
+static PLURAL: LazyLock<Regex> = LazyLock::new(|| crate::constant_regex(r"(?i)\b(pods|replicas|instances|servers)\b"));
 
 declare_rule! {
     /// ## What it does

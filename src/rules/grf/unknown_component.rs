@@ -42,12 +42,21 @@ fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
                 candidates.iter().map(|(k, _)| format!("`{k}`")).collect::<Vec<_>>().join(", ")
             )
         };
-        let suggestion = candidates.first().map_or("aws.rds", |(k, _)| *k);
+        let help = match candidates.first() {
+            Some((kind, _)) => format!(
+                "name the component in its label, or set its kind in a ```yaml archc block: `nodes: {{{}: {{kind: {kind}}}}}` (`archc kinds` lists kinds)",
+                c.id
+            ),
+            None => format!(
+                "say in its label which AWS service or Kubernetes object it is (`archc kinds` lists what archc knows), or set its kind in a ```yaml archc block: `nodes: {{{0}: {{kind: ...}}}}`",
+                c.id
+            ),
+        };
         out.push(Violation::new(
             Handle::Node(n),
             format!("archc cannot tell what `{}` (\"{}\") is", c.id, c.label),
             closest,
-            format!("name the component in its label, or set its kind in a ```yaml archc block: `nodes: {{{}: {{kind: {suggestion}}}}}` (`archc kinds` lists kinds)", c.id),
+            help,
         ));
     }
 }
