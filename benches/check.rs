@@ -56,9 +56,17 @@ fn parse(which: &str) {
     divan::black_box(archc::frontend::run(&file, None, Mode::Full));
 }
 
-/// The whole check: parse, configuration, typed graph, classification and every rule.
+/// The whole check, as `archc check` runs it: parse, configuration, typed graph,
+/// classification, every rule, and the planner with its coverage of every box and arrow.
 #[divan::bench(args = ["seed", "10k"], sample_count = 10)]
 fn check(which: &str) {
+    let file = SourceFile::new("bench.md", input(which), InputKind::Markdown);
+    divan::black_box(archc::compilation::compile(file, None, &Options::default()));
+}
+
+/// The analysis alone (no planner): what `check` was before it became the full gate.
+#[divan::bench(args = ["seed", "10k"], sample_count = 10)]
+fn analysis_only(which: &str) {
     let file = SourceFile::new("bench.md", input(which), InputKind::Markdown);
     divan::black_box(analysis::analyze(file, None, &Options::default()));
 }

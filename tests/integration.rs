@@ -12,3 +12,4 @@ mod judges;
 mod mutation;
 mod rules;
 mod trust;
+mod wild;

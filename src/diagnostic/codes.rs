@@ -34,7 +34,7 @@ syntax_codes! {
     CONFIG_NAMES_UNKNOWN_NODE = "CFG003", "config-names-unknown-node", "`nodes:` configures a node the diagram does not have";
     UNKNOWN_KIND = "CFG004", "unknown-kind", "`kind:` names a kind archc does not have";
     UNKNOWN_RULE_CODE = "CFG005", "unknown-rule-code", "`rules:` or an `archc: ignore` comment names no rule code or prefix";
-    PLAN_NO_REGION = "PLN001", "no-region", "neither the diagram nor the configuration names an AWS region";
+    PLAN_NO_REGION = "PLN001", "no-region", "neither the diagram nor the configuration names an AWS region (the stacks deploy to the region a deploy is given)";
     PLAN_NO_IMAGE = "PLN002", "no-image", "a workload without an application profile and without `app.image`";
     PLAN_UNSUPPORTED = "PLN003", "unsupported-component", "a component archc recognises but does not build: it is not in the output";
     PLAN_ARROW_NOT_BUILT = "PLN004", "arrow-not-built", "an arrow whose meaning nothing in the output expresses";

@@ -67,7 +67,7 @@ fn plan_json(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> String {
         plan.kubernetes.placeholders.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let doc = json!({
         "project": plan.settings.project,
-        "region": plan.settings.region,
+        "region": plan.settings.region_known.then_some(&plan.settings.region),
         "availability_zones": plan.settings.az_count,
         "cluster": plan.settings.cluster_name,
         "namespace": plan.settings.namespace,

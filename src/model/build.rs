@@ -2,9 +2,9 @@
 
 use petgraph::stable_graph::NodeIndex;
 
-use super::catalog::{catalog, tokens, Catalog, ConnectionRule};
-use super::classify::{attributes, classify, Evidence};
-use super::graph::{ArchGraph, Classification, Component, Connection, Style};
+use super::catalog::{catalog, tokens, Catalog, ConnectionRule, Kind};
+use super::classify::{attributes, classify, title_and_details, Evidence};
+use super::graph::{ArchGraph, Classification, Cloud, Component, Connection, Style};
 use crate::config::Config;
 use crate::diagnostic::{codes, Diagnostic};
 use crate::flowchart::FlowDb;
@@ -32,9 +32,18 @@ pub fn build(db: &FlowDb, config: &Config) -> (ArchGraph, Vec<Diagnostic>) {
         if g.by_id.contains_key(&sg.id) {
             continue;
         }
+        let (title, details) = title_and_details(&lines(&sg.title));
+        let plural = is_plural(&title);
         let component = Component {
             id: sg.id.clone(),
             label: plain(&sg.title),
+            title,
+            details,
+            vendor: false,
+            named: false,
+            plural,
+            names_several: false,
+            group_of: None,
             kind: None,
             classification: Classification::Unknown { candidates: Vec::new() },
             attributes: Default::default(),
@@ -53,9 +62,18 @@ pub fn build(db: &FlowDb, config: &Config) -> (ArchGraph, Vec<Diagnostic>) {
         if g.by_id.contains_key(&v.id) {
             continue;
         }
+        let (title, details) = title_and_details(&lines(&v.text));
+        let plural = is_plural(&title);
         let component = Component {
             id: v.id.clone(),
             label: plain(&v.text),
+            title,
+            details,
+            vendor: false,
+            named: false,
+            plural,
+            names_several: false,
+            group_of: None,
             kind: None,
             classification: Classification::Unknown { candidates: Vec::new() },
             attributes: Default::default(),
@@ -134,36 +152,221 @@ pub fn build(db: &FlowDb, config: &Config) -> (ArchGraph, Vec<Diagnostic>) {
         }
     }
     let order = g.order.clone();
-    for n in order {
-        if g.graph[n].kind.is_none() {
-            let parent_kind = g.graph[n].parent.and_then(|p| g.graph[p].kind);
-            let points_at_entry = g.outgoing(n).any(|(_, t)| {
-                let c = &g.graph[t];
-                tokens(&c.label).iter().any(|w| {
-                    ["alb", "load", "balancer", "lb", "cdn", "cloudfront", "dns", "elb", "nlb"].contains(&w.as_str())
-                })
-            });
-            let (kind, classification) = {
-                let c = &g.graph[n];
-                let ev = Evidence {
-                    label: &c.label,
-                    id: &c.id,
-                    shape: c.shape.as_deref(),
-                    container: c.container,
-                    parent: parent_kind,
-                    top_level: c.parent.is_none(),
-                    points_at_entry,
-                };
-                classify(catalog, &ev)
-            };
-            g.graph[n].kind = kind;
-            g.graph[n].classification = classification;
+    // pass 1: every box by its own evidence, containers outer first
+    let mut data_store: rustc_hash::FxHashMap<NodeIndex, &'static Kind> = rustc_hash::FxHashMap::default();
+    for &n in &order {
+        if g.graph[n].kind.is_some() {
+            continue;
         }
+        let parent_kind = placing_parent(&g, n);
+        let points_at_entry = g.outgoing(n).any(|(_, t)| {
+            let c = &g.graph[t];
+            tokens(&c.label).iter().any(|w| {
+                ["alb", "load", "balancer", "lb", "cdn", "cloudfront", "dns", "elb", "nlb", "gateway", "api"]
+                    .contains(&w.as_str())
+            })
+        });
+        let decision = {
+            let c = &g.graph[n];
+            let ev = Evidence {
+                title: &c.title,
+                details: &c.details,
+                id: &c.id,
+                shape: c.shape.as_deref(),
+                container: c.container,
+                parent: parent_kind,
+                top_level: c.parent.is_none(),
+                points_at_entry,
+            };
+            classify(catalog, &ev)
+        };
+        if let Some(k) = decision.data_store {
+            data_store.insert(n, k);
+        }
+        let c = &mut g.graph[n];
+        c.kind = decision.kind;
+        c.classification = decision.classification;
+        c.vendor = decision.vendor;
+        c.named = decision.named;
+        c.names_several = decision.names_several;
+        if let Some(service) = decision.service {
+            c.attributes.insert("service".into(), service.to_string());
+        }
+    }
+    // pass 2: which subgraphs only group. A subgraph that names nothing; one drawn around
+    // others of its own kind when its title is a plural or only hints at the kind ("Private
+    // Subnets" around three subnets, "CI/CD" around GitHub Actions); a resource drawn as a
+    // subgraph around other kinds of things ("GitOps Control Plane" around Argo CD); a
+    // service of another cloud around its parts ("Cloud Run" around two services)
+    for &n in &order {
+        let c = &g.graph[n];
+        if !c.container || matches!(c.classification, Classification::Configured) {
+            continue;
+        }
+        let own = |ch: NodeIndex| {
+            let cc = &g.graph[ch];
+            cc.kind.filter(|k| {
+                matches!(cc.classification, Classification::Inferred { .. } | Classification::Configured)
+                    && !matches!(k.category(), "group" | "annotation")
+            })
+        };
+        let children: Vec<&'static Kind> = g.children(n).filter_map(own).collect();
+        // a title that says "module", "layer", "monitoring" ... names a grouping
+        let group_word = catalog.kind("group").is_some_and(|gk| {
+            let words: Vec<String> = gk.def.words.iter().flat_map(|w| tokens(w)).collect();
+            tokens(&c.title).iter().any(|t| words.contains(t))
+        });
+        // a subgraph that names two kinds about equally is the better one: only a box that
+        // must be built exactly is worth asking about
+        if let (None, Classification::Ambiguous { candidates }) = (c.kind, &c.classification) {
+            if let Some(best) = candidates.first().and_then(|(id, _)| catalog.kind(id)) {
+                let score = candidates[0].1;
+                let c = &mut g.graph[n];
+                c.kind = Some(best);
+                c.classification = Classification::Inferred { score };
+            }
+        }
+        let c = &g.graph[n];
+        let (groups, of) = match c.kind {
+            None => (true, None),
+            Some(k)
+                if k.category() != "group"
+                    && (group_word || (c.names_several && conjoins(&c.title)))
+                    && !children.is_empty() =>
+            {
+                let same = children.iter().any(|ck| std::ptr::eq(*ck, k));
+                (true, same.then_some(k))
+            }
+            Some(k) if k.category() == "group" => (false, None),
+            // people around people, CI steps around CI steps
+            Some(k) if matches!(k.category(), "actor" | "annotation") => (!children.is_empty(), None),
+            Some(k) if matches!(k.category(), "other-cloud" | "service") => {
+                let def = service_def(catalog, c);
+                let root = def.is_some_and(|d| d.service == "Azure" || d.service == "Google Cloud");
+                let runs_things = def.is_some_and(|d| d.children.is_some());
+                (!root && !runs_things && !children.is_empty(), Some(k))
+            }
+            Some(k) => {
+                let same = children.iter().filter(|ck| std::ptr::eq(**ck, k)).count();
+                // parts (an add-on, a process) do not make a resource a group, nor a data store
+                // drawn inside it (GRF008 says where that belongs)
+                let other = children
+                    .iter()
+                    .filter(|ck| {
+                        !std::ptr::eq(**ck, k)
+                            && !matches!(ck.category(), "service" | "application" | "database" | "cache")
+                    })
+                    .count();
+                let collection = same > 0 && (c.plural || !c.named);
+                let resource_around_others = !k.def.container && other >= 2 && other > same;
+                (collection || resource_around_others, (same > 0).then_some(k))
+            }
+        };
+        if groups {
+            let c = &mut g.graph[n];
+            c.group_of = of;
+            c.kind = catalog.kind("group");
+            c.classification = Classification::Inferred { score: 0 };
+            c.vendor = false;
+        }
+    }
+    // pass 3: a box that names nothing (or two things equally) is what the box around it says
+    for &n in &order {
+        let c = &g.graph[n];
+        let ambiguous = matches!(c.classification, Classification::Ambiguous { .. });
+        if c.kind.is_some() || !(ambiguous || matches!(c.classification, Classification::Unknown { .. })) {
+            continue;
+        }
+        let context = by_context(catalog, &g, n);
+        // an ambiguous box takes a context that names one of its candidates, or a part
+        let settles = |k: &Kind| match &g.graph[n].classification {
+            Classification::Ambiguous { candidates } => candidates.iter().any(|(id, _)| *id == k.def.id),
+            _ => true,
+        };
+        if let Some((kind, from)) = context.filter(|(k, _)| !ambiguous || settles(k)) {
+            let c = &mut g.graph[n];
+            c.kind = Some(kind);
+            c.classification = Classification::Context { from };
+        }
+    }
+    // pass 4: the diagram's cloud; a generic name ("Postgres", "Load Balancer") names that
+    // cloud's component, never an AWS kind by a lookalike word
+    g.cloud = detect_cloud(&g);
+    let other_cloud = match g.cloud {
+        Cloud::Azure => catalog.kind("azure.service"),
+        Cloud::Gcp => catalog.kind("gcp.service"),
+        _ => None,
+    };
+    for &n in &order {
+        let c = &g.graph[n];
+        if matches!(c.classification, Classification::Configured) {
+            continue;
+        }
+        let kind = c.kind;
+        let is_aws = kind.is_some_and(|k| k.vendor == "aws");
+        let fallback = kind.is_none_or(|k| k.def.id == "app.component") && c.kind.is_none_or(|_| !c.container);
+        let says_aws = tokens(&c.label).iter().any(|t| t == "aws" || t == "amazon");
+        let new_kind = match g.cloud {
+            _ if data_store.contains_key(&n)
+                && !c.vendor
+                && (g.cloud == Cloud::Kubernetes || in_kubernetes(&g, n))
+                && kind.is_some_and(|k| matches!(k.category(), "database" | "cache" | "kubernetes")) =>
+            {
+                // a database or cache drawn as a pod runs in the cluster
+                catalog.kind("k8s.statefulset")
+            }
+            // "PostgreSQL container", "Redis on docker": a database someone runs in a container
+            _ if data_store.contains_key(&n)
+                && !c.vendor
+                && !in_kubernetes(&g, n)
+                && tokens(&c.title).iter().any(|t| matches!(t.as_str(), "container" | "docker" | "compose")) =>
+            {
+                catalog.kind("app.component")
+            }
+            // in another cloud's diagram every cloud component is that cloud's
+            Cloud::Azure | Cloud::Gcp if (is_aws && !says_aws) || (fallback && !c.container) => other_cloud,
+            Cloud::None if kind.is_some_and(|k| (k.vendor == "aws" || k.vendor == "k8s") && !c.vendor) => {
+                catalog.kind("app.component")
+            }
+            Cloud::Kubernetes if is_aws && !c.vendor => {
+                let meaning = kind.and_then(|k| k.def.kubernetes.as_deref()).and_then(|k| catalog.kind(k));
+                meaning
+                    .or_else(|| by_context(catalog, &g, n).map(|(k, _)| k).filter(|k| k.vendor != "aws"))
+                    .or(catalog.kind("app.component"))
+            }
+            _ => continue,
+        };
+        if new_kind.is_some() {
+            // a subgraph that turns out to be no component of this platform only groups
+            let new_kind = if g.graph[n].container && new_kind.is_some_and(|k| k.def.id == "app.component") {
+                catalog.kind("group")
+            } else {
+                new_kind
+            };
+            g.graph[n].kind = new_kind;
+            if !matches!(g.graph[n].classification, Classification::Inferred { .. } | Classification::Context { .. }) {
+                g.graph[n].classification = Classification::Inferred { score: 0 };
+            }
+        }
+    }
+    for &n in &order {
         if let Some(kind) = g.graph[n].kind {
+            let service = g.graph[n].attributes.get("service").cloned();
             let mut attrs = attributes(kind, &g.graph[n].label);
+            if let Some(s) = service {
+                attrs.insert("service".into(), s);
+            }
             if let Some(node) = config.nodes.get(&g.graph[n].id) {
                 for (k, v) in &node.attributes {
                     attrs.insert(k.clone(), v.clone());
+                }
+            }
+            // a subnet's tier written on a box around it ("Public Subnets - DMZ" around
+            // "AZ-A: 10.0.0.0/24")
+            if kind.def.id == "aws.subnet" && explicit_word(kind, "tier", &g.graph[n].label).is_none() {
+                let inherited = g.ancestors(n).find_map(|a| explicit_word(kind, "tier", &g.graph[a].label));
+                if let Some(tier) = inherited {
+                    attrs.insert("tier".into(), tier);
                 }
             }
             g.graph[n].attributes = attrs;
@@ -287,6 +490,160 @@ fn did_you_mean_kind<'a>(written: &str, kinds: &[&'a str]) -> Option<&'a str> {
     let names: Vec<&'a str> = same_ns.iter().map(|k| k.rsplit_once('.').map_or(*k, |(_, n)| n)).collect();
     let best = crate::config::did_you_mean(name, &names)?;
     same_ns.iter().copied().find(|k| k.rsplit_once('.').map_or(*k, |(_, n)| n) == best)
+}
+
+/// The value of a `words` attribute that `text` names outright (no default).
+fn explicit_word(kind: &Kind, attribute: &str, text: &str) -> Option<String> {
+    let words = kind.def.attributes.get(attribute)?.words.as_ref()?;
+    let toks = tokens(text);
+    words.iter().find_map(|(value, ws)| {
+        ws.iter()
+            .any(|w| {
+                let phrase = tokens(w);
+                !phrase.is_empty() && toks.windows(phrase.len()).any(|win| win == phrase.as_slice())
+            })
+            .then(|| value.clone())
+    })
+}
+
+/// What the boxes around `n` say an unrecognised box in them is (and which box says so):
+/// the kind's `children` rule, the kind a group gathers, an EC2 instance for a process drawn
+/// in a subnet; `None` where archc must ask (GRF004).
+fn by_context(catalog: &'static Catalog, g: &ArchGraph, n: NodeIndex) -> Option<(&'static Kind, String)> {
+    let around = g.ancestors(n).find(|&a| {
+        let c = &g.graph[a];
+        c.kind.is_some_and(|k| k.category() != "group") || c.group_of.is_some()
+    });
+    let Some(a) = around else { return catalog.kind("app.component").map(|k| (k, String::new())) };
+    let c = &g.graph[a];
+    let from = c.id.clone();
+    if let Some(k) = c.group_of {
+        return Some((k, from));
+    }
+    let ak = c.kind?;
+    let rule = service_def(catalog, c).and_then(|d| d.children.as_deref()).or(ak.def.children.as_deref());
+    match rule {
+        Some("unknown") => {
+            // a process in a subnet runs on an instance; anything else archc must ask about
+            let process = catalog.kind("app.component").is_some_and(|app| {
+                let words: Vec<String> = app.def.words.iter().flat_map(|w| tokens(w)).collect();
+                tokens(&g.graph[n].title).iter().any(|t| words.contains(t))
+            });
+            if process {
+                catalog.kind("aws.ec2-instance").map(|k| (k, from))
+            } else {
+                None
+            }
+        }
+        Some("same") => Some((ak, from)),
+        Some(kind) => catalog.kind(kind).map(|k| (k, from)),
+        None => catalog.kind("app.component").map(|k| (k, from)),
+    }
+}
+
+/// Whether a title joins two things: "CloudFront + WAF", "DynamoDB and Mail".
+fn conjoins(title: &str) -> bool {
+    let lower = format!(" {} ", title.to_lowercase());
+    [" + ", " & ", " and ", "+"].iter().any(|c| lower.contains(c))
+}
+
+/// Whether a title is a plural: its head noun (before a dash or colon) ends in a plural `s`.
+fn is_plural(title: &str) -> bool {
+    let head = title.split([':', '(']).next().unwrap_or(title);
+    let head = head.split(" - ").next().unwrap_or(head);
+    let Some(last) = head.split(|c: char| !c.is_alphanumeric()).rfind(|w| !w.is_empty()) else {
+        return false;
+    };
+    let lower = last.to_lowercase();
+    lower.len() > 4
+        && lower.ends_with('s')
+        && !lower.ends_with("ss")
+        && !lower.ends_with("us")
+        && !matches!(lower.as_str(), "kubernetes" | "analytics" | "insights" | "redis" | "aws" | "metrics" | "logs")
+}
+
+/// The kind of the nearest enclosing box that places things (a group places nothing).
+fn placing_parent(g: &ArchGraph, n: NodeIndex) -> Option<&'static Kind> {
+    g.ancestors(n).find_map(|a| g.graph[a].kind.filter(|k| k.category() != "group"))
+}
+
+/// Inside a Kubernetes cluster or namespace box (EKS, GKE, AKS or any cluster).
+fn in_kubernetes(g: &ArchGraph, n: NodeIndex) -> bool {
+    g.ancestors(n).any(|a| {
+        let c = &g.graph[a];
+        matches!(c.kind_id(), Some("aws.eks-cluster" | "k8s.cluster" | "k8s.namespace"))
+            || service_def(catalog(), c).is_some_and(|d| d.children.as_deref() == Some("k8s.deployment"))
+    })
+}
+
+/// The `services.yaml` entry a box names.
+fn service_def(catalog: &'static Catalog, c: &Component) -> Option<&'static super::catalog::ServiceDef> {
+    let name = c.attr("service")?;
+    catalog.services.iter().find(|s| s.service == name)
+}
+
+/// Which cloud the diagram draws: the vendor whose own names its boxes use most (an AWS
+/// region code counts for AWS); Kubernetes when it draws Kubernetes objects and no cloud;
+/// none otherwise.
+fn detect_cloud(g: &ArchGraph) -> Cloud {
+    let (mut aws, mut azure, mut gcp, mut k8s) = (0, 0, 0, 0);
+    for (_, c) in g.components() {
+        let Some(kind) = c.kind else { continue };
+        let named = c.vendor || c.attr("region").is_some();
+        match kind.vendor {
+            "aws" if named => aws += 1,
+            "azure" => azure += 1,
+            "gcp" => gcp += 1,
+            "k8s" if c.vendor => k8s += 1,
+            _ => {}
+        }
+        if matches!(kind.def.id.as_str(), "aws.region" | "aws.cloud" | "aws.account") {
+            aws += 1;
+        }
+    }
+    if azure.max(gcp) > aws {
+        if azure >= gcp {
+            Cloud::Azure
+        } else {
+            Cloud::Gcp
+        }
+    } else if aws > 0 {
+        Cloud::Aws
+    } else if k8s > 0 {
+        Cloud::Kubernetes
+    } else {
+        Cloud::None
+    }
+}
+
+/// The lines of a label: Mermaid breaks lines at `<br>` and at a written `\n`.
+fn lines(text: &str) -> Vec<String> {
+    use crate::syntax::preprocess::{ENTITY_CLOSE, ENTITY_OPEN, ENTITY_OPEN_NUMERIC};
+    let decoded = text.replace(ENTITY_OPEN_NUMERIC, "&#").replace(ENTITY_OPEN, "&").replace(ENTITY_CLOSE, ";");
+    let mut out = Vec::new();
+    let mut rest = decoded.as_str();
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let br = lower.find("<br");
+        let nl = rest.find("\\n");
+        let real = rest.find('\n');
+        let cut =
+            [br.map(|i| (i, lower[i..].find('>').map_or(3, |e| e + 1))), nl.map(|i| (i, 2)), real.map(|i| (i, 1))]
+                .into_iter()
+                .flatten()
+                .min_by_key(|(i, _)| *i);
+        match cut {
+            Some((i, len)) => {
+                out.push(plain(&rest[..i]));
+                rest = &rest[i + len..];
+            }
+            None => {
+                out.push(plain(rest));
+                break;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -37,6 +37,12 @@ pub struct KindDef {
     pub container: bool,
     #[serde(default)]
     pub names: Vec<String>,
+    /// Names any vendor uses: strong evidence that says nothing about the cloud.
+    #[serde(default)]
+    pub generic: Vec<String>,
+    /// Names that count only as the whole title.
+    #[serde(default)]
+    pub whole: Vec<String>,
     #[serde(default)]
     pub words: Vec<String>,
     #[serde(default)]
@@ -47,6 +53,11 @@ pub struct KindDef {
     pub inside: Vec<String>,
     #[serde(default)]
     pub needs_cloud: bool,
+    /// A resource of another service ("ALB Security Group" is a security group).
+    #[serde(default)]
+    pub part_of: bool,
+    /// What an unrecognised box inside a box of this kind is: a kind id, `same`, `unknown`.
+    pub children: Option<String>,
     pub service: Option<String>,
     pub port: Option<u16>,
     pub protocol: Option<String>,
@@ -58,17 +69,19 @@ pub struct KindDef {
     pub nothing_to_build: Option<String>,
     /// What to do when archc does not build a box of this kind.
     pub unbuilt_help: Option<String>,
+    /// What a box of this kind named only generically is in a Kubernetes-only diagram.
+    pub kubernetes: Option<String>,
 }
 
-/// A kind with its phrases tokenised and its patterns compiled.
+/// A kind with its patterns compiled and its ids normalised.
 #[derive(Debug)]
 pub struct Kind {
     pub def: KindDef,
-    /// (tokens, score) for every name and word.
-    pub phrases: Vec<(Vec<String>, i32)>,
     /// Normalised ids.
     pub ids: Vec<String>,
     pub patterns: Vec<(String, Regex, i32)>,
+    /// The vendor whose names tell a diagram's cloud (`aws`, `azure`, `gcp`, `k8s`), by id.
+    pub vendor: &'static str,
 }
 
 impl Kind {
@@ -87,6 +100,43 @@ impl Kind {
             None => *p == parent.def.id,
         })
     }
+}
+
+/// How strongly a phrase names a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Strength {
+    /// A word that suggests it.
+    Word,
+    /// A name any vendor uses.
+    Generic,
+    /// A name only as the whole title.
+    Whole,
+    /// The vendor's (or the object's) own name.
+    Name,
+}
+
+/// A phrase of the catalog: the kind (and service) it names, its tokens and its strength.
+#[derive(Debug)]
+pub struct Phrase {
+    pub kind: usize,
+    pub tokens: Vec<String>,
+    pub strength: Strength,
+    /// The entry of `services.yaml` it comes from.
+    pub service: Option<usize>,
+    pub part_of: bool,
+}
+
+/// An entry of `targets/catalog/services.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDef {
+    pub kind: String,
+    pub service: String,
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub part_of: bool,
+    /// What an unrecognised box inside it is (a GKE cluster runs Kubernetes workloads).
+    pub children: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +212,11 @@ struct KindsFile {
 }
 
 #[derive(Deserialize)]
+struct ServicesFile {
+    services: Vec<ServiceDef>,
+}
+
+#[derive(Deserialize)]
 struct ConnectionsFile {
     connections: Vec<ConnectionRule>,
 }
@@ -171,11 +226,23 @@ struct ConnectionsFile {
 pub struct Catalog {
     pub kinds: Vec<Kind>,
     by_id: HashMap<String, usize>,
+    pub services: Vec<ServiceDef>,
+    /// Every phrase of every kind and service.
+    pub phrases: Vec<Phrase>,
+    /// Phrases by their first token.
+    pub by_first_token: HashMap<String, Vec<usize>>,
+    /// Kinds by normalised id.
+    pub by_node_id: HashMap<String, Vec<usize>>,
+    /// Kinds by Mermaid shape.
+    pub by_shape: HashMap<String, Vec<usize>>,
+    /// (kind, pattern) of the label patterns that are evidence for a kind (a region code).
+    pub scored_patterns: Vec<(usize, usize)>,
     pub connections: Vec<ConnectionRule>,
     pub apps: Vec<AppProfile>,
 }
 
 const KINDS_YAML: &str = include_str!("../../targets/catalog/kinds.yaml");
+const SERVICES_YAML: &str = include_str!("../../targets/catalog/services.yaml");
 const CONNECTIONS_YAML: &str = include_str!("../../targets/catalog/connections.yaml");
 const APPS_YAML: &[&str] = &[include_str!("../../targets/apps/mattermost.yaml")];
 
@@ -210,17 +277,6 @@ impl Catalog {
             serde_yaml::from_str(KINDS_YAML).map_err(|e| format!("targets/catalog/kinds.yaml: {e}"))?;
         let mut kinds = Vec::new();
         for def in file.kinds {
-            let mut phrases = Vec::new();
-            for name in &def.names {
-                let t = tokens(name);
-                let score = 10 + 5 * (t.len() as i32 - 1);
-                phrases.push((t, score));
-            }
-            for word in &def.words {
-                let t = tokens(word);
-                let score = 4 + 2 * (t.len() as i32 - 1);
-                phrases.push((t, score));
-            }
             let mut patterns = Vec::new();
             for (name, attr) in &def.attributes {
                 if let Some(p) = &attr.pattern {
@@ -230,16 +286,89 @@ impl Catalog {
                 }
             }
             let ids = def.ids.iter().map(|i| normalize_id(i)).collect();
-            kinds.push(Kind { def, phrases, ids, patterns });
+            let vendor = match def.id.split('.').next() {
+                Some("aws") => "aws",
+                Some("azure") => "azure",
+                Some("gcp") => "gcp",
+                Some("k8s") => "k8s",
+                _ => "",
+            };
+            kinds.push(Kind { def, ids, patterns, vendor });
         }
-        let by_id = kinds.iter().enumerate().map(|(i, k)| (k.def.id.clone(), i)).collect();
+        let by_id: HashMap<String, usize> = kinds.iter().enumerate().map(|(i, k)| (k.def.id.clone(), i)).collect();
+        let services: ServicesFile =
+            serde_yaml::from_str(SERVICES_YAML).map_err(|e| format!("targets/catalog/services.yaml: {e}"))?;
+        let mut phrases = Vec::new();
+        for (i, k) in kinds.iter().enumerate() {
+            let lists = [
+                (&k.def.names, Strength::Name),
+                (&k.def.generic, Strength::Generic),
+                (&k.def.whole, Strength::Whole),
+                (&k.def.words, Strength::Word),
+            ];
+            for (list, strength) in lists {
+                for phrase in list {
+                    let tokens = tokens(phrase);
+                    if !tokens.is_empty() {
+                        phrases.push(Phrase { kind: i, tokens, strength, service: None, part_of: k.def.part_of });
+                    }
+                }
+            }
+        }
+        for (s, def) in services.services.iter().enumerate() {
+            let kind = *by_id.get(&def.kind).ok_or_else(|| format!("services.yaml: no kind {}", def.kind))?;
+            for name in &def.names {
+                let tokens = tokens(name);
+                if !tokens.is_empty() {
+                    phrases.push(Phrase {
+                        kind,
+                        tokens,
+                        strength: Strength::Name,
+                        service: Some(s),
+                        part_of: def.part_of,
+                    });
+                }
+            }
+        }
+        let mut by_first_token: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in phrases.iter().enumerate() {
+            by_first_token.entry(p.tokens[0].clone()).or_default().push(i);
+        }
+        let mut by_node_id: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_shape: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, k) in kinds.iter().enumerate() {
+            for id in &k.ids {
+                by_node_id.entry(id.clone()).or_default().push(i);
+            }
+            for shape in &k.def.shapes {
+                by_shape.entry(shape.clone()).or_default().push(i);
+            }
+        }
         let connections: ConnectionsFile =
             serde_yaml::from_str(CONNECTIONS_YAML).map_err(|e| format!("targets/catalog/connections.yaml: {e}"))?;
         let apps = APPS_YAML
             .iter()
             .map(|y| serde_yaml::from_str::<AppProfile>(y).map_err(|e| format!("targets/apps: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Catalog { kinds, by_id, connections: connections.connections, apps })
+        let scored_patterns = kinds
+            .iter()
+            .enumerate()
+            .flat_map(|(k, kind)| {
+                kind.patterns.iter().enumerate().filter(|(_, (_, _, s))| *s != 0).map(move |(p, _)| (k, p))
+            })
+            .collect();
+        Ok(Catalog {
+            scored_patterns,
+            kinds,
+            by_id,
+            services: services.services,
+            phrases,
+            by_first_token,
+            by_node_id,
+            by_shape,
+            connections: connections.connections,
+            apps,
+        })
     }
 
     pub fn kind(&self, id: &str) -> Option<&Kind> {

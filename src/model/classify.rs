@@ -1,18 +1,25 @@
-//! Which kind a box is: label words, id, shape and context together, scored against the
-//! catalog (the weights are documented at the top of `targets/catalog/kinds.yaml`).
+//! Which kind a box is: the service names in its label (title first, details less), its id,
+//! shape and the box it sits in, scored against the catalog (`targets/catalog/kinds.yaml`
+//! documents the weights; `services.yaml` adds the services archc names but does not model).
+//!
+//! Names are looked up through an index by first token, so a label costs a few hash look-ups
+//! whatever the size of the catalog.
 
 use std::collections::BTreeMap;
 
-use super::catalog::{normalize_id, tokens, Catalog, Kind};
+use super::catalog::{normalize_id, tokens, Catalog, Kind, Strength};
 use super::graph::Classification;
 
 /// The evidence about one box.
 pub struct Evidence<'a> {
-    pub label: &'a str,
+    /// The label's first line, without what is in parentheses or an icon.
+    pub title: &'a str,
+    /// The other lines, the parentheses, the icon's name.
+    pub details: &'a str,
     pub id: &'a str,
     pub shape: Option<&'a str>,
     pub container: bool,
-    /// The kind of the container it sits in, if classified.
+    /// The kind of the nearest enclosing box that places things (not a group), if classified.
     pub parent: Option<&'a Kind>,
     /// Drawn outside every box.
     pub top_level: bool,
@@ -24,134 +31,375 @@ pub struct Evidence<'a> {
 const THRESHOLD: i32 = 6;
 const MARGIN: i32 = 3;
 
-fn find_phrase(haystack: &[String], phrase: &[String]) -> Option<usize> {
-    if phrase.is_empty() || phrase.len() > haystack.len() {
-        return None;
-    }
-    haystack.windows(phrase.len()).position(|w| w == phrase)
+/// Tokens that do not keep a name from being the whole title: numbers, single letters
+/// (`Subnet A`, `AZ 1`), and a few fillers.
+fn ignorable(t: &str) -> bool {
+    t.chars().all(|c| c.is_ascii_digit())
+        || t.chars().count() == 1
+        || matches!(
+            t,
+            "the" | "a" | "an" | "of" | "for" | "and" | "with" | "to" | "via" | "on" | "in" | "x" | "aws" | "amazon"
+        )
+        || (t.len() <= 4 && t.starts_with('v') && t[1..].chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
-/// How well `kind` fits the evidence.
+/// `DynamoDBOrders` → dynamo, db, orders; `S3Invoices` → s3, invoices: words inside a
+/// camel-case token, for names written without spaces.
+fn camel_tokens(text: &str) -> Vec<String> {
+    let mut spaced = String::with_capacity(text.len() + 8);
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if i > 0 && c.is_uppercase() {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+                spaced.push(' ');
+            }
+        }
+        spaced.push(c);
+    }
+    tokens(&spaced)
+}
+
+/// One phrase found in a token sequence.
 #[derive(Debug, Clone, Copy)]
-struct Score {
-    total: i32,
-    /// The label or the id names it (not only the shape or the position).
-    named: bool,
-    /// The box sits where this kind can sit.
-    placed: bool,
+struct Found {
+    phrase: usize,
+    start: usize,
+    end: usize,
 }
 
-/// Score of `kind` for the evidence.
-fn score(kind: &Kind, ev: &Evidence<'_>, label_tokens: &[String], id_norm: &str, id_tokens: &[String]) -> Score {
-    if kind.def.container != ev.container {
-        return Score { total: i32::MIN, named: false, placed: false };
-    }
-    // label phrases: the best match counts fully, other matches on other words add half
-    let mut matches: Vec<(i32, usize, usize)> = kind
-        .phrases
-        .iter()
-        .filter_map(|(phrase, s)| find_phrase(label_tokens, phrase).map(|at| (*s, at, at + phrase.len())))
-        .collect();
-    matches.sort_by(|a, b| b.0.cmp(&a.0).then((a.2 - a.1).cmp(&(b.2 - b.1)).reverse()));
-    let mut used = vec![false; label_tokens.len()];
-    let mut total = 0;
-    for (i, (s, from, to)) in matches.iter().enumerate() {
-        if used[*from..*to].iter().any(|u| *u) {
-            continue;
-        }
-        used[*from..*to].iter_mut().for_each(|u| *u = true);
-        total += if i == 0 { *s } else { *s / 2 };
-    }
-    for (_, re, s) in &kind.patterns {
-        if *s > 0 && re.is_match(ev.label) {
-            total += s;
+fn find_all(catalog: &Catalog, toks: &[String]) -> Vec<Found> {
+    let mut out = Vec::new();
+    for start in 0..toks.len() {
+        let Some(list) = catalog.by_first_token.get(&toks[start]) else { continue };
+        for &p in list {
+            let phrase = &catalog.phrases[p].tokens;
+            let end = start + phrase.len();
+            if end <= toks.len() && toks[start..end] == phrase[..] {
+                out.push(Found { phrase: p, start, end });
+            }
         }
     }
-    // the id
-    if kind.ids.iter().any(|i| i == id_norm) {
-        total += 8;
-    } else if id_tokens
-        .iter()
-        .any(|t| kind.ids.contains(t) || kind.phrases.iter().any(|(p, s)| *s >= 10 && p.len() == 1 && p[0] == *t))
-    {
-        total += 5;
+    out
+}
+
+/// What one kind has going for it.
+#[derive(Debug, Clone, Default)]
+struct Tally {
+    total: i32,
+    /// Named by the label or the id (not only by its shape or position).
+    named: bool,
+    /// Named by a vendor-specific name (`rds`, `key vault`), not only a generic one.
+    vendor: bool,
+    /// Named by a name in the label (not by words, the id or the shape).
+    strong: bool,
+    placed: bool,
+    /// The service entry that named it.
+    service: Option<usize>,
+}
+
+/// The kind of a box and how it was decided.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub kind: Option<&'static Kind>,
+    pub classification: Classification,
+    /// Named by a vendor-specific name (what tells the diagram's cloud).
+    pub vendor: bool,
+    /// Named by a name (not only by words, the id, shape or position).
+    pub named: bool,
+    /// The title names several kinds ("CloudFront + WAF", "DynamoDB and Mail").
+    pub names_several: bool,
+    /// The service the label names (`Amazon Kinesis`), for kinds that cover several.
+    pub service: Option<&'static str>,
+    /// Evidence for a database or cache by a generic name (`postgres`, `redis`).
+    pub data_store: Option<&'static Kind>,
+}
+
+/// Score the phrases of `toks` into `tallies`. `weight` 2 is the title, 1 the details.
+fn score_phrases(catalog: &'static Catalog, toks: &[String], weight: i32, tallies: &mut BTreeMap<usize, Tally>) {
+    score_phrases_across(catalog, toks, weight, None, tallies);
+}
+
+/// [`score_phrases`], keeping only the phrases that cross token `boundary` when it is given
+/// (a name broken over two lines).
+fn score_phrases_across(
+    catalog: &'static Catalog,
+    toks: &[String],
+    weight: i32,
+    boundary: Option<usize>,
+    tallies: &mut BTreeMap<usize, Tally>,
+) {
+    if toks.is_empty() {
+        return;
     }
-    let named = total > 0;
-    // the shape
-    if ev.shape.is_some_and(|s| kind.def.shapes.iter().any(|k| k == s)) {
-        total += 2;
+    let mut found = find_all(catalog, toks);
+    if let Some(b) = boundary {
+        let crossing: Vec<usize> =
+            found.iter().filter(|f| f.start < b && f.end > b).map(|f| catalog.phrases[f.phrase].kind).collect();
+        // the kinds a broken name names, with everything else they match
+        found.retain(|f| crossing.contains(&catalog.phrases[f.phrase].kind));
     }
-    // the container it sits in
-    let mut placed = true;
-    match ev.parent {
-        Some(parent) if kind.fits_in(parent) => total += 3,
-        Some(_) if !kind.def.inside.is_empty() => {
-            total -= 4;
-            placed = false;
+    let meaningful: Vec<usize> = (0..toks.len()).filter(|&i| !ignorable(&toks[i])).collect();
+    // "Redis or Postgres" names alternatives: neither is the subject
+    let alternatives = toks.iter().any(|t| t == "or" || t == "vs");
+    let first_name_start =
+        found.iter().filter(|f| catalog.phrases[f.phrase].strength != Strength::Word).map(|f| f.start).min();
+    // per kind: the best phrase counts fully, others on other tokens half
+    let mut per_kind: BTreeMap<usize, Vec<(i32, Found)>> = BTreeMap::new();
+    for f in &found {
+        let p = &catalog.phrases[f.phrase];
+        let n = p.tokens.len() as i32;
+        let whole = if meaningful.is_empty() {
+            f.start == 0 && f.end == toks.len()
+        } else {
+            meaningful.iter().all(|&i| i >= f.start && i < f.end)
+        };
+        let base = match p.strength {
+            Strength::Name | Strength::Generic => 10 + 5 * (n - 1) + if whole { 4 } else { 0 },
+            Strength::Whole if whole => 10 + 5 * (n - 1) + 4,
+            Strength::Whole => continue,
+            Strength::Word if weight == 2 => 4 + 2 * (n - 1),
+            Strength::Word => continue,
+        };
+        let mut s = if weight == 2 { base } else { base / 2 };
+        if weight == 2 && p.strength != Strength::Word {
+            // the first name of the title is its subject ("Lambda Function - Private Subnet")
+            if Some(f.start) == first_name_start && !alternatives {
+                s += 4;
+            }
+            // a resource of the service named just before it ("ALB Security Group")
+            if p.part_of
+                && found.iter().any(|o| {
+                    let other = &catalog.phrases[o.phrase];
+                    o.end == f.start && other.kind != p.kind && other.strength != Strength::Word
+                })
+            {
+                s += 8;
+            }
         }
-        Some(_) => {}
-        None if kind.def.needs_cloud => total -= 3,
-        None => {}
+        per_kind.entry(p.kind).or_default().push((s, *f));
     }
-    if kind.def.id == "actor.user" && ev.top_level && ev.points_at_entry {
-        total += 6;
+    for (kind, mut list) in per_kind {
+        list.sort_by(|a, b| b.0.cmp(&a.0).then((a.1.end - a.1.start).cmp(&(b.1.end - b.1.start)).reverse()));
+        let mut used = vec![false; toks.len()];
+        let mut add = 0;
+        let mut first = true;
+        let t = tallies.entry(kind).or_default();
+        for (s, f) in list {
+            if used[f.start..f.end].iter().any(|u| *u) {
+                continue;
+            }
+            used[f.start..f.end].iter_mut().for_each(|u| *u = true);
+            let p = &catalog.phrases[f.phrase];
+            if p.strength != Strength::Word {
+                t.named = true;
+                t.strong = true;
+                if p.strength == Strength::Name {
+                    t.vendor = true;
+                }
+                if t.service.is_none() {
+                    t.service = p.service;
+                }
+            }
+            add += if first { s } else { s / 2 };
+            first = false;
+            if weight == 1 {
+                break; // in the details only the best name counts
+            }
+        }
+        t.total += add;
     }
-    Score { total, named, placed }
 }
 
 /// Split an id into words: at separators, case changes and digits (`privApp` → priv, app).
 fn id_words(id: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for c in id.chars() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower && !current.is_empty() {
-            words.push(std::mem::take(&mut current));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        words.push(current);
-    }
-    words
+    camel_tokens(&id.replace(['_', '-', '.'], " "))
 }
 
 /// The kind of a box, or why there is none.
-pub fn classify(catalog: &'static Catalog, ev: &Evidence<'_>) -> (Option<&'static Kind>, Classification) {
-    let label_tokens = tokens(ev.label);
+pub fn classify(catalog: &'static Catalog, ev: &Evidence<'_>) -> Decision {
+    let mut tallies: BTreeMap<usize, Tally> = BTreeMap::new();
+    // the title, as written and with camel-case words apart; the better reading counts
+    let title = tokens(ev.title);
+    let camel = camel_tokens(ev.title);
+    let mut plain_t = BTreeMap::new();
+    score_phrases(catalog, &title, 2, &mut plain_t);
+    if camel != title {
+        let mut camel_t = BTreeMap::new();
+        score_phrases(catalog, &camel, 2, &mut camel_t);
+        for (k, t) in camel_t {
+            let e = plain_t.entry(k).or_insert_with(Tally::default);
+            if t.total > e.total {
+                *e = t;
+            }
+        }
+    }
+    // a name broken over two lines ("S3 Gateway<br>Endpoint"): the title with its next line
+    let continuation = |l: &&str| {
+        let t = tokens(l);
+        !t.is_empty() && t.len() <= 2 && !l.chars().any(|c| c.is_ascii_digit())
+    };
+    if let Some(next) = ev.details.lines().next().filter(continuation) {
+        let joined = tokens(&format!("{} {next}", ev.title));
+        let mut joined_t = BTreeMap::new();
+        score_phrases_across(catalog, &joined, 2, Some(title.len()), &mut joined_t);
+        for (k, t) in joined_t {
+            let e = plain_t.entry(k).or_insert_with(Tally::default);
+            if t.total > e.total {
+                *e = t;
+            }
+        }
+    }
+    let title_strong = plain_t.values().filter(|t| t.strong).count();
+    tallies.extend(plain_t);
+    let mut details_t = BTreeMap::new();
+    score_phrases(catalog, &tokens(ev.details), 1, &mut details_t);
+    for (k, t) in details_t {
+        let e = tallies.entry(k).or_default();
+        e.total += t.total;
+        e.named |= t.named;
+        e.strong |= t.strong;
+        e.vendor |= t.vendor;
+        if e.service.is_none() {
+            e.service = t.service;
+        }
+    }
+    // label patterns that name a kind (a region code) or speak against one (a subnet's range
+    // on an AZ box)
+    for &(k, p) in &catalog.scored_patterns {
+        let kind = &catalog.kinds[k];
+        let (name, re, score) = &kind.patterns[p];
+        let in_title = re.is_match(ev.title);
+        if !in_title && !re.is_match(ev.details) {
+            continue;
+        }
+        let t = tallies.entry(k).or_default();
+        if *score < 0 {
+            t.total += score;
+            continue;
+        }
+        // in the title fully, in the details half ("AWS Account (us-east-1)"); a region code
+        // on a box is where it runs, on a subgraph what it is
+        let full = if in_title { *score } else { score / 2 };
+        t.total += if ev.container || !kind.def.container { full } else { full / 3 };
+        t.named = true;
+        t.strong = true;
+        // a region code or a pod name tells the platform; an address range does not
+        t.vendor |= matches!(name.as_str(), "region" | "zone" | "pod");
+    }
+    // the id: it decides when the title names nothing, and only confirms when it does
+    let title_names = tallies.values().any(|t| t.strong);
+    let (exact, word) = if title_names { (4, 2) } else { (8, 5) };
     let id_norm = normalize_id(ev.id);
-    let id_tokens = id_words(ev.id);
-    let all: Vec<(&'static Kind, Score)> =
-        catalog.kinds.iter().map(|k| (k, score(k, ev, &label_tokens, &id_norm, &id_tokens))).collect();
-    let mut scored: Vec<(&'static Kind, i32)> =
-        all.iter().filter(|(_, s)| s.total > 0).map(|(k, s)| (*k, s.total)).collect();
-    scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.def.id.cmp(&b.0.def.id)));
+    if let Some(kinds) = catalog.by_node_id.get(&id_norm) {
+        for &k in kinds {
+            let t = tallies.entry(k).or_default();
+            t.total += exact;
+            t.named = true;
+        }
+    } else {
+        let words = id_words(ev.id);
+        let whole_name = find_all(catalog, &words);
+        let mut seen = Vec::new();
+        for f in whole_name {
+            let p = &catalog.phrases[f.phrase];
+            if p.strength == Strength::Word || seen.contains(&p.kind) {
+                continue;
+            }
+            seen.push(p.kind);
+            let t = tallies.entry(p.kind).or_default();
+            t.total += if f.start == 0 && f.end == words.len() { exact } else { word };
+            t.named = true;
+            if t.service.is_none() {
+                t.service = p.service;
+            }
+        }
+        for w in &words {
+            if let Some(kinds) = catalog.by_node_id.get(w) {
+                for &k in kinds {
+                    if !seen.contains(&k) {
+                        seen.push(k);
+                        let t = tallies.entry(k).or_default();
+                        t.total += word;
+                        t.named = true;
+                    }
+                }
+            }
+        }
+    }
+    // the shape
+    if let Some(kinds) = ev.shape.and_then(|s| catalog.by_shape.get(s)) {
+        for &k in kinds {
+            tallies.entry(k).or_default().total += 2;
+        }
+    }
+    // how it is drawn and where
+    for (&k, t) in tallies.iter_mut() {
+        let kind = &catalog.kinds[k];
+        t.placed = true;
+        if kind.def.container != ev.container && kind.def.category != "group" {
+            t.total -= 3;
+        }
+        match ev.parent {
+            Some(parent) if kind.fits_in(parent) => t.total += 3,
+            Some(parent) if std::ptr::eq(parent, kind) => {
+                // one of a collection ("VPC Endpoints"), or a part of the resource around it
+                t.total += if parent.def.children.as_deref() == Some("same") { 7 } else { 3 };
+            }
+            Some(_) if !kind.def.inside.is_empty() => {
+                t.total -= 4;
+                t.placed = false;
+            }
+            _ => {}
+        }
+        if kind.def.id == "actor.user" && ev.top_level && ev.points_at_entry {
+            t.total += 6;
+        }
+    }
+    let mut scored: Vec<(usize, &Tally)> = tallies.iter().filter(|(_, t)| t.total > 0).map(|(k, t)| (*k, t)).collect();
+    scored.sort_by(|a, b| b.1.total.cmp(&a.1.total).then(catalog.kinds[a.0].def.id.cmp(&catalog.kinds[b.0].def.id)));
+    let data_store = scored
+        .iter()
+        .find(|(k, t)| t.named && matches!(catalog.kinds[*k].category(), "database" | "cache"))
+        .map(|(k, _)| &catalog.kinds[*k]);
     // what to suggest: kinds the label or id names and that may sit where the box is drawn,
     // never a kind that only the shape or the position hints at
-    let plausible = |k: &Kind| all.iter().any(|(x, s)| std::ptr::eq(*x, k) && s.named && s.placed);
     let candidates = |n: usize| {
-        scored.iter().filter(|(k, _)| plausible(k)).take(n).map(|(k, s)| (k.def.id.as_str(), *s)).collect::<Vec<_>>()
+        scored
+            .iter()
+            .filter(|(_, t)| t.named && t.placed)
+            .take(n)
+            .map(|(k, t)| (catalog.kinds[*k].def.id.as_str(), t.total))
+            .collect::<Vec<_>>()
+    };
+    let names_several = title_strong > 1;
+    let none = |classification| Decision {
+        kind: None,
+        classification,
+        vendor: false,
+        named: false,
+        names_several,
+        service: None,
+        data_store,
     };
     match scored.as_slice() {
-        [] => (None, Classification::Unknown { candidates: Vec::new() }),
-        [(best, s), ..] if *s < THRESHOLD => {
-            let _ = best;
-            (None, Classification::Unknown { candidates: candidates(3) })
+        [] => none(Classification::Unknown { candidates: Vec::new() }),
+        // words alone decide nothing ("Background Worker" is not a node group)
+        [(_, t), ..] if t.total < THRESHOLD || !t.named => none(Classification::Unknown { candidates: candidates(3) }),
+        [(_, t), (_, second), ..] if t.total - second.total < MARGIN => {
+            let top = scored.iter().take(3).map(|(k, t)| (catalog.kinds[*k].def.id.as_str(), t.total)).collect();
+            none(Classification::Ambiguous { candidates: top })
         }
-        [(best, s), (_, second), ..] if s - second < MARGIN => {
-            let _ = best;
-            let top = scored.iter().take(3).map(|(k, s)| (k.def.id.as_str(), *s)).collect();
-            (None, Classification::Ambiguous { candidates: top })
-        }
-        [(best, s), ..] => (Some(*best), Classification::Inferred { score: *s }),
+        [(k, t), ..] => Decision {
+            kind: Some(&catalog.kinds[*k]),
+            classification: Classification::Inferred { score: t.total },
+            vendor: t.vendor,
+            named: t.strong,
+            names_several,
+            service: t.service.map(|s| catalog.services[s].service.as_str()),
+            data_store,
+        },
     }
 }
 
@@ -168,7 +416,12 @@ pub fn attributes(kind: &Kind, label: &str) -> BTreeMap<String, String> {
         }
         if let Some(words) = &def.words {
             let found = words.iter().find_map(|(value, ws)| {
-                ws.iter().any(|w| find_phrase(&label_tokens, &tokens(w)).is_some()).then_some(value)
+                ws.iter()
+                    .any(|w| {
+                        let phrase = tokens(w);
+                        !phrase.is_empty() && label_tokens.windows(phrase.len()).any(|win| win == phrase.as_slice())
+                    })
+                    .then_some(value)
             });
             match (found, &def.default) {
                 (Some(v), _) => {
@@ -184,6 +437,48 @@ pub fn attributes(kind: &Kind, label: &str) -> BTreeMap<String, String> {
     out
 }
 
+/// The title and the details of a label: the first line without parentheses and icons, and
+/// the rest. Lines are split at `<br>` and at a written `\n` (Mermaid shows both as breaks).
+pub fn title_and_details(raw_lines: &[String]) -> (String, String) {
+    let mut lines = raw_lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("");
+    let mut details: Vec<String> = lines.map(str::to_string).collect();
+    let mut title = String::new();
+    let mut depth = 0usize;
+    let mut inner = String::new();
+    for c in first.chars() {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                inner.push(' ');
+            }
+            ')' | ']' if depth > 0 => {
+                depth -= 1;
+                inner.push(' ');
+            }
+            _ if depth > 0 => inner.push(c),
+            _ => title.push(c),
+        }
+    }
+    // `fa:fa-user customer`: the icon is a detail
+    let mut words: Vec<&str> = Vec::new();
+    for w in title.split_whitespace() {
+        match w.split_once(":fa-").or_else(|| w.strip_prefix("fa-").map(|r| ("", r))) {
+            Some((_, icon)) if w.starts_with("fa") => details.push(icon.replace('-', " ")),
+            _ => words.push(w),
+        }
+    }
+    let title = words.join(" ");
+    if !inner.trim().is_empty() {
+        details.insert(0, inner.trim().to_string());
+    }
+    if tokens(&title).is_empty() && !details.is_empty() {
+        // a label that is all parentheses or icon: its details are its title
+        return (details.remove(0), details.join("\n"));
+    }
+    (title, details.join("\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,8 +492,11 @@ mod tests {
         container: bool,
     ) -> Option<&'static str> {
         let c = catalog();
+        let lines: Vec<String> = label.split("<br>").map(str::to_string).collect();
+        let (title, details) = title_and_details(&lines);
         let ev = Evidence {
-            label,
+            title: &title,
+            details: &details,
             id,
             shape,
             container,
@@ -206,14 +504,13 @@ mod tests {
             top_level: parent.is_none(),
             points_at_entry: false,
         };
-        classify(c, &ev).0.map(|k| k.def.id.as_str())
+        classify(c, &ev).kind.map(|k| k.def.id.as_str())
     }
 
-    /// A table of (label, id, shape, container kind, expected kind): the seed's boxes and the
-    /// other words people use for the same things.
+    /// (label, id, shape, container kind, expected kind): the seed's boxes, other words
+    /// people use for the same things, and labels of real diagrams that used to mislead.
     #[test]
     fn classification_table() {
-        // (label, id, shape, container kind, expected kind)
         type Case = (&'static str, &'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>);
         let cases: &[Case] = &[
             ("User Browser", "user", Some("square"), None, Some("actor.user")),
@@ -254,9 +551,26 @@ mod tests {
             ("ACM certificate", "cert", None, None, Some("aws.acm-certificate")),
             ("CloudFront", "cdn", None, None, Some("aws.cloudfront")),
             ("Network Load Balancer", "nlb", None, Some("aws.subnet"), Some("aws.nlb")),
-            ("Fargate profile", "fp", None, Some("aws.subnet"), Some("aws.fargate-profile")),
+            ("Fargate profile", "fp", None, Some("aws.eks-cluster"), Some("aws.fargate-profile")),
             ("Kafka StatefulSet", "kafka", None, Some("aws.subnet"), Some("k8s.statefulset")),
             ("Nightly CronJob", "backup", None, Some("aws.subnet"), Some("k8s.cronjob")),
+            // labels of real diagrams that a word used to mislead
+            ("ALB Security Group<br>Inbound: 80, 443", "albsg", None, Some("aws.vpc"), Some("aws.security-group")),
+            ("Public Route Table<br>0.0.0.0/0 → IGW", "rtpub", None, Some("aws.vpc"), Some("aws.route-table")),
+            ("CloudWatch Logs", "logs", None, None, Some("aws.cloudwatch")),
+            ("⚡ Lambda Function (User Service)", "fn", None, None, Some("aws.lambda")),
+            ("Cognito (User Management)", "auth", None, None, Some("aws.cognito")),
+            ("API Gateway", "API", None, None, Some("aws.api-gateway")),
+            ("EC2 Instances", "web", None, Some("aws.subnet"), Some("aws.ec2-instance")),
+            ("Worker StatefulSet", "w", None, Some("k8s.namespace"), Some("k8s.statefulset")),
+            ("ECS Fargate Tasks", "tasks", None, Some("aws.subnet"), Some("aws.ecs-service")),
+            ("DynamoDBOrders", "DynamoDBOrders", None, None, Some("aws.dynamodb")),
+            ("SQSBillingDLQ", "SQSBillingDLQ", None, None, Some("aws.sqs")),
+            ("fa:fa-user customer", "customer", None, None, Some("actor.user")),
+            ("Lambda Function - Private Subnet", "fn2", None, Some("aws.vpc"), Some("aws.lambda")),
+            ("Kinesis Data Streams", "k", None, None, Some("aws.service")),
+            ("Key Vault", "kv", None, None, Some("azure.service")),
+            ("Cloud SQL", "sql", None, None, Some("gcp.service")),
             // containers
             ("AWS eu-north-1", "aws", None, None, Some("aws.region")),
             ("AWS us-west-2", "cloud", None, None, Some("aws.region")),
@@ -268,9 +582,7 @@ mod tests {
             ("Frobnicator", "frob", None, None, None),
         ];
         for &(label, id, shape, parent, want) in cases {
-            let container = parent.is_none()
-                && want.is_some_and(|w| catalog().kind(w).is_some_and(|k| k.def.container))
-                || want.is_some_and(|w| catalog().kind(w).is_some_and(|k| k.def.container));
+            let container = want.is_some_and(|w| catalog().kind(w).is_some_and(|k| k.def.container));
             assert_eq!(kind_of(label, id, shape, parent, container), want, "{label:?} ({id})");
         }
     }
@@ -289,5 +601,24 @@ mod tests {
         assert_eq!(attributes(vpc, "VPC 10.20.0.0/16")["cidr"], "10.20.0.0/16");
         let region = c.kind("aws.region").expect("region");
         assert_eq!(attributes(region, "AWS eu-north-1")["region"], "eu-north-1");
+    }
+
+    #[test]
+    fn camel_case_names_split() {
+        assert_eq!(camel_tokens("DynamoDBOrders"), ["dynamo", "db", "order"]);
+        assert_eq!(camel_tokens("S3Invoices"), ["s3", "invoice"]);
+        assert_eq!(camel_tokens("LambdaBilling"), ["lambda", "billing"]);
+    }
+
+    #[test]
+    fn titles_leave_parentheses_and_icons_to_the_details() {
+        let lines = |s: &str| vec![s.to_string()];
+        assert_eq!(
+            title_and_details(&lines("Cognito (User Management)")),
+            ("Cognito".into(), "User Management".into())
+        );
+        assert_eq!(title_and_details(&["a (b)".into(), "c".into()]).1, "b\nc");
+        assert_eq!(title_and_details(&lines("fa:fa-user customer")).0, "customer");
+        assert_eq!(title_and_details(&lines("(RDS)")).0, "RDS");
     }
 }

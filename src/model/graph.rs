@@ -23,12 +23,54 @@ pub enum Classification {
     Unknown { candidates: Vec<(&'static str, i32)> },
     /// Two kinds fit about equally.
     Ambiguous { candidates: Vec<(&'static str, i32)> },
+    /// Named nothing itself: it is what the box around it (`from`) says a box in it is.
+    Context { from: String },
+}
+
+/// The platform a diagram draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cloud {
+    /// AWS, or nothing yet (an empty diagram).
+    #[default]
+    Aws,
+    Azure,
+    Gcp,
+    /// Kubernetes objects and no cloud.
+    Kubernetes,
+    /// No platform at all: an application's boxes and arrows.
+    None,
+}
+
+impl Cloud {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Aws => "aws",
+            Cloud::Azure => "azure",
+            Cloud::Gcp => "gcp",
+            Cloud::Kubernetes => "kubernetes",
+            Cloud::None => "none",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct Component {
     pub id: String,
+    /// The label as plain text.
     pub label: String,
+    /// Its first line without parentheses or icons, and the rest (what classification reads).
+    pub title: String,
+    pub details: String,
+    /// Its kind comes from a vendor's own name (`RDS`, `Key Vault`), not a generic one.
+    pub vendor: bool,
+    /// Its label names its kind (not only words, the id, the shape or the position).
+    pub named: bool,
+    /// Its title is a plural ("Private Subnets", "Lambda Functions").
+    pub plural: bool,
+    /// Its title names several kinds ("CloudFront + WAF").
+    pub names_several: bool,
+    /// A group of boxes of this kind ("Security Groups" around security groups).
+    pub group_of: Option<&'static Kind>,
     pub kind: Option<&'static Kind>,
     pub classification: Classification,
     pub attributes: BTreeMap<String, String>,
@@ -104,6 +146,8 @@ pub struct ArchGraph {
     pub by_id: FxHashMap<String, NodeIndex>,
     /// Nodes in diagram order (containers first, outer before inner, then boxes).
     pub order: Vec<NodeIndex>,
+    /// The platform the diagram draws.
+    pub cloud: Cloud,
 }
 
 impl ArchGraph {
@@ -149,6 +193,16 @@ impl ArchGraph {
     /// Containers around `n`, innermost first.
     pub fn ancestors(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
         std::iter::successors(self.graph[n].parent, move |&p| self.graph[p].parent)
+    }
+
+    /// The innermost container around `n` that places it (a group places nothing).
+    pub fn placing_parent(&self, n: NodeIndex) -> Option<NodeIndex> {
+        self.ancestors(n).find(|&a| self.graph[a].category() != Some("group"))
+    }
+
+    /// Whether the diagram draws AWS (the rules about AWS networks apply).
+    pub fn draws_aws(&self) -> bool {
+        self.cloud == Cloud::Aws
     }
 
     /// The innermost container around `n` of `kind`.
@@ -197,6 +251,7 @@ impl ArchGraph {
                     Classification::Configured => json!({"by": "configuration"}),
                     Classification::Unknown { candidates } => json!({"by": "unknown", "candidates": candidates}),
                     Classification::Ambiguous { candidates } => json!({"by": "ambiguous", "candidates": candidates}),
+                    Classification::Context { from } => json!({"by": "context", "from": from}),
                 };
                 json!({
                     "id": c.id,
@@ -233,6 +288,6 @@ impl ArchGraph {
                 })
             })
             .collect();
-        json!({"region": self.region(), "nodes": nodes, "edges": edges})
+        json!({"cloud": self.cloud.as_str(), "region": self.region(), "nodes": nodes, "edges": edges})
     }
 }

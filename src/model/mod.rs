@@ -8,5 +8,5 @@ mod graph;
 
 pub use build::{build, plain};
 pub use catalog::{catalog, AppProfile, Catalog, Kind};
-pub use classify::{attributes, classify, Evidence};
-pub use graph::{ArchGraph, Classification, Component, Connection, Style};
+pub use classify::{attributes, classify, title_and_details, Decision, Evidence};
+pub use graph::{ArchGraph, Classification, Cloud, Component, Connection, Style};

@@ -88,7 +88,9 @@ impl Coverage {
                 (n, status)
             })
             .collect();
-        let status_of = |n: NodeIndex| nodes.iter().find(|(x, _)| *x == n).map(|(_, s)| s);
+        let index: std::collections::HashMap<NodeIndex, usize> =
+            nodes.iter().enumerate().map(|(i, (n, _))| (*n, i)).collect();
+        let status_of = |n: NodeIndex| index.get(&n).map(|&i| &nodes[i].1);
         let edges = graph
             .connections()
             .map(|(e, a, b, c)| {

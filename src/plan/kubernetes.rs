@@ -121,9 +121,12 @@ pub(super) fn plan(graph: &ArchGraph, settings: &Settings, stacks: &[Stack]) -> 
     out.objects = built.objects;
     out.helm = built.helm;
     out.findings.extend(built.findings);
-    out.dockerfile = Some(built.dockerfile);
+    out.dockerfile = built.dockerfile;
     out.workload = Some(built.names);
     out.registry = built.registry;
+    if !settings.region_known {
+        placeholders.output("Region", StackId::Network, "the region the stacks are deployed to");
+    }
     out.placeholders = placeholders.into_sorted();
     out.built_edges = expressed_edges(graph, workload, &wiring, &out.objects);
     if let Some(ns) = graph.enclosing(workload, "k8s.namespace") {

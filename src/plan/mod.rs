@@ -487,6 +487,8 @@ impl<'a> Lowering<'a> {
 pub fn build(analysis: &Analysis) -> Result<Plan, Vec<Diagnostic>> {
     let graph = analysis.graph.as_ref().ok_or_else(Vec::new)?;
     let settings = Settings::resolve(graph, &analysis.config)?;
+    let region_finding = settings.region_finding(graph);
+    let image_finding = settings.image_finding(graph);
     let stacks = StackId::ALL
         .iter()
         .map(|&id| {
@@ -549,6 +551,11 @@ pub fn build(analysis: &Analysis) -> Result<Plan, Vec<Diagnostic>> {
     if let Some(n) = graph.of_kind("aws.region").next() {
         used_nodes.entry(n).or_insert_with(|| format!("the region every stack deploys to ({})", settings.region));
     }
+    for n in graph.of_kind("aws.availability-zone") {
+        used_nodes.entry(n).or_insert_with(|| format!("one of the {} zones of the VPC", settings.az_count));
+    }
+    findings.extend(region_finding);
+    findings.extend(image_finding);
     let mut plan =
         Plan { settings, stacks, kubernetes, workflow, permissions, findings, coverage: coverage::Coverage::default() };
     plan.coverage = coverage::Coverage::of(graph, &plan, &built_edges, &used_nodes);

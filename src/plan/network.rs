@@ -89,21 +89,23 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
     let azs = settings.az_defaults();
 
     // parameters: zones and address ranges
-    for (i, az) in azs.iter().enumerate() {
-        let n = i + 1;
+    for n in 1..=settings.az_count {
+        let p = Parameter::new(
+            "AWS::EC2::AvailabilityZone::Name",
+            &format!("Availability Zone {n} (a deploy passes the account's zones)"),
+        );
         l.param(
             NET,
             &format!("AvailabilityZone{n}"),
-            Parameter::new(
-                "AWS::EC2::AvailabilityZone::Name",
-                &format!("Availability Zone {n} (a deploy passes the account's zones)"),
-            )
-            .default(az.as_str()),
+            match azs.get(n - 1) {
+                Some(az) => p.default(az.as_str()),
+                None => p,
+            },
         );
     }
-    if azs.len() >= 2 {
-        let assertions: Vec<Value> = (1..azs.len())
-            .flat_map(|i| ((i + 1)..=azs.len()).map(move |j| (i, j)))
+    if settings.az_count >= 2 {
+        let assertions: Vec<Value> = (1..settings.az_count)
+            .flat_map(|i| ((i + 1)..=settings.az_count).map(move |j| (i, j)))
             .map(|(i, j)| {
                 json!({
                     "Assert": {"Fn::Not": [{"Fn::Equals": [r(&format!("AvailabilityZone{i}")), r(&format!("AvailabilityZone{j}"))]}]},
@@ -264,8 +266,13 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
                 }
             }
             "app" => {
+                // the drawn arrows to a NAT gateway; without any, a NAT gateway in the VPC's
+                // public subnets is still the app subnets' way out (what the drawing means)
                 let egress = egress_edges(l, g.node);
-                let wants_nat = !egress.is_empty();
+                let wants_nat = !egress.is_empty() || nat_by_az.iter().any(Option::is_some);
+                if egress.is_empty() {
+                    routed_nats.extend(l.graph.of_kind("aws.nat-gateway"));
+                }
                 if wants_nat && nat_by_az.iter().any(Option::is_some) {
                     for (e, nat) in &egress {
                         l.built(*e, "the app subnets' default route through the NAT gateway");
@@ -339,6 +346,9 @@ pub(super) fn lower(l: &mut Lowering<'_>) {
 
     // outputs
     l.output(NET, "VpcId", r(&vpc), "VPC id");
+    if !settings.region_known {
+        l.output(NET, "Region", r("AWS::Region"), "the region the stacks are deployed to");
+    }
     l.output(NET, "VpcCidr", get_att(&vpc, "CidrBlock"), "VPC CIDR block");
     for i in 1..=settings.az_count {
         l.output(

@@ -20,8 +20,10 @@ pub struct AppSettings {
     pub edition: Option<String>,
     pub version: String,
     pub replicas: u32,
-    /// The upstream image CI builds from (`mattermost/mattermost-team-edition:10.11.4`).
-    pub base_image: String,
+    /// The upstream image CI builds from (`mattermost/mattermost-team-edition:10.11.4`);
+    /// `None` when neither a profile nor the configuration names one: CI then builds the
+    /// repository's own Dockerfile, or (without CI) a deploy is given the image.
+    pub base_image: Option<String>,
     pub port: u16,
     pub health_path: String,
 }
@@ -39,7 +41,12 @@ pub enum OidcProvider {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub project: String,
+    /// The region, or (when neither the diagram nor the configuration says) the placeholder
+    /// `${Region}`: the stacks then deploy wherever a deploy is told (`--region`), and the
+    /// manifests get the region from the network stack's `Region` output.
     pub region: String,
+    /// Whether `region` is a real region.
+    pub region_known: bool,
     pub az_count: usize,
     pub vpc_cidr: String,
     pub nat_per_az: bool,
@@ -79,22 +86,9 @@ impl Settings {
     /// # Errors
     /// No region anywhere, or a workload without a profile and without `app.image`.
     pub fn resolve(graph: &ArchGraph, config: &Config) -> Result<Settings, Vec<Diagnostic>> {
-        let region = match config.region.clone().or_else(|| graph.region().map(str::to_string)) {
-            Some(r) => r,
-            None => {
-                return Err(vec![Diagnostic::error(
-                    codes::PLAN_NO_REGION,
-                    "the diagram does not say which AWS region to use",
-                )
-                .with_primary(
-                    graph.components().next().map_or(Span::default(), |(_, c)| c.span),
-                    "no region box with a region code",
-                )
-                .with_help(
-                    "label the region box with its code (`subgraph aws[AWS eu-north-1]`) or set `region: eu-north-1`",
-                )])
-            }
-        };
+        let region = config.region.clone().or_else(|| graph.region().map(str::to_string));
+        let region_known = region.is_some();
+        let region = region.unwrap_or_else(|| REGION_PLACEHOLDER.to_string());
         let workload =
             graph.components().find(|(_, c)| matches!(c.kind_id(), Some("k8s.deployment" | "k8s.statefulset")));
         let profile = workload.and_then(|(_, c)| c.app.as_deref()).and_then(|a| catalog().app(a));
@@ -124,17 +118,10 @@ impl Settings {
                 let max = ed.map_or(u32::MAX, |e| e.max_replicas);
                 let replicas = config.app.replicas.unwrap_or(if max == 1 { 1 } else { 2 }).min(max);
                 let base_image = match (&config.app.image, &config.app.image_repository, ed) {
-                    (Some(image), _, _) => image.clone(),
-                    (None, Some(repo), _) => format!("{repo}:{version}"),
-                    (None, None, Some(ed)) => format!("{}:{version}", ed.image),
-                    (None, None, None) => {
-                        return Err(vec![Diagnostic::error(
-                            codes::PLAN_NO_IMAGE,
-                            format!("archc has no profile for workload `{}` and no image for it", c.id),
-                        )
-                        .with_primary(c.span, "which image runs here?")
-                        .with_help("set `app.image`, `app.port` and `app.health_path` in the ```yaml archc block")]);
-                    }
+                    (Some(image), _, _) => Some(image.clone()),
+                    (None, Some(repo), _) => Some(format!("{repo}:{version}")),
+                    (None, None, Some(ed)) => Some(format!("{}:{version}", ed.image)),
+                    (None, None, None) => None,
                 };
                 Some(AppSettings {
                     node: c.id.clone(),
@@ -160,6 +147,7 @@ impl Settings {
             Some(arn) => OidcProvider::Arn(arn.to_string()),
         };
         Ok(Settings {
+            region_known,
             cluster_name: project.clone(),
             namespace: config.app.namespace.clone().unwrap_or_else(|| project.clone()),
             project,
@@ -205,13 +193,57 @@ impl Settings {
     /// Default AZ names for hand deploys (`eu-north-1a`, `eu-north-1b`, ...); a deploy passes
     /// the account's real zones.
     pub fn az_defaults(&self) -> Vec<String> {
+        if !self.region_known {
+            return Vec::new();
+        }
         (0..self.az_count).map(|i| format!("{}{}", self.region, (b'a' + i as u8) as char)).collect()
+    }
+
+    /// The finding that says a workload's image comes from outside the drawing (once).
+    pub fn image_finding(&self, graph: &ArchGraph) -> Option<Diagnostic> {
+        let app = self.app.as_ref().filter(|a| a.base_image.is_none())?;
+        let n = graph.node(&app.node)?;
+        let builds = graph.components().any(|(_, c)| c.is("ci.github-actions"))
+            && graph.components().any(|(_, c)| c.is("aws.ecr"));
+        let what = if builds {
+            "CI builds the repository's own Dockerfile and the workload runs that image"
+        } else {
+            "the workload runs the image a deploy is given (`${Image}`)"
+        };
+        Some(
+            Diagnostic::warning(
+                codes::PLAN_NO_IMAGE,
+                format!("archc has no application profile for `{}` and no image for it: {what}", app.node),
+            )
+            .with_primary(graph.component(n).span, "which image runs here?")
+            .with_help("set `app.image`, `app.port` and `app.health_path` in the ```yaml archc block to pin what runs"),
+        )
+    }
+
+    /// The finding that says where the stacks go when no region is drawn or configured (once).
+    pub fn region_finding(&self, graph: &ArchGraph) -> Option<Diagnostic> {
+        if self.region_known || !graph.draws_aws() {
+            return None;
+        }
+        Some(
+            Diagnostic::new(
+                codes::PLAN_NO_REGION,
+                crate::diagnostic::Severity::Info,
+                "the diagram and its configuration name no AWS region: the stacks deploy to the region a deploy is given",
+            )
+            .with_primary(graph.components().next().map_or(Span::default(), |(_, c)| c.span), "no region drawn")
+            .with_help("set `region: eu-north-1` in the ```yaml archc block, or label a region box with its code, to pin it"),
+        )
     }
 
     pub fn json(&self, s: &str) -> Value {
         Value::String(s.to_string())
     }
 }
+
+/// What `Settings::region` holds when no region is known: a placeholder the manifests'
+/// deploy fills from the network stack's `Region` output.
+pub(crate) const REGION_PLACEHOLDER: &str = "${Region}";
 
 /// The default database name: the application's name as an identifier (`mattermost`,
 /// `my_app`), or `app`.

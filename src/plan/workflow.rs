@@ -123,7 +123,7 @@ pub(super) fn plan(
         "smoke": smoke,
         "site_url": settings.domain.as_ref().map(|d| format!("https://{d}")),
         "health_path": workload.health_path,
-        "region": settings.region,
+        "region": if settings.region_known { settings.region.clone() } else { "${{ vars.AWS_REGION }}".to_string() },
         "branch": settings.github_branch,
         "ref_condition": format!("github.ref == 'refs/heads/{}'", settings.github_branch.replace('\'', "''")),
         "environment": settings.github_environment,

@@ -89,6 +89,7 @@ pub static RULES: &[&Rule] = &[
     &grf::component_outside_cloud::RULE,
     &grf::line_dropped_by_mermaid::RULE,
     &grf::misplaced_component::RULE,
+    &grf::diagram_of_another_cloud::RULE,
     &net::nat_gateway_in_private_subnet::RULE,
     &net::data_store_in_public_subnet::RULE,
     &net::data_subnet_with_internet_route::RULE,

@@ -77,10 +77,7 @@ pub fn selectable_codes() -> Vec<&'static str> {
 
 /// Rules, and the planner's findings that do not stop the compilation.
 fn selectable(code: &str) -> bool {
-    !(code.starts_with("SYN")
-        || code.starts_with("CFG")
-        || code == codes::PLAN_NO_REGION
-        || code == codes::PLAN_NO_IMAGE)
+    !(code.starts_with("SYN") || code.starts_with("CFG") || code == codes::PLAN_NO_IMAGE)
 }
 
 /// Why `code` selects nothing, with the nearest real codes; `None` when it is a code or the

@@ -59,7 +59,8 @@ pub(crate) struct Built {
     pub(crate) objects: Vec<Object>,
     pub(crate) helm: Vec<(String, Value)>,
     pub(crate) findings: Vec<Diagnostic>,
-    pub(crate) dockerfile: String,
+    /// `None` when CI builds the repository's own Dockerfile (no base image is known).
+    pub(crate) dockerfile: Option<String>,
     pub(crate) names: WorkloadNames,
     pub(crate) registry: Option<String>,
 }
@@ -297,17 +298,20 @@ impl Input<'_> {
                 );
                 format!("{uri}:{tag}@{digest}")
             }
-            None if app.base_image.contains('@') => app.base_image.clone(),
-            None => {
-                let digest = ph.deploy(
-                    "ImageDigest",
-                    &format!(
-                        "the digest (sha256:...) of `{}` (no registry is drawn: the image runs as published)",
-                        app.base_image
-                    ),
-                );
-                format!("{}@{digest}", app.base_image)
-            }
+            None => match &app.base_image {
+                Some(image) if image.contains('@') => image.clone(),
+                Some(image) => {
+                    let digest = ph.deploy(
+                        "ImageDigest",
+                        &format!("the digest (sha256:...) of `{image}` (no registry is drawn: the image runs as published)"),
+                    );
+                    format!("{image}@{digest}")
+                }
+                None => ph.deploy(
+                    "Image",
+                    "the image the workload runs, by digest (`repository@sha256:...`): the diagram and its configuration name none",
+                ),
+            },
         };
         let role = (!w.apis.is_empty()).then(|| {
             let apis: Vec<&str> = w.apis.iter().map(|&n| self.id(n)).collect();
@@ -465,7 +469,7 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
         objects,
         helm,
         findings,
-        dockerfile: dockerfile(input),
+        dockerfile: input.app.base_image.as_deref().map(|base| dockerfile(input, base)),
         names: WorkloadNames {
             namespace: r.namespace.clone(),
             deployment: r.name.clone(),
@@ -1226,11 +1230,14 @@ impl Builder<'_, '_> {
         }
         lines.push(match r.registry {
             Some(reg) => format!(
-                "- image: built by CI from the Dockerfile (FROM {}) and pushed to `{}` tagged with the\n  commit SHA; referenced by tag and digest, so the bytes are fixed and IfNotPresent is safe.",
-                i.app.base_image,
+                "- image: built by CI from the Dockerfile ({}) and pushed to `{}` tagged with the\n  commit SHA; referenced by tag and digest, so the bytes are fixed and IfNotPresent is safe.",
+                i.app.base_image.as_deref().map_or_else(|| "the repository's own".to_string(), |b| format!("FROM {b}")),
                 i.id(reg)
             ),
-            None => format!("- image: {} as published, pinned by digest.", i.app.base_image),
+            None => match &i.app.base_image {
+                Some(image) => format!("- image: {image} as published, pinned by digest."),
+                None => "- image: the one a deploy is given (`${Image}`), by digest.".to_string(),
+            },
         });
         if let Some((b, _)) = &r.bucket {
             lines.push(format!("- files: S3 bucket `{}` through the IAM role (IRSA), no access keys.", i.id(*b)));
@@ -1447,13 +1454,13 @@ impl Builder<'_, '_> {
 }
 
 /// The Dockerfile CI builds: the application's pinned upstream image.
-fn dockerfile(i: &Input<'_>) -> String {
+fn dockerfile(i: &Input<'_>, base: &str) -> String {
     let user = format!("{}:{}", i.profile.user, i.profile.group);
     format!(
         "# The image of `{node}` ({app}), built by CI and pushed to ECR tagged with the\n# commit SHA (see .github/workflows/deploy.yml when the diagram draws GitHub Actions).\n# The base image is pinned by version; pin it by digest as well (FROM image:tag@sha256:...)\n# and let Dependabot or Renovate move both.\nFROM {base}\n\n# The Deployment runs the container as this user, non-root, with a read-only root file system.\nUSER {user}\nEXPOSE {port}\n",
         node = i.app.node,
         app = i.display(),
-        base = i.app.base_image,
+        base = base,
         port = i.app.port,
     )
 }

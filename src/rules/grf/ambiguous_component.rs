@@ -26,6 +26,10 @@ declare_rule! {
 
 /// GRF005
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    // archc builds AWS and Kubernetes: in another cloud's diagram there is nothing to ask
+    if !matches!(ctx.graph.cloud, crate::model::Cloud::Aws | crate::model::Cloud::Kubernetes) {
+        return;
+    }
     for (n, c) in ctx.graph.components() {
         let Classification::Ambiguous { candidates } = &c.classification else { continue };
         let names: Vec<String> = candidates.iter().take(2).map(|(k, _)| format!("`{k}`")).collect();

@@ -30,9 +30,23 @@ declare_rule! {
 
 /// GRF006
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    // a diagram need not draw its region; one that does puts what lives in a VPC inside it
+    let draws_region = ctx.graph.components().any(|(_, c)| c.category() == Some("region"));
+    if !ctx.graph.draws_aws() || !draws_region {
+        return;
+    }
     for (n, c) in ctx.graph.components() {
         let Some(kind) = c.kind else { continue };
-        if !kind.def.needs_cloud || ctx.graph.in_cloud(n) || kind.category() == "region" {
+        // what lives in a VPC, named as AWS's (a "PostgreSQL container" beside the cloud may
+        // be anything's)
+        let in_vpc_kind = kind.vendor == "aws" && kind.def.inside.iter().any(|p| p == "aws.vpc" || p == "aws.subnet");
+        if !kind.def.needs_cloud || !in_vpc_kind || !c.vendor || ctx.graph.in_cloud(n) || kind.category() == "region" {
+            continue;
+        }
+        if !matches!(
+            c.classification,
+            crate::model::Classification::Inferred { .. } | crate::model::Classification::Configured
+        ) {
             continue;
         }
         out.push(Violation::new(

@@ -111,7 +111,8 @@ pub(crate) fn typos(ctx: &RuleContext<'_>) -> Vec<(NodeIndex, String)> {
         let best = candidates
             .into_iter()
             .map(|d| (strsim::damerau_levenshtein(&c.id.to_lowercase(), &d.to_lowercase()), d))
-            .filter(|(dist, d)| *dist <= 2 && *dist < d.chars().count().max(2))
+            // two edits in a short id make another word, not a typo (`BTP` is not `IDP`)
+            .filter(|(dist, d)| *dist <= 2 && *dist < d.chars().count().max(2) && (*dist == 1 || d.chars().count() > 4))
             .min();
         if let Some((_, suggestion)) = best {
             out.push((n, suggestion.to_string()));

@@ -27,6 +27,10 @@ declare_rule! {
 
 /// GRF004
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    // archc builds AWS and Kubernetes: in another cloud's diagram there is nothing to ask
+    if !matches!(ctx.graph.cloud, crate::model::Cloud::Aws | crate::model::Cloud::Kubernetes) {
+        return;
+    }
     // a typo in an edge is GRF002's: one error, not two
     let typos: Vec<_> = super::edge_to_undeclared_node::typos(ctx).into_iter().map(|(n, _)| n).collect();
     for (n, c) in ctx.graph.components() {

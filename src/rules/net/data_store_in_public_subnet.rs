@@ -31,6 +31,9 @@ declare_rule! {
 
 /// NET002
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    if !ctx.graph.draws_aws() {
+        return;
+    }
     for (n, c) in ctx.graph.components() {
         if !matches!(c.category(), Some("database" | "cache")) || ctx.graph.tier(n) != Some("public") {
             continue;

@@ -27,17 +27,24 @@ declare_rule! {
 
 /// NET007
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    if !ctx.graph.draws_aws() {
+        return;
+    }
     for (e, a, b, conn) in ctx.graph.connections() {
-        if conn.style != Style::Solid || !matches!(ctx.c(b).category(), Some("database" | "cache")) {
+        // data stores behind a network (RDS, ElastiCache), not the API ones (DynamoDB)
+        let network_store = ctx.c(b).kind.is_some_and(|k| {
+            matches!(k.category(), "database" | "cache") && k.def.access == Some(crate::model::catalog::Access::Network)
+        });
+        if conn.style != Style::Solid || !network_store {
             continue;
         }
         let from = ctx.c(a);
-        // the internet is NET006's; unknown boxes are GRF004's
-        if from.kind.is_none() || from.category() == Some("actor") {
-            continue;
-        }
-        let workload = matches!(from.category(), Some("kubernetes" | "compute"));
-        if workload && ctx.graph.tier(a) != Some("public") && ctx.graph.tier(a) != Some("data") {
+        // the internet is NET006's; unknown boxes are GRF004's; what reaches the store from
+        // the edge of the network is this rule's: a load balancer, a CDN, an API, a public box
+        let Some(category) = from.category() else { continue };
+        let edge = matches!(category, "load-balancer" | "cdn" | "dns" | "api")
+            || (ctx.graph.tier(a) == Some("public") && ctx.graph.enclosing(a, "aws.subnet").is_some());
+        if category == "actor" || !edge {
             continue;
         }
         out.push(Violation::new(

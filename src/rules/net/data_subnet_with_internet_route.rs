@@ -30,6 +30,9 @@ declare_rule! {
 
 /// NET003
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    if !ctx.graph.draws_aws() {
+        return;
+    }
     for (e, a, b, conn) in ctx.graph.connections() {
         if conn.style != Style::Solid || !matches!(ctx.c(b).kind_id(), Some("aws.nat-gateway" | "aws.internet-gateway"))
         {

@@ -28,11 +28,27 @@ declare_rule! {
 
 /// NET006
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    if !ctx.graph.draws_aws() {
+        return;
+    }
     for (e, a, b, conn) in ctx.graph.connections() {
         if conn.style != Style::Solid || ctx.c(a).category() != Some("actor") {
             continue;
         }
-        if matches!(ctx.c(b).category(), Some("load-balancer" | "cdn" | "dns" | "actor")) || ctx.c(b).kind.is_none() {
+        // what the internet may reach: entry points (a load balancer, a CDN, DNS, an API,
+        // the internet gateway), the public AWS APIs (S3, Cognito, ...), anything in a public
+        // subnet; what it may not: a component in a private subnet, a database or cache
+        let target = ctx.c(b);
+        let private_tier =
+            matches!(ctx.graph.tier(b), Some("app" | "data")) && ctx.graph.enclosing(b, "aws.subnet").is_some();
+        let data_store = target.kind.is_some_and(|k| {
+            matches!(k.category(), "database" | "cache") && k.def.access == Some(crate::model::catalog::Access::Network)
+        });
+        let entry = matches!(
+            target.category(),
+            Some("load-balancer" | "cdn" | "dns" | "api" | "actor" | "ci" | "group" | "annotation")
+        ) || target.is("aws.internet-gateway");
+        if target.kind.is_none() || entry || !(private_tier || data_store) {
             continue;
         }
         out.push(

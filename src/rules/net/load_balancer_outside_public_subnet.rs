@@ -34,8 +34,12 @@ declare_rule! {
 
 /// NET008
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    if !ctx.graph.draws_aws() {
+        return;
+    }
     for (n, c) in ctx.graph.components() {
-        if c.category() != Some("load-balancer") {
+        // a load balancer drawn in no subnet leaves its placement to archc (public subnets)
+        if c.category() != Some("load-balancer") || ctx.graph.enclosing(n, "aws.subnet").is_none() {
             continue;
         }
         let internet_facing = ctx.graph.incoming(n).any(|(e, s)| {

@@ -31,6 +31,9 @@ declare_rule! {
 
 /// NET001
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    if !ctx.graph.draws_aws() {
+        return;
+    }
     for nat in ctx.graph.of_kind("aws.nat-gateway") {
         let Some(subnet) = ctx.graph.enclosing(nat, "aws.subnet") else { continue };
         let tier = ctx.c(subnet).attr("tier").unwrap_or("app");

@@ -26,12 +26,20 @@ declare_rule! {
 
 /// NET005
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    if !ctx.graph.draws_aws() {
+        return;
+    }
     for nat in ctx.graph.of_kind("aws.nat-gateway") {
+        // any arrow to an internet gateway, or one in the NAT's VPC: the public subnet's
+        // default route reaches it whether or not the drawing draws that arrow
         let reaches_igw = ctx
             .graph
             .outgoing(nat)
-            .any(|(e, t)| ctx.graph.connection(e).style == Style::Solid && ctx.c(t).is("aws.internet-gateway"));
-        if reaches_igw {
+            .any(|(e, t)| ctx.graph.connection(e).style != Style::Invisible && ctx.c(t).is("aws.internet-gateway"));
+        let vpc = ctx.graph.enclosing(nat, "aws.vpc");
+        let igw_in_vpc =
+            ctx.graph.of_kind("aws.internet-gateway").any(|igw| ctx.graph.enclosing(igw, "aws.vpc") == vpc);
+        if reaches_igw || igw_in_vpc {
             continue;
         }
         let igw = ctx.graph.of_kind("aws.internet-gateway").next();

@@ -1,4 +1,3 @@
-use crate::model::Style;
 use crate::rules::{declare_rule, Handle, RuleContext, Violation};
 
 declare_rule! {
@@ -33,28 +32,46 @@ declare_rule! {
 
 /// NET004
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    if !ctx.graph.draws_aws() {
+        return;
+    }
     for (n, c) in ctx.graph.components() {
+        // nodes drawn in a private subnet of a VPC whose way out the drawing shows (an
+        // internet gateway); a drawing without one says nothing about egress
+        let Some(subnet) = ctx.graph.enclosing(n, "aws.subnet") else { continue };
         if !matches!(c.kind_id(), Some("aws.eks-nodegroup" | "aws.fargate-profile"))
             || ctx.graph.tier(n) == Some("public")
         {
             continue;
         }
-        let subnet = ctx.graph.enclosing(n, "aws.subnet");
+        let vpc = ctx.graph.enclosing(n, "aws.vpc");
+        let in_vpc = |k: &str| ctx.graph.of_kind(k).any(|x| ctx.graph.enclosing(x, "aws.vpc") == vpc);
+        if !in_vpc("aws.internet-gateway") {
+            continue;
+        }
+        // a NAT gateway in a public subnet of the VPC is the private subnets' way out (archc
+        // routes the app subnets through it, arrow or not)
+        let public_nat = ctx
+            .graph
+            .of_kind("aws.nat-gateway")
+            .any(|x| ctx.graph.enclosing(x, "aws.vpc") == vpc && ctx.graph.tier(x) == Some("public"));
+        // or an arrow to a NAT gateway (a misplaced one is NET001's)
         let reaches = |from: petgraph::stable_graph::NodeIndex| {
-            ctx.graph
-                .outgoing(from)
-                .any(|(e, t)| ctx.graph.connection(e).style == Style::Solid && ctx.c(t).is("aws.nat-gateway"))
+            ctx.graph.outgoing(from).any(|(e, t)| {
+                ctx.graph.connection(e).style == crate::model::Style::Solid && ctx.c(t).is("aws.nat-gateway")
+            })
         };
-        if reaches(n) || subnet.is_some_and(reaches) {
+        if public_nat || reaches(n) || reaches(subnet) {
             continue;
         }
         let ecr = ctx.graph.of_kind("aws.ecr").next();
-        let nat = ctx.graph.of_kind("aws.nat-gateway").next().map(|n| ctx.c(n).id.as_str());
+        let misplaced = ctx.graph.of_kind("aws.nat-gateway").find(|&x| ctx.graph.enclosing(x, "aws.vpc") == vpc);
         let igw = ctx.graph.of_kind("aws.internet-gateway").next().map_or("igw", |n| ctx.c(n).id.as_str());
-        let help = match nat {
-            Some(nat) => {
-                format!("draw `{} --> {nat}` (the NAT gateway in a public subnet, with `{nat} --> {igw}`)", c.id)
-            }
+        let help = match misplaced {
+            Some(nat) => format!(
+                "move NAT gateway `{}` into a public subnet: the app subnets' default route goes through it",
+                ctx.c(nat).id
+            ),
             None => format!("draw a NAT gateway in a public subnet and the path `{} --> nat --> {igw}`", c.id),
         };
         let mut v = Violation::new(
