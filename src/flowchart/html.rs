@@ -747,20 +747,22 @@ fn sanitize_attrs(tree: &mut Tree, n: usize, tag: &str) {
         }
     }
     let mut kept: Vec<Attribute> = Vec::new();
+    // DOMPurify writes back an empty `is` for a removed one (removing it cannot undo the
+    // custom element it made); set after the other attributes, it ends up last
+    let mut emptied_is = false;
     for attr in attrs.drain(..) {
-        let lc = qualified(&attr.name).to_ascii_lowercase();
+        let name = qualified(&attr.name);
+        let lc = name.to_ascii_lowercase();
         let value =
             if lc == "value" { attr.value.to_string() } else { attr.value.trim_matches(is_js_trim).to_string() };
-        if attr_breakout(&value) || (lc == "attributename" && value.contains("href")) {
-            continue;
-        }
-        if value.contains("/>") {
-            continue;
-        }
-        if lc == "patchsrc" || (lc == "for" && tag != "label" && tag != "output") {
-            continue;
-        }
-        let valid = if is_data_attr(&lc) || is_aria_attr(&lc) {
+        // (`/>` in a value is allowed: `ALLOW_SELF_CLOSE_IN_ATTR` is on by default)
+        let valid = if attr_breakout(&value)
+            || (lc == "attributename" && value.contains("href"))
+            || lc == "patchsrc"
+            || (lc == "for" && tag != "label" && tag != "output")
+        {
+            false
+        } else if is_data_attr(&lc) || is_aria_attr(&lc) {
             true
         } else if !sets.allowed_attrs.contains(lc.as_str()) {
             false
@@ -777,7 +779,12 @@ fn sanitize_attrs(tree: &mut Tree, n: usize, tag: &str) {
         };
         if valid {
             kept.push(Attribute { name: attr.name, value: StrTendril::from(value) });
+        } else if name == "is" {
+            emptied_is = true;
         }
+    }
+    if emptied_is {
+        kept.push(plain_attr("is", String::new()));
     }
     // the hook restores `target` from the temporary attribute, if that one survived
     let is = |a: &Attribute, name: &str| a.name.prefix.is_none() && &*a.name.local == name;
@@ -893,6 +900,7 @@ mod tests {
         assert_eq!(sanitize("<image src=x>"), "<img src=\"x\">");
         assert_eq!(sanitize("<a href='s://x' target=_blank>l</a>"), "<a rel=\"noopener\" target=\"_blank\">l</a>");
         assert_eq!(sanitize("<svg></svg>"), "<svg></svg>");
+        assert_eq!(sanitize("<hr is=x-y title='a/>b'>"), "<hr title=\"a/>b\" is=\"\">");
         assert_eq!(
             sanitize("<svg xmlns='http://www.w3.org/2000/svg' xmlns:xlink='x'><a xlink:href='#x'>l</a></svg>"),
             "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"x\"><a xlink:href=\"#x\">l</a></svg>"

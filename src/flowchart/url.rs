@@ -190,7 +190,7 @@ pub(crate) fn sanitize_url(url: &str) -> String {
         return decoded;
     }
     let trimmed = decoded.trim_start_matches(is_js_space);
-    // `^.+(:|&colon;)` (flags `gm`): the first line with a `:` or `&colon;` after its first
+    // `^.+(:|&colon;)` (flags `gim`): the first line with a `:` or `&colon;` after its first
     // character, up to the last one
     fn scheme_of(line: &str) -> Option<&str> {
         line.char_indices()
@@ -198,7 +198,7 @@ pub(crate) fn sanitize_url(url: &str) -> String {
             .filter_map(|(i, c)| {
                 if c == ':' {
                     Some(i + 1)
-                } else if line[i..].starts_with("&colon;") {
+                } else if line[i..].get(.."&colon;".len()).is_some_and(|s| s.eq_ignore_ascii_case("&colon;")) {
                     Some(i + "&colon;".len())
                 } else {
                     None
@@ -264,6 +264,7 @@ mod tests {
         assert_eq!(sanitize_url("javascript:alert(1)"), "about:blank");
         assert_eq!(sanitize_url("  JaVaScRiPt:alert(1)"), "about:blank");
         assert_eq!(sanitize_url("java\nscript:alert(1)"), "about:blank");
+        assert_eq!(sanitize_url("JAVASCRIPT&COLON;alert(1)"), "about:blank");
         assert_eq!(sanitize_url("https://Example.COM"), "https://example.com/");
         assert_eq!(sanitize_url("https:a.b"), "https://a.b/");
         assert_eq!(sanitize_url("https://me\nrmaid.js.org/#/x"), "https://mermaid.js.org/#/x");
