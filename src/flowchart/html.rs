@@ -8,12 +8,12 @@
 //!
 //! What is written here: DOMPurify's policy, a small arena tree for html5ever to build (with
 //! the one place where jsdom's tree differs from the standard's, see
-//! [`Dom::append_before_sibling`]), and a nesting limit that keeps absurdly deep labels
-//! linear (see [`MAX_DEPTH`]).
+//! `Dom::append_before_sibling`), and a nesting limit that keeps absurdly deep labels
+//! linear (see `MAX_DEPTH`).
 //!
-//! html5ever is held at 0.36: its tree builder and serialiser are those of parse5 7, which
-//! jsdom 26 and so Mermaid's own test environment use; later releases parse `<select>` by the
-//! 2025 rules and escape `<`/`>` in attribute values, which jsdom does not.
+//! html5ever is held at 0.36: its tree builder and serialiser follow the same rules as
+//! parse5 7, which jsdom 26 and so Mermaid's own test environment use; later releases parse
+//! `<select>` by the 2025 rules and escape `<`/`>` in attribute values, which jsdom does not.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
