@@ -382,7 +382,7 @@ impl FlowDb {
         let vertex = &mut self.vertices[index];
         vertex.mentions.push(span);
         if let Some(text) = text {
-            let trimmed = text.text.trim();
+            let trimmed = js_trim(&text.text);
             if trimmed.contains('<') {
                 let mut txt = sanitize(trimmed);
                 if txt.len() >= 2 && txt.starts_with('"') && txt.ends_with('"') {
@@ -583,7 +583,7 @@ impl FlowDb {
             ..Edge::default()
         };
         if let Some(text) = &link.text {
-            let mut t = sanitize(text.text.trim());
+            let mut t = sanitize(js_trim(&text.text));
             if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
                 t = t[1..t.len() - 1].to_string();
             }
@@ -750,7 +750,7 @@ impl FlowDb {
         }
         let dir = dir.map(str::to_string).or_else(|| self.inherit_dir.then(|| self.direction.clone()));
         let id = id.unwrap_or_else(|| format!("subGraph{}", self.sub_count));
-        let title = sanitize(&title_text.text).trim().to_string();
+        let title = js_trim(&sanitize(&title_text.text)).to_string();
         self.sub_count += 1;
         let label_type = match title_text.kind {
             TextKind::Text if !same => "text",
@@ -971,6 +971,12 @@ fn destruct(token: &str, start: Option<&str>) -> LinkKind {
 pub fn destruct_link(token: &str, start: Option<&str>) -> LinkInfo {
     let k = destruct(token, start);
     LinkInfo { kind: k.kind.to_string(), stroke: k.stroke.to_string(), length: k.length }
+}
+
+/// JavaScript's `String.prototype.trim`: white space and line terminators, U+FEFF (which
+/// Rust's `trim` keeps) but not U+0085 (which Rust's `trim` removes).
+fn js_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}')
 }
 
 #[cfg(test)]
