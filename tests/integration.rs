@@ -9,4 +9,5 @@ mod emit_consistency;
 mod emit_kubernetes;
 mod judges;
 mod mutation;
+mod review;
 mod rules;

@@ -122,7 +122,7 @@ fn from_resources(stacks: &[StackDiff], old: &[Stack], new: &[Stack], out: &mut 
     let table = super::replacement::table();
     for stack in stacks {
         for r in &stack.resources {
-            let what = table.what(&r.ty).unwrap_or("its data");
+            let what = table.what(&r.ty).unwrap_or("data");
             match (r.action, r.stateful) {
                 (Action::Replace, true) => {
                     let policy = match r.policy.as_deref() {
@@ -136,7 +136,7 @@ fn from_resources(stacks: &[StackDiff], old: &[Stack], new: &[Stack], out: &mut 
                         knock_on: knock_on(r),
                         subject: subject(stack, r),
                         message: format!(
-                            "{} ({}) is **replaced**, losing {what}: {}. {policy}.",
+                            "{} ({}) holds {what} and is **replaced**: {}. {policy}.",
                             code(&subject(stack, r)),
                             about(r),
                             replaced_because(r)
@@ -161,7 +161,7 @@ fn from_resources(stacks: &[StackDiff], old: &[Stack], new: &[Stack], out: &mut 
                         knock_on: false,
                         subject: subject(stack, r),
                         message: format!(
-                            "{} ({}), {what}, is **removed**. {policy}.",
+                            "{} ({}) holds {what} and is **removed**. {policy}.",
                             code(&subject(stack, r)),
                             about(r)
                         ),

@@ -161,7 +161,15 @@ fn summary(review: &Review) -> String {
 
     // headline
     let g = &review.graph;
-    if !review.infrastructure_changed {
+    if review.basis == super::Basis::Text {
+        if review.infrastructure_changed {
+            out.push_str(
+                "**Cannot tell what the change does:** a side does not parse, so there is no graph to compare.\n",
+            );
+        } else {
+            out.push_str("**No change:** both sides read the same (and do not parse).\n");
+        }
+    } else if !review.infrastructure_changed {
         out.push_str("**No infrastructure change.**");
         let cosmetic = g.node_counts.cosmetic + g.edge_counts.cosmetic;
         if cosmetic > 0 {
@@ -183,14 +191,39 @@ fn summary(review: &Review) -> String {
             replaced += s.counts.replaced;
             removed += s.counts.removed;
         }
-        let objects = review.files.as_ref().map_or(0, |f| f.objects.len());
-        let _ = writeln!(
-            out,
-            "**Infrastructure changes:** {} added, {} changed ({replaced} replaced), {removed} removed; {}.",
-            plural(added, "resource", "resources"),
-            changed,
-            plural(objects, "Kubernetes object changes", "Kubernetes objects change")
-        );
+        let mut parts = Vec::new();
+        for (n, what) in
+            [(added, "added"), (replaced, "replaced"), (changed - replaced, "updated"), (removed, "removed")]
+        {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        let mut line = String::from("**Infrastructure changes:**");
+        if !parts.is_empty() {
+            let _ = write!(line, " resources {}", parts.join(", "));
+        }
+        if let Some(f) = &review.files {
+            if !f.objects.is_empty() {
+                let sep = if parts.is_empty() { " " } else { "; " };
+                let _ =
+                    write!(line, "{sep}{} changed", plural(f.objects.len(), "Kubernetes object", "Kubernetes objects"));
+            }
+            let others = f
+                .files
+                .iter()
+                .filter(|x| matches!(x.kind, FileKind::Workflow | FileKind::Helm | FileKind::Other))
+                .count();
+            if others > 0 {
+                let sep = if line.ends_with(':') { " " } else { "; " };
+                let _ = write!(
+                    line,
+                    "{sep}{} changed",
+                    plural(others, "workflow or other emitted file", "workflows or other emitted files")
+                );
+            }
+        }
+        let _ = writeln!(out, "{line}.");
     } else {
         let _ = writeln!(
             out,

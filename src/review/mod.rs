@@ -64,6 +64,18 @@ impl SideInfo {
     }
 }
 
+/// What `infrastructure_changed` is judged from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// Both sides compile: the resources, Kubernetes objects and emitted files.
+    Resources,
+    /// A side does not compile: the typed graphs (and whether each side compiles).
+    Diagram,
+    /// A side does not even parse: only whether the inputs differ.
+    Text,
+}
+
 /// A review of the change from `old` to `new`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Review {
@@ -71,9 +83,11 @@ pub struct Review {
     pub old: SideInfo,
     pub new: SideInfo,
     /// The infrastructure changes: when both sides compile, a resource, Kubernetes object,
-    /// workflow or other emitted file differs (`plan.json` alone does not count); otherwise the
-    /// graph's meaning changes or one side stops (or starts) compiling.
+    /// workflow or other emitted file differs (`plan.json` alone does not count); when a side
+    /// does not compile, the graph's meaning changes or one side stops (or starts) compiling;
+    /// when a side does not parse, the inputs differ (archc cannot tell more).
     pub infrastructure_changed: bool,
+    pub basis: Basis,
     pub graph: graph::GraphDiff,
     /// Per stack; `None` when a side does not compile.
     pub stacks: Option<Vec<resources::StackDiff>>,
@@ -117,9 +131,14 @@ pub fn review(old: &Side, new: &Side) -> Review {
         (None, None)
     };
     let dangers = danger::find(&graph, stacks.as_deref().map(|s| (s, old_stacks, new_stacks)), files.as_ref());
-    let infrastructure_changed = match (&stacks, &files) {
-        (Some(s), Some(f)) => s.iter().any(resources::StackDiff::is_changed) || f.is_infrastructure_change(),
-        _ => graph.is_semantic() || old.compiles() != new.compiles() || old.present != new.present,
+    let (infrastructure_changed, basis) = match (&stacks, &files) {
+        (Some(s), Some(f)) => {
+            (s.iter().any(resources::StackDiff::is_changed) || f.is_infrastructure_change(), Basis::Resources)
+        }
+        _ if graph.available => {
+            (graph.is_semantic() || old.compiles() != new.compiles() || old.present != new.present, Basis::Diagram)
+        }
+        _ => (old.present != new.present || old.text() != new.text(), Basis::Text),
     };
     let mut blocked = Vec::new();
     blocking(old, "old", &mut blocked);
@@ -129,6 +148,7 @@ pub fn review(old: &Side, new: &Side) -> Review {
         old: SideInfo::of(old),
         new: SideInfo::of(new),
         infrastructure_changed,
+        basis,
         picture: picture::draw(old.graph(), new.graph(), &graph),
         graph,
         stacks,

@@ -76,6 +76,11 @@ impl Side {
         }
     }
 
+    /// The input's text (empty for an absent side).
+    pub fn text(&self) -> &str {
+        self.analysis.files.first().map_or("", |f| f.text.as_str())
+    }
+
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.analysis.diagnostics
     }
