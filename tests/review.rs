@@ -486,3 +486,53 @@ fn every_property_archc_emits_has_an_update_rule() {
         assert!(stateful_seen.contains(ty), "no diagram emits {ty}: {stateful_seen:?}");
     }
 }
+
+#[test]
+fn the_review_workflow_is_least_privilege_pinned_and_injection_free() {
+    let dir = scratch("review-workflow");
+    let seed = std::fs::read_to_string(root().join("examples/architecture.md")).expect("seed");
+    let configured = format!(
+        "{seed}\n```yaml archc\ngithub:\n  review:\n    paths: [docs/architecture.md]\n    archc_repository: https://github.com/example/archc\n    archc_rev: 0123456789abcdef0123456789abcdef01234567\n```\n"
+    );
+    for (name, text) in [("default", seed), ("configured", configured)] {
+        let out = dir.join(name);
+        Test::new().args(["compile", "-", "-o"]).args([out.display().to_string()]).stdin(text).status(0);
+        let path = out.join(".github/workflows/archc-review.yml");
+        let wf: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).expect("archc-review.yml")).expect("yaml");
+        assert_eq!(
+            wf["on"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
+            Some(vec!["pull_request".to_string()])
+        );
+        assert_eq!(wf["permissions"], serde_json::json!({"contents": "read"}));
+        let job = &wf["jobs"]["review"];
+        assert_eq!(job["permissions"], serde_json::json!({"contents": "read", "pull-requests": "write"}));
+        for step in job["steps"].as_array().expect("steps") {
+            if let Some(uses) = step["uses"].as_str() {
+                let sha = uses.split_once('@').map(|(_, s)| s).unwrap_or_default();
+                assert!(sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit()), "{uses} is not pinned by SHA");
+            }
+            if let Some(run) = step["run"].as_str() {
+                assert!(!run.contains("${{"), "an expression interpolated into a script: {run}");
+            }
+        }
+        let env = &job["env"];
+        match name {
+            "default" => {
+                assert_eq!(env["ARCHC_GIT"], "${{ vars.ARCHC_GIT }}");
+                assert_eq!(wf["on"]["pull_request"]["paths"][0], "**/architecture.md");
+            }
+            _ => {
+                assert_eq!(env["ARCHC_GIT"], "https://github.com/example/archc");
+                assert_eq!(env["ARCHC_REV"], "0123456789abcdef0123456789abcdef01234567");
+                assert_eq!(env["REVIEW_PATHS"], "docs/architecture.md");
+            }
+        }
+    }
+    // no GitHub Actions in the diagram, no review workflow
+    let gitea = dir.join("gitea");
+    Test::new()
+        .args(["compile", "fixtures/architectures/gitea-us-west-2.md", "-o"])
+        .args([gitea.display().to_string()])
+        .status(0);
+    assert!(!gitea.join(".github/workflows/archc-review.yml").exists());
+}

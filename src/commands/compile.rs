@@ -86,7 +86,12 @@ pub(crate) fn compile(args: &CompileArgs) -> i32 {
         args.out.display(),
         stacks.join(", "),
         plan.kubernetes.objects.len(),
-        if plan.workflow.is_some() { "; a CI workflow" } else { "" }
+        match (plan.workflow.is_some(), plan.review_workflow.is_some()) {
+            (true, true) => "; CI and pull-request review workflows",
+            (true, false) => "; a CI workflow",
+            (false, true) => "; a pull-request review workflow",
+            (false, false) => "",
+        }
     );
     EXIT_OK
 }

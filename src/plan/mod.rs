@@ -277,6 +277,8 @@ pub struct Plan {
     pub stacks: Vec<Stack>,
     pub kubernetes: kubernetes::KubernetesPlan,
     pub workflow: Option<workflow::WorkflowPlan>,
+    /// The pull-request review workflow (`archc-review`), when the diagram draws GitHub Actions.
+    pub review_workflow: Option<workflow::WorkflowPlan>,
     /// Every IAM statement and managed policy of the stacks, with the arrow (or the AWS
     /// requirement) it exists for.
     pub permissions: Vec<Grant>,
@@ -493,8 +495,9 @@ pub fn build(analysis: &Analysis) -> Result<Plan, Vec<Diagnostic>> {
     let stacks: Vec<Stack> = stacks.into_iter().filter(|s| !s.is_empty()).collect();
     let kubernetes = kubernetes::plan(graph, &settings, &stacks);
     let workflow = workflow::plan(graph, &settings, &stacks, &kubernetes);
+    let review_workflow = workflow::review_plan(graph, &settings);
     findings.extend(kubernetes.findings.iter().cloned());
-    Ok(Plan { settings, stacks, kubernetes, workflow, permissions, findings })
+    Ok(Plan { settings, stacks, kubernetes, workflow, review_workflow, permissions, findings })
 }
 
 /// The identity-policy statements and managed policies of a resource: (statement key, the
