@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -173,46 +174,88 @@ impl GraphDiff {
     }
 }
 
+/// A box as the review sees it.
+fn view(graph: &ArchGraph, n: NodeIndex) -> NodeView {
+    let c = graph.component(n);
+    NodeView {
+        id: c.id.clone(),
+        label: c.label.clone(),
+        kind: c.kind_id().map(str::to_string),
+        category: c.category().map(str::to_string),
+        container: c.container,
+        parent: c.parent.map(|p| graph.component(p).id.clone()),
+        tier: graph.tier(n).map(str::to_string),
+        attributes: c.attributes.clone(),
+        app: c.app.clone(),
+        shape: c.shape.clone(),
+    }
+}
+
+type Meaning<'a> =
+    (Option<&'static str>, bool, Option<&'a str>, Option<&'a str>, &'a BTreeMap<String, String>, Option<&'a str>);
+
+/// What a box means, borrowed (compared before anything is copied).
+fn meaning(graph: &ArchGraph, n: NodeIndex) -> Meaning<'_> {
+    let c = graph.component(n);
+    (
+        c.kind_id(),
+        c.container,
+        c.parent.map(|p| graph.component(p).id.as_str()),
+        graph.tier(n),
+        &c.attributes,
+        c.app.as_deref(),
+    )
+}
+
+/// How a box looks.
+fn looks(graph: &ArchGraph, n: NodeIndex) -> (&str, Option<&str>) {
+    let c = graph.component(n);
+    (c.label.as_str(), c.shape.as_deref())
+}
+
 /// The boxes of a graph, by id.
 pub fn nodes(graph: &ArchGraph) -> BTreeMap<String, NodeView> {
-    graph
-        .components()
-        .map(|(n, c)| {
-            let view = NodeView {
-                id: c.id.clone(),
-                label: c.label.clone(),
-                kind: c.kind_id().map(str::to_string),
-                category: c.category().map(str::to_string),
-                container: c.container,
-                parent: c.parent.map(|p| graph.component(p).id.clone()),
-                tier: graph.tier(n).map(str::to_string),
-                attributes: c.attributes.clone(),
-                app: c.app.clone(),
-                shape: c.shape.clone(),
-            };
-            (c.id.clone(), view)
-        })
-        .collect()
+    graph.components().map(|(n, c)| (c.id.clone(), view(graph, n))).collect()
+}
+
+fn edge_view(graph: &ArchGraph, e: EdgeIndex) -> EdgeView {
+    let (a, b) = graph.endpoints(e);
+    let c = graph.connection(e);
+    EdgeView {
+        from: graph.component(a).id.clone(),
+        to: graph.component(b).id.clone(),
+        label: c.label.clone(),
+        style: c.style.as_str().to_string(),
+        meaning: c.meaning.to_string(),
+        becomes: c.becomes.to_string(),
+        protocol: c.protocol.clone(),
+        port: c.port,
+    }
+}
+
+/// What an arrow means (its line style is part of the meaning the catalog derives).
+fn edge_meaning(graph: &ArchGraph, e: EdgeIndex) -> (&str, &str, Option<&str>, Option<u16>) {
+    let c = graph.connection(e);
+    (c.meaning, c.becomes, c.protocol.as_deref(), c.port)
+}
+
+fn edge_looks(graph: &ArchGraph, e: EdgeIndex) -> (&str, &str) {
+    let c = graph.connection(e);
+    (c.label.as_str(), c.style.as_str())
+}
+
+/// The arrows of a graph, grouped by (from, to), in diagram order.
+fn edge_groups(graph: &ArchGraph) -> BTreeMap<(String, String), Vec<EdgeIndex>> {
+    let mut out: BTreeMap<(String, String), Vec<EdgeIndex>> = BTreeMap::new();
+    for (e, a, b, _) in graph.connections() {
+        out.entry((graph.component(a).id.clone(), graph.component(b).id.clone())).or_default().push(e);
+    }
+    out
 }
 
 /// The arrows of a graph, grouped by (from, to) in diagram order.
 pub fn edges(graph: &ArchGraph) -> BTreeMap<(String, String), Vec<EdgeView>> {
-    let mut out: BTreeMap<(String, String), Vec<EdgeView>> = BTreeMap::new();
-    for (_, a, b, c) in graph.connections() {
-        let from = graph.component(a).id.clone();
-        let to = graph.component(b).id.clone();
-        out.entry((from.clone(), to.clone())).or_default().push(EdgeView {
-            from,
-            to,
-            label: c.label.clone(),
-            style: c.style.as_str().to_string(),
-            meaning: c.meaning.to_string(),
-            becomes: c.becomes.to_string(),
-            protocol: c.protocol.clone(),
-            port: c.port,
-        });
-    }
-    out
+    edge_groups(graph).into_iter().map(|(k, es)| (k, es.into_iter().map(|e| edge_view(graph, e)).collect())).collect()
 }
 
 fn field(out: &mut Vec<FieldChange>, name: &str, old: Value, new: Value) {
@@ -239,10 +282,6 @@ fn node_fields(a: &NodeView, b: &NodeView) -> (Vec<FieldChange>, Vec<FieldChange
     (semantic, cosmetic)
 }
 
-fn edge_meaning(e: &EdgeView) -> (&str, &str, Option<&str>, Option<u16>) {
-    (e.meaning.as_str(), e.becomes.as_str(), e.protocol.as_deref(), e.port)
-}
-
 fn edge_fields(a: &EdgeView, b: &EdgeView) -> (Vec<FieldChange>, Vec<FieldChange>) {
     let mut semantic = Vec::new();
     field(&mut semantic, "meaning", json!(a.meaning), json!(b.meaning));
@@ -255,96 +294,136 @@ fn edge_fields(a: &EdgeView, b: &EdgeView) -> (Vec<FieldChange>, Vec<FieldChange
     (semantic, cosmetic)
 }
 
-/// Compare two graphs (`None`: the side has no graph; the diff is then unavailable).
+fn classify(semantic: Vec<FieldChange>, cosmetic: Vec<FieldChange>) -> Option<(Change, Vec<FieldChange>)> {
+    let change = if !semantic.is_empty() {
+        Change::Changed
+    } else if !cosmetic.is_empty() {
+        Change::Cosmetic
+    } else {
+        return None;
+    };
+    let mut fields = semantic;
+    fields.extend(cosmetic);
+    Some((change, fields))
+}
+
+/// Compare two graphs (`None`: the side has no graph; the diff is then unavailable). Boxes
+/// and arrows are compared in place; only what differs is copied into the diff.
 pub fn diff(old: Option<&ArchGraph>, new: Option<&ArchGraph>) -> GraphDiff {
     let (Some(old), Some(new)) = (old, new) else { return GraphDiff::default() };
     let mut out = GraphDiff { available: true, ..GraphDiff::default() };
 
-    let mut old_nodes = nodes(old);
-    let new_nodes = nodes(new);
-    for (id, b) in new_nodes {
-        let change = match old_nodes.remove(&id) {
-            None => NodeChange { id, change: Change::Added, old: None, new: Some(b), fields: Vec::new() },
-            Some(a) => {
-                let (semantic, cosmetic) = node_fields(&a, &b);
-                let change = if !semantic.is_empty() {
-                    Change::Changed
-                } else if !cosmetic.is_empty() {
-                    Change::Cosmetic
-                } else {
-                    out.node_counts.unchanged += 1;
-                    continue;
-                };
-                let mut fields = semantic;
-                fields.extend(cosmetic);
-                NodeChange { id, change, old: Some(a), new: Some(b), fields }
-            }
+    for (n, c) in new.components() {
+        let Some(m) = old.node(&c.id) else {
+            out.nodes.push(NodeChange {
+                id: c.id.clone(),
+                change: Change::Added,
+                old: None,
+                new: Some(view(new, n)),
+                fields: Vec::new(),
+            });
+            continue;
         };
-        out.nodes.push(change);
+        if meaning(old, m) == meaning(new, n) && looks(old, m) == looks(new, n) {
+            out.node_counts.unchanged += 1;
+            continue;
+        }
+        let (a, b) = (view(old, m), view(new, n));
+        let (semantic, cosmetic) = node_fields(&a, &b);
+        match classify(semantic, cosmetic) {
+            Some((change, fields)) => {
+                out.nodes.push(NodeChange { id: c.id.clone(), change, old: Some(a), new: Some(b), fields })
+            }
+            None => out.node_counts.unchanged += 1,
+        }
     }
-    for (id, a) in old_nodes {
-        out.nodes.push(NodeChange { id, change: Change::Removed, old: Some(a), new: None, fields: Vec::new() });
+    for (m, c) in old.components() {
+        if new.node(&c.id).is_none() {
+            out.nodes.push(NodeChange {
+                id: c.id.clone(),
+                change: Change::Removed,
+                old: Some(view(old, m)),
+                new: None,
+                fields: Vec::new(),
+            });
+        }
     }
     out.nodes.sort_by(|a, b| a.id.cmp(&b.id));
     for n in &out.nodes {
         out.node_counts.count(n.change);
     }
 
-    let mut old_edges = edges(old);
-    let new_edges = edges(new);
-    for ((from, to), bs) in new_edges {
-        let mut as_ = old_edges.remove(&(from.clone(), to.clone())).unwrap_or_default();
+    let mut old_groups = edge_groups(old);
+    for ((from, to), bs) in edge_groups(new) {
+        let mut as_ = old_groups.remove(&(from.clone(), to.clone())).unwrap_or_default();
         // each new arrow's partner: an old arrow that means the same, else the next unpaired one;
         // new arrows keep their position as index, removed ones come after them
-        let mut partner: Vec<Option<EdgeView>> = Vec::with_capacity(bs.len());
-        for b in &bs {
-            partner.push(as_.iter().position(|a| edge_meaning(a) == edge_meaning(b)).map(|i| as_.remove(i)));
+        let mut partner: Vec<Option<EdgeIndex>> = Vec::with_capacity(bs.len());
+        for &b in &bs {
+            let m = edge_meaning(new, b);
+            partner.push(as_.iter().position(|&a| edge_meaning(old, a) == m).map(|i| as_.remove(i)));
         }
         let mut rest = as_.into_iter();
         for p in partner.iter_mut().filter(|p| p.is_none()) {
             *p = rest.next();
         }
-        let removed: Vec<EdgeView> = rest.collect();
-        let count = bs.len();
+        let removed: Vec<EdgeIndex> = rest.collect();
         let pairs =
             bs.into_iter().zip(partner).map(|(b, a)| (a, Some(b))).chain(removed.into_iter().map(|a| (Some(a), None)));
         for (index, pair) in pairs.enumerate() {
-            let (from, to) = (from.clone(), to.clone());
             let change = match pair {
-                (None, Some(b)) => {
-                    EdgeChange { from, to, index, change: Change::Added, old: None, new: Some(b), fields: Vec::new() }
-                }
-                (Some(a), None) => {
-                    EdgeChange { from, to, index, change: Change::Removed, old: Some(a), new: None, fields: Vec::new() }
-                }
+                (None, Some(b)) => EdgeChange {
+                    from: from.clone(),
+                    to: to.clone(),
+                    index,
+                    change: Change::Added,
+                    old: None,
+                    new: Some(edge_view(new, b)),
+                    fields: Vec::new(),
+                },
+                (Some(a), None) => EdgeChange {
+                    from: from.clone(),
+                    to: to.clone(),
+                    index,
+                    change: Change::Removed,
+                    old: Some(edge_view(old, a)),
+                    new: None,
+                    fields: Vec::new(),
+                },
                 (Some(a), Some(b)) => {
-                    let (semantic, cosmetic) = edge_fields(&a, &b);
-                    let change = if !semantic.is_empty() {
-                        Change::Changed
-                    } else if !cosmetic.is_empty() {
-                        Change::Cosmetic
-                    } else {
+                    if edge_meaning(old, a) == edge_meaning(new, b) && edge_looks(old, a) == edge_looks(new, b) {
+                        out.edge_counts.unchanged += 1;
+                        continue;
+                    }
+                    let (va, vb) = (edge_view(old, a), edge_view(new, b));
+                    let (semantic, cosmetic) = edge_fields(&va, &vb);
+                    let Some((change, fields)) = classify(semantic, cosmetic) else {
                         out.edge_counts.unchanged += 1;
                         continue;
                     };
-                    let mut fields = semantic;
-                    fields.extend(cosmetic);
-                    EdgeChange { from, to, index, change, old: Some(a), new: Some(b), fields }
+                    EdgeChange {
+                        from: from.clone(),
+                        to: to.clone(),
+                        index,
+                        change,
+                        old: Some(va),
+                        new: Some(vb),
+                        fields,
+                    }
                 }
                 (None, None) => continue,
             };
-            debug_assert!(change.change != Change::Removed || index >= count);
             out.edges.push(change);
         }
     }
-    for ((from, to), as_) in old_edges {
+    for ((from, to), as_) in old_groups {
         for (index, a) in as_.into_iter().enumerate() {
             out.edges.push(EdgeChange {
                 from: from.clone(),
                 to: to.clone(),
                 index,
                 change: Change::Removed,
-                old: Some(a),
+                old: Some(edge_view(old, a)),
                 new: None,
                 fields: Vec::new(),
             });

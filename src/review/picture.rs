@@ -4,7 +4,7 @@
 //! changed, with the containers around it), and left out when even that is too large for
 //! GitHub's Mermaid (50,000 characters, 500 edges).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -84,28 +84,40 @@ fn shape(node: &PNode, text: &str) -> String {
     }
 }
 
+fn pnode(graph: &ArchGraph, id: &str, status: Option<Change>) -> Option<PNode> {
+    let c = graph.component(graph.node(id)?);
+    Some(PNode {
+        label: c.label.clone(),
+        container: c.container,
+        parent: c.parent.map(|p| graph.component(p).id.clone()),
+        shape: c.shape.clone(),
+        status,
+    })
+}
+
 /// Draw the picture.
 pub fn draw(old: Option<&ArchGraph>, new: Option<&ArchGraph>, diff: &GraphDiff) -> Picture {
     let omitted = Picture { mode: Mode::Omitted, mermaid: None, omitted_nodes: 0, omitted_edges: 0 };
-    let (Some(_), Some(new)) = (old, new) else { return omitted };
+    let (Some(old), Some(new)) = (old, new) else { return omitted };
     if !diff.available {
         return omitted;
     }
     if !diff.is_semantic() {
         return Picture { mode: Mode::Unchanged, ..omitted };
     }
+    let status: BTreeMap<&str, Change> =
+        diff.nodes.iter().filter(|n| n.change != Change::Cosmetic).map(|n| (n.id.as_str(), n.change)).collect();
+    let total_nodes = new.order.len() + diff.node_counts.removed;
+    let total_edges = new.graph.edge_count() + diff.edge_counts.removed;
 
-    // every box of the new graph, and the removed ones
-    let mut nodes: BTreeMap<String, PNode> = graph::nodes(new)
-        .into_iter()
-        .map(|(id, v)| {
-            let node = PNode { label: v.label, container: v.container, parent: v.parent, shape: v.shape, status: None };
-            (id, node)
-        })
-        .collect();
-    for n in &diff.nodes {
-        match (n.change, &n.old) {
-            (Change::Removed, Some(v)) => {
+    if total_nodes <= FULL_NODES {
+        // every box of the new graph, and the removed ones
+        let mut nodes: BTreeMap<String, PNode> = new
+            .components()
+            .filter_map(|(_, c)| Some((c.id.clone(), pnode(new, &c.id, status.get(c.id.as_str()).copied())?)))
+            .collect();
+        for n in diff.nodes.iter().filter(|n| n.change == Change::Removed) {
+            if let Some(v) = &n.old {
                 let node = PNode {
                     label: v.label.clone(),
                     container: v.container,
@@ -115,88 +127,113 @@ pub fn draw(old: Option<&ArchGraph>, new: Option<&ArchGraph>, diff: &GraphDiff) 
                 };
                 nodes.insert(n.id.clone(), node);
             }
-            (Change::Added | Change::Changed, _) => {
-                if let Some(node) = nodes.get_mut(&n.id) {
-                    node.status = Some(n.change);
-                }
+        }
+        detach_orphans(&mut nodes);
+        // every arrow of the new graph, and the removed ones
+        let edge_status: BTreeMap<(&str, &str, usize), Change> =
+            diff.edges.iter().map(|e| ((e.from.as_str(), e.to.as_str(), e.index), e.change)).collect();
+        let mut edges = Vec::new();
+        for ((from, to), views) in graph::edges(new) {
+            for (i, v) in views.into_iter().enumerate() {
+                let s = edge_status.get(&(from.as_str(), to.as_str(), i)).copied().filter(|c| *c != Change::Cosmetic);
+                edges.push(PEdge {
+                    from: from.clone(),
+                    to: to.clone(),
+                    label: v.label,
+                    dotted: v.style == "dotted",
+                    status: s,
+                });
             }
-            _ => {}
         }
-    }
-    let parents: Vec<(String, Option<String>)> = nodes.iter().map(|(k, v)| (k.clone(), v.parent.clone())).collect();
-    for (id, parent) in parents {
-        if parent.as_ref().is_some_and(|p| !nodes.contains_key(p)) {
-            if let Some(n) = nodes.get_mut(&id) {
-                n.parent = None;
-            }
-        }
-    }
-
-    // every arrow of the new graph, and the removed ones
-    let status: BTreeMap<(String, String, usize), Change> =
-        diff.edges.iter().map(|e| ((e.from.clone(), e.to.clone(), e.index), e.change)).collect();
-    let mut edges = Vec::new();
-    for ((from, to), views) in graph::edges(new) {
-        for (i, v) in views.into_iter().enumerate() {
-            let s = status.get(&(from.clone(), to.clone(), i)).copied().filter(|c| *c != Change::Cosmetic);
-            edges.push(PEdge {
-                from: from.clone(),
-                to: to.clone(),
-                label: v.label,
-                dotted: v.style == "dotted",
-                status: s,
-            });
-        }
-    }
-    for e in diff.edges.iter().filter(|e| e.change == Change::Removed) {
-        if let Some(v) = &e.old {
-            edges.push(PEdge {
-                from: e.from.clone(),
-                to: e.to.clone(),
-                label: v.label.clone(),
-                dotted: true,
-                status: Some(Change::Removed),
-            });
-        }
-    }
-    edges.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
-
-    let total_nodes = nodes.len();
-    let total_edges = edges.len();
-    if total_nodes <= FULL_NODES {
+        edges.extend(removed_edges(diff));
+        edges.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
         let text = render(&nodes, &edges);
-        if text.len() <= MAX_TEXT && total_edges <= MAX_EDGES {
+        if text.len() <= MAX_TEXT && edges.len() <= MAX_EDGES {
             return Picture { mode: Mode::Full, mermaid: Some(text), omitted_nodes: 0, omitted_edges: 0 };
         }
     }
-    // focused: what changed, the ends of changed arrows, and their containers
-    let mut keep: BTreeSet<String> = nodes.iter().filter(|(_, n)| n.status.is_some()).map(|(k, _)| k.clone()).collect();
-    let changed_edges: Vec<PEdge> = edges.into_iter().filter(|e| e.status.is_some()).collect();
-    for e in &changed_edges {
-        keep.insert(e.from.clone());
-        keep.insert(e.to.clone());
-    }
-    let mut with_ancestors = keep.clone();
-    for id in &keep {
-        let mut at = nodes.get(id).and_then(|n| n.parent.clone());
-        while let Some(p) = at {
-            if !with_ancestors.insert(p.clone()) {
-                break;
-            }
-            at = nodes.get(&p).and_then(|n| n.parent.clone());
-        }
-    }
-    let focused: BTreeMap<String, PNode> = nodes.into_iter().filter(|(k, _)| with_ancestors.contains(k)).collect();
-    let omitted_nodes = total_nodes - focused.len();
-    let omitted_edges = total_edges - changed_edges.len();
-    if changed_edges.len() > MAX_EDGES {
+
+    // focused: what changed, the ends of changed arrows, and the containers around them
+    let mut edges: Vec<PEdge> = diff
+        .edges
+        .iter()
+        .filter(|e| e.change != Change::Cosmetic)
+        .filter_map(|e| {
+            let v = e.view()?;
+            let dotted = e.change == Change::Removed || v.style == "dotted";
+            Some(PEdge {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                label: v.label.clone(),
+                dotted,
+                status: Some(e.change),
+            })
+        })
+        .collect();
+    edges.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
+    if edges.len() > MAX_EDGES {
         return Picture { mode: Mode::Omitted, mermaid: None, omitted_nodes: total_nodes, omitted_edges: total_edges };
     }
-    let text = render(&focused, &changed_edges);
+    let mut wanted: Vec<String> = status.keys().map(|k| k.to_string()).collect();
+    for e in &edges {
+        wanted.push(e.from.clone());
+        wanted.push(e.to.clone());
+    }
+    let mut nodes: BTreeMap<String, PNode> = BTreeMap::new();
+    while let Some(id) = wanted.pop() {
+        if nodes.contains_key(&id) {
+            continue;
+        }
+        let s = status.get(id.as_str()).copied();
+        let node = if s == Some(Change::Removed) {
+            pnode(old, &id, s)
+        } else {
+            pnode(new, &id, s).or_else(|| pnode(old, &id, s))
+        };
+        let Some(node) = node else { continue };
+        if let Some(p) = &node.parent {
+            wanted.push(p.clone());
+        }
+        nodes.insert(id, node);
+    }
+    detach_orphans(&mut nodes);
+    let text = render(&nodes, &edges);
     if text.len() > MAX_TEXT {
         return Picture { mode: Mode::Omitted, mermaid: None, omitted_nodes: total_nodes, omitted_edges: total_edges };
     }
-    Picture { mode: Mode::Focused, mermaid: Some(text), omitted_nodes, omitted_edges }
+    Picture {
+        mode: Mode::Focused,
+        mermaid: Some(text),
+        omitted_nodes: total_nodes.saturating_sub(nodes.len()),
+        omitted_edges: total_edges.saturating_sub(edges.len()),
+    }
+}
+
+/// Boxes whose container is not drawn are drawn at the top level.
+fn detach_orphans(nodes: &mut BTreeMap<String, PNode>) {
+    let orphans: Vec<String> = nodes
+        .iter()
+        .filter(|(_, n)| n.parent.as_ref().is_some_and(|p| !nodes.contains_key(p)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for id in orphans {
+        if let Some(n) = nodes.get_mut(&id) {
+            n.parent = None;
+        }
+    }
+}
+
+fn removed_edges(diff: &GraphDiff) -> impl Iterator<Item = PEdge> + '_ {
+    diff.edges.iter().filter(|e| e.change == Change::Removed).filter_map(|e| {
+        let v = e.old.as_ref()?;
+        Some(PEdge {
+            from: e.from.clone(),
+            to: e.to.clone(),
+            label: v.label.clone(),
+            dotted: true,
+            status: Some(Change::Removed),
+        })
+    })
 }
 
 fn render(nodes: &BTreeMap<String, PNode>, edges: &[PEdge]) -> String {
