@@ -55,6 +55,9 @@ pub struct FileChange {
     /// structurally).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// Why a file that reads the same changes at deploy time (its `${Name}` placeholders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
 }
 
 /// One field of a Kubernetes object that changes.
@@ -65,6 +68,10 @@ pub struct FieldChange {
     pub old: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<Value>,
+    /// Why a value that reads the same changes at deploy time (a `${Name}` placeholder whose
+    /// stack output changes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
 }
 
 /// A Kubernetes object added, removed or changed.
@@ -144,9 +151,102 @@ fn fields(path: &mut String, a: Option<&Value>, b: Option<&Value>, out: &mut Vec
                 path.truncate(len);
             }
         }
-        (a, b) if a != b => out.push(FieldChange { path: path.clone(), old: a.cloned(), new: b.cloned() }),
+        (a, b) if a != b => {
+            out.push(FieldChange { path: path.clone(), old: a.cloned(), new: b.cloned(), because: None })
+        }
         _ => {}
     }
+}
+
+/// The `${Name}` placeholders in the string values of `value`, with their paths.
+fn placeholders(path: &mut String, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::String(s) => {
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("${") {
+                let after = &rest[start + 2..];
+                let Some(end) = after.find('}') else { break };
+                out.push((path.clone(), after[..end].to_string()));
+                rest = &after[end + 1..];
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                placeholders(path, v, out);
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                placeholders(path, v, out);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Kubernetes objects whose `${Name}` placeholders name stack outputs that change at deploy
+/// time: a deploy fills them with new values, so the objects change even when their files
+/// do not (a subnet CIDR in a NetworkPolicy, a role ARN in an IRSA annotation).
+pub fn deploy_time(diff: &mut FilesDiff, new: &BTreeMap<String, String>, changed_outputs: &BTreeSet<String>) {
+    if changed_outputs.is_empty() {
+        return;
+    }
+    for ((kind, namespace, name), (file, value)) in objects(new) {
+        let mut found = Vec::new();
+        placeholders(&mut String::new(), &value, &mut found);
+        let fields: Vec<FieldChange> = found
+            .into_iter()
+            .filter(|(_, p)| changed_outputs.contains(p))
+            .map(|(path, p)| FieldChange { path, old: None, new: None, because: Some(format!("output `{p}` changes")) })
+            .collect();
+        if fields.is_empty() {
+            continue;
+        }
+        let at = diff.objects.iter().position(|o| o.kind == kind && o.namespace == namespace && o.name == name);
+        match at {
+            Some(i) if diff.objects[i].change == Change::Added => {}
+            Some(i) => {
+                let o = &mut diff.objects[i];
+                let fresh: Vec<FieldChange> =
+                    fields.into_iter().filter(|f| !o.fields.iter().any(|g| g.path == f.path)).collect();
+                o.fields.extend(fresh);
+            }
+            None => diff.objects.push(ObjectChange { kind, namespace, name, file, change: Change::Changed, fields }),
+        }
+    }
+    diff.objects.sort_by(|a, b| (&a.kind, &a.namespace, &a.name).cmp(&(&b.kind, &b.namespace, &b.name)));
+    // Helm values: text with placeholders
+    for (path, text) in new.iter().filter(|(p, _)| FileKind::of(p) == FileKind::Helm) {
+        let mut found = Vec::new();
+        placeholders(&mut String::new(), &Value::String(text.clone()), &mut found);
+        let names: BTreeSet<String> =
+            found.into_iter().map(|(_, p)| p).filter(|p| changed_outputs.contains(p)).collect();
+        if names.is_empty() || diff.files.iter().any(|f| &f.path == path) {
+            continue;
+        }
+        let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        diff.files.push(FileChange {
+            path: path.clone(),
+            kind: FileKind::Helm,
+            change: Change::Changed,
+            diff: None,
+            because: Some(if list.len() == 1 {
+                format!("output {} changes", list[0])
+            } else {
+                format!("outputs {} change", list.join(", "))
+            }),
+        });
+    }
+    diff.files.sort_by(|a, b| a.path.cmp(&b.path));
 }
 
 /// A unified diff of two texts (three lines of context).
@@ -176,7 +276,7 @@ pub fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> F
             )),
             _ => None,
         };
-        out.files.push(FileChange { path: path.clone(), kind, change, diff });
+        out.files.push(FileChange { path: path.clone(), kind, change, diff, because: None });
     }
     let mut old_objects = objects(old);
     for (key, (file, b)) in objects(new) {

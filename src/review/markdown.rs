@@ -209,18 +209,19 @@ fn summary(review: &Review) -> String {
                 let _ =
                     write!(line, "{sep}{} changed", plural(f.objects.len(), "Kubernetes object", "Kubernetes objects"));
             }
-            let others = f
-                .files
-                .iter()
-                .filter(|x| matches!(x.kind, FileKind::Workflow | FileKind::Helm | FileKind::Other))
-                .count();
-            if others > 0 {
-                let sep = if line.ends_with(':') { " " } else { "; " };
-                let _ = write!(
-                    line,
-                    "{sep}{} changed",
-                    plural(others, "workflow or other emitted file", "workflows or other emitted files")
-                );
+            for (kinds, one, many) in [
+                (&[FileKind::Workflow][..], "workflow", "workflows"),
+                (
+                    &[FileKind::Helm, FileKind::Other][..],
+                    "other emitted file (Helm values, Dockerfile)",
+                    "other emitted files (Helm values, Dockerfile)",
+                ),
+            ] {
+                let n = f.files.iter().filter(|x| kinds.contains(&x.kind)).count();
+                if n > 0 {
+                    let sep = if line.ends_with(':') { " " } else { "; " };
+                    let _ = write!(line, "{sep}{} changed", plural(n, one, many));
+                }
             }
         }
         let _ = writeln!(out, "{line}.");
@@ -476,13 +477,11 @@ fn sections(review: &Review) -> Vec<Section> {
                 .map(|o| {
                     let mut item = format!("- **{}** {} ({})", o.change.as_str(), code(&o.title()), code(&o.file));
                     for c in o.fields.iter().take(PROPERTIES) {
-                        let _ = write!(
-                            item,
-                            "\n  - {}: {} → {}",
-                            code(&c.path),
-                            code_value(c.old.as_ref()),
-                            code_value(c.new.as_ref())
-                        );
+                        let change = match (&c.because, &c.old, &c.new) {
+                            (Some(b), None, None) => format!("new value at deploy time; because {}", cell(b)),
+                            (_, old, new) => format!("{} → {}", code_value(old.as_ref()), code_value(new.as_ref())),
+                        };
+                        let _ = write!(item, "\n  - {}: {change}", code(&c.path));
                     }
                     if o.fields.len() > PROPERTIES {
                         let _ = write!(item, "\n  - … {} more fields", o.fields.len() - PROPERTIES);
@@ -517,8 +516,14 @@ fn sections(review: &Review) -> Vec<Section> {
                     }
                     _ => "",
                 };
-                match x.kind {
-                    FileKind::Helm | FileKind::Other => file_item(x.path.as_str(), x.change, x.diff.as_deref()),
+                match (x.kind, &x.because) {
+                    (_, Some(b)) => format!(
+                        "- {} {}: new values at deploy time; because {}",
+                        x.change.as_str(),
+                        code(&x.path),
+                        cell(b)
+                    ),
+                    (FileKind::Helm | FileKind::Other, None) => file_item(x.path.as_str(), x.change, x.diff.as_deref()),
                     _ => format!("- {} {}{note}", x.change.as_str(), code(&x.path)),
                 }
             })

@@ -126,7 +126,12 @@ pub fn review(old: &Side, new: &Side) -> Review {
     let old_stacks = old.plan.as_ref().map_or(empty, |p| p.stacks.as_slice());
     let new_stacks = new.plan.as_ref().map_or(empty, |p| p.stacks.as_slice());
     let (stacks, files) = if old.has_output() && new.has_output() {
-        (Some(resources::diff(old_stacks, new_stacks)), Some(files::diff(&old.files, &new.files)))
+        let stacks = resources::diff(old_stacks, new_stacks);
+        let mut files = files::diff(&old.files, &new.files);
+        let changed: std::collections::BTreeSet<String> =
+            stacks.iter().flat_map(|s| s.outputs_changed.iter().cloned()).collect();
+        files::deploy_time(&mut files, &new.files, &changed);
+        (Some(stacks), Some(files))
     } else {
         (None, None)
     };

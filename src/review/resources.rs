@@ -128,6 +128,9 @@ pub struct StackDiff {
     pub outputs_added: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub outputs_removed: Vec<String>,
+    /// Outputs whose value changes at deploy time (what reads them elsewhere changes too).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs_changed: Vec<String>,
 }
 
 impl StackDiff {
@@ -490,7 +493,7 @@ pub fn diff(old: &[Stack], new: &[Stack]) -> Vec<StackDiff> {
         order.push(logicals);
     }
 
-    knock_on(&pairs, &params, &mut changes);
+    let volatile = knock_on(&pairs, &params, &mut changes);
 
     let mut out = Vec::new();
     for (i, (id, a, b)) in pairs.iter().enumerate() {
@@ -547,18 +550,19 @@ pub fn diff(old: &[Stack], new: &[Stack]) -> Vec<StackDiff> {
             parameters,
             outputs_added,
             outputs_removed,
+            outputs_changed: volatile.iter().filter(|(s, _)| s == id).map(|(_, o)| o.clone()).collect(),
         });
     }
     out
 }
 
 /// Follow replacements and changed outputs to the properties that read them, until nothing
-/// more changes.
+/// more changes. Returns the outputs (stack, name) whose value changes at deploy time.
 fn knock_on(
     pairs: &[(&str, Option<&Stack>, Option<&Stack>)],
     params: &[(Values, Values)],
     changes: &mut [BTreeMap<String, ResourceChange>],
-) {
+) -> BTreeSet<(String, String)> {
     let table = table();
     loop {
         let replaced = |i: usize, logical: &str, changes: &[BTreeMap<String, ResourceChange>]| {
@@ -649,7 +653,7 @@ fn knock_on(
             }
         }
         if !grew {
-            return;
+            return volatile;
         }
     }
 }
