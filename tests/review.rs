@@ -536,3 +536,59 @@ fn the_review_workflow_is_least_privilege_pinned_and_injection_free() {
         .status(0);
     assert!(!gitea.join(".github/workflows/archc-review.yml").exists());
 }
+
+/// The workflow's review step, run for real with bash, git and this archc: it finds the
+/// architecture files by the configured globs, reviews each against the base and records
+/// which ones change (what the comment step reads).
+#[test]
+fn the_review_workflow_step_runs_archc_review_on_each_architecture_file() {
+    let dir = scratch("review-workflow-step");
+    let out = dir.join("out");
+    Test::new().args(["compile", "examples/architecture.md", "-o"]).args([out.display().to_string()]).status(0);
+    let wf: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(out.join(".github/workflows/archc-review.yml")).expect("archc-review.yml"),
+    )
+    .expect("yaml");
+    let steps = wf["jobs"]["review"]["steps"].as_array().expect("steps");
+    let step = steps.iter().find(|s| s["name"] == "Review each architecture file").expect("the review step");
+    let script = step["run"].as_str().expect("run");
+
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(repo.join("docs")).expect("mkdir");
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let (old_store, new_store) = pair("store-removed");
+    let (old_style, new_style) = pair("restyle");
+    std::fs::copy(root().join(&old_store), repo.join("docs/architecture.md")).expect("copy");
+    std::fs::copy(root().join(&old_style), repo.join("architecture.md")).expect("copy");
+    std::fs::write(repo.join("README.md"), "not an architecture\n").expect("write");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    let base = Command::new("git").arg("-C").arg(&repo).args(["rev-parse", "HEAD"]).output().expect("git");
+    let base = String::from_utf8_lossy(&base.stdout).trim().to_string();
+    std::fs::copy(root().join(&new_store), repo.join("docs/architecture.md")).expect("copy");
+    std::fs::copy(root().join(&new_style), repo.join("architecture.md")).expect("copy");
+    git(&repo, &["commit", "-q", "-am", "change"]);
+
+    let temp = dir.join("runner-temp");
+    std::fs::create_dir_all(&temp).expect("mkdir");
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_archc"));
+    let path = format!("{}:{}", bin.parent().expect("bin dir").display(), std::env::var("PATH").unwrap_or_default());
+    let status = Command::new("bash")
+        .args(["-e", "-c", script])
+        .current_dir(&repo)
+        .env("PATH", path)
+        .env("RUNNER_TEMP", &temp)
+        .env("GITHUB_STEP_SUMMARY", temp.join("summary.md"))
+        .env("BASE_SHA", &base)
+        .env("REVIEW_PATHS", "**/architecture.md")
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "the review step failed");
+    let index = std::fs::read_to_string(temp.join("archc-review/index")).expect("index");
+    assert_eq!(index, "1\tno\tarchitecture.md\n2\tyes\tdocs/architecture.md\n");
+    let second = std::fs::read_to_string(temp.join("archc-review/2.md")).expect("review");
+    assert!(second.starts_with(&markdown::marker("docs/architecture.md")), "{second}");
+    assert!(second.contains("data/Cache"), "{second}");
+    let summary = std::fs::read_to_string(temp.join("summary.md")).expect("summary");
+    assert!(summary.contains("**No infrastructure change.**") && summary.contains("data/Cache"));
+}

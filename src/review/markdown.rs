@@ -650,3 +650,24 @@ fn file_item(path: &str, change: Change, diff: Option<&str>) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marker_is_one_html_comment_whatever_the_file_name() {
+        assert_eq!(marker("docs/architecture.md"), "<!-- archc-review: docs/architecture.md -->");
+        let odd = marker("a--b-->c/é.md");
+        assert_eq!(odd, "<!-- archc-review: a-%2Db-%2D%3Ec/%C3%A9.md -->");
+        assert_eq!(odd.matches("--").count(), 2, "only the comment's own delimiters");
+    }
+
+    #[test]
+    fn numbers_read_as_github_writes_them() {
+        assert_eq!(group(65_536), "65,536");
+        assert_eq!(group(536), "536");
+        assert_eq!(plural(1, "box", "boxes"), "1 box");
+        assert_eq!(plural(2, "box", "boxes"), "2 boxes");
+    }
+}
