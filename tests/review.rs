@@ -592,3 +592,16 @@ fn the_review_workflow_step_runs_archc_review_on_each_architecture_file() {
     let summary = std::fs::read_to_string(temp.join("summary.md")).expect("summary");
     assert!(summary.contains("**No infrastructure change.**") && summary.contains("data/Cache"));
 }
+
+#[test]
+fn review_outside_a_git_repository_says_so() {
+    let dir = scratch("review-no-git");
+    std::fs::copy(root().join("examples/architecture.md"), dir.join("architecture.md")).expect("copy");
+    let file = dir.join("architecture.md").display().to_string();
+    let run = Test::new().args(["review", &file]).status(2);
+    assert!(
+        run.stderr.contains("is not in a git repository") || run.stderr.contains("names no commit"),
+        "{}",
+        run.stderr
+    );
+}

@@ -130,6 +130,10 @@ impl Base {
         let base = Base { dir, rev: rev.to_string() };
         let out = base.git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])?;
         if !out.status.success() {
+            let inside = base.git(&["rev-parse", "--is-inside-work-tree"])?;
+            if !inside.status.success() {
+                return Err(format!("`{}` is not in a git repository: use `archc diff OLD NEW`", base.dir.display()));
+            }
             return Err(format!("`{rev}` names no commit of the git repository at `{}`", base.dir.display()));
         }
         Ok(base)
