@@ -29,6 +29,12 @@ pub enum Command {
     Compile(CompileArgs),
     /// Print what each diagram node becomes.
     Plan(PlanArgs),
+    /// Compare two versions of a diagram: what the change does to the graph, the resources,
+    /// the manifests and the workflow, with danger flags (a pull-request comment, or JSON).
+    Diff(DiffArgs),
+    /// Review the change of a diagram since a git revision (`archc diff` against the file as
+    /// it is at `--base`).
+    Review(ReviewArgs),
     /// Print a rule's documentation.
     Explain {
         /// A rule code (`NET001`) or name (`nat-gateway-in-private-subnet`).
@@ -123,6 +129,65 @@ pub struct CompileArgs {
     /// Also print node → resources.
     #[arg(long)]
     pub summary: bool,
+    /// Write nothing: exit 1 with a short diff when DIR is not what compile would write now.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    /// A pull-request comment (GitHub Markdown, at most 65,536 characters).
+    Markdown,
+    /// Everything, for tools.
+    Json,
+}
+
+/// How a review is printed and what its exit status says.
+#[derive(Debug, Args)]
+pub struct ReviewOutput {
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: ReviewFormat,
+    /// Exit with status 1 when the infrastructure changes (as `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The diagram before the change.
+    pub old: PathBuf,
+    /// The diagram after the change.
+    pub new: PathBuf,
+    /// Read the inputs as Markdown or as bare Mermaid diagrams (default: from the file names).
+    #[arg(long, value_enum)]
+    pub input: Option<InputFormat>,
+    /// The diagram to use when the files have several: its number or its heading.
+    #[arg(long)]
+    pub diagram: Option<String>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: ReviewOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The diagram in the working tree.
+    #[arg(default_value = "architecture.md")]
+    pub file: PathBuf,
+    /// The git revision to compare with (a branch, tag or commit; the pull request's base).
+    #[arg(long, default_value = "HEAD")]
+    pub base: String,
+    /// Read the input as Markdown or as a bare Mermaid diagram (default: from the file name).
+    #[arg(long, value_enum)]
+    pub input: Option<InputFormat>,
+    /// The diagram to use when the file has several: its number or its heading.
+    #[arg(long)]
+    pub diagram: Option<String>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: ReviewOutput,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,8 @@
 //!
 //! Stages, one way through: [`source`] (files, Markdown, positions) → [`syntax`]
 //! (preprocessing, pest grammar, syntax tree) → [`flowchart`] (Mermaid's graph semantics)
-//! → later stages. [`frontend`] runs the first three as one step.
+//! → [`model`] and [`rules`] ([`analysis`]) → [`plan`] → [`emit`] → [`review`] (two
+//! compilations compared). [`frontend`] runs the first three as one step.
 
 pub mod analysis;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod flowchart;
 pub mod frontend;
 pub mod model;
 pub mod plan;
+pub mod review;
 pub mod rules;
 pub mod source;
 pub mod syntax;
@@ -50,6 +52,8 @@ where
         cli::Command::Graph(args) => commands::graph(args),
         cli::Command::Compile(args) => commands::compile(args),
         cli::Command::Plan(args) => commands::plan(args),
+        cli::Command::Diff(args) => commands::diff(args),
+        cli::Command::Review(args) => commands::review(args),
         cli::Command::Explain { code } => commands::explain(code),
         cli::Command::Rules { format } => commands::rules(*format),
         cli::Command::Kinds { format } => commands::kinds(*format),

@@ -10,6 +10,7 @@ mod emit_consistency;
 mod emit_kubernetes;
 mod judges;
 mod mutation;
+mod review;
 mod rules;
 mod trust;
 mod wild;

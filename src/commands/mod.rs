@@ -5,12 +5,14 @@ mod compile;
 pub(crate) mod debug;
 mod docs;
 mod graph;
+mod review;
 
 pub(crate) use check::check;
 pub(crate) use compile::{compile, plan};
 pub(crate) use debug::debug;
 pub(crate) use docs::{explain, kinds, rules};
 pub(crate) use graph::graph;
+pub(crate) use review::{diff, review};
 
 use std::io::Read;
 

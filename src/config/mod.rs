@@ -56,6 +56,19 @@ pub struct GithubConfig {
     pub branch: Option<String>,
     pub environment: Option<String>,
     pub oidc_provider: Option<String>,
+    pub review: ReviewConfig,
+}
+
+/// The pull-request review workflow (`archc-review`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ReviewConfig {
+    /// Architecture files the review covers (git pathspec globs).
+    pub paths: Vec<String>,
+    /// The git repository the workflow installs archc from.
+    pub archc_repository: Option<String>,
+    /// The archc commit it installs.
+    pub archc_rev: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -47,6 +47,30 @@ const EKS: &[Field] = &[
     Field { name: "node_disk_gib", ty: Ty::Int { min: 20, max: 16384 }, doc: "root volume size of each node" },
 ];
 
+const REVIEW: &[Field] = &[
+    Field {
+        name: "paths",
+        ty: Ty::List(&Ty::Pattern(
+            "a path or glob such as `**/architecture.md` (letters, digits, `_ . / * ? -`)",
+            r"^[A-Za-z0-9_./*?-]+$",
+        )),
+        doc: "architecture files the pull-request review covers (default `**/architecture.md`)",
+    },
+    Field {
+        name: "archc_repository",
+        ty: Ty::Pattern(
+            "an https git URL such as `https://github.com/OWNER/archc`",
+            r"^https://[A-Za-z0-9._~:/@%+-]+$",
+        ),
+        doc: "the git repository the review workflow builds archc from",
+    },
+    Field {
+        name: "archc_rev",
+        ty: Ty::Pattern("a full 40-character commit SHA", r"^[0-9a-f]{40}$"),
+        doc: "the archc commit the review workflow builds",
+    },
+];
+
 const GITHUB: &[Field] = &[
     Field {
         name: "repository",
@@ -63,6 +87,7 @@ const GITHUB: &[Field] = &[
         ),
         doc: "create the account's GitHub OIDC provider, or use the existing one",
     },
+    Field { name: "review", ty: Ty::Map(REVIEW), doc: "the pull-request review workflow (archc-review)" },
 ];
 
 const DATABASE: &[Field] = &[

@@ -21,7 +21,7 @@ pub fn files(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> BTreeMap
     }
     files.insert("cloudformation/README.md".into(), cloudformation::readme(plan));
     kubernetes::files(plan, &mut files);
-    if let Some(wf) = &plan.workflow {
+    for wf in plan.workflow.iter().chain(&plan.review_workflow) {
         files.insert(wf.file.clone(), wf.content.clone());
     }
     files.insert("plan.json".into(), plan_json(plan, components));
@@ -74,6 +74,7 @@ fn plan_json(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> String {
         "stacks": stacks,
         "kubernetes": {"objects": objects, "helm": plan.kubernetes.helm.iter().map(|(f, _)| format!("helm/{f}")).collect::<Vec<_>>(), "placeholders": placeholders},
         "workflow": plan.workflow.as_ref().map(|w| w.file.clone()),
+        "review_workflow": plan.review_workflow.as_ref().map(|w| w.file.clone()),
         "components": components.iter().map(|c| json!({"node": c.node, "kind": c.kind, "resources": c.resources.iter().map(|(s, id, t)| json!({"in": s, "id": id, "type": t})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();

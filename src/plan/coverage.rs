@@ -68,7 +68,7 @@ impl Coverage {
                 built.entry(node.as_str()).or_default().push(format!("kubernetes/{}/{}", o.kind, o.name));
             }
         }
-        if let Some(wf) = &plan.workflow {
+        for wf in plan.workflow.iter().chain(&plan.review_workflow) {
             if let Some(node) = &wf.node {
                 built.entry(node.as_str()).or_default().push(wf.file.clone());
             }

@@ -280,6 +280,8 @@ pub struct Plan {
     pub stacks: Vec<Stack>,
     pub kubernetes: kubernetes::KubernetesPlan,
     pub workflow: Option<workflow::WorkflowPlan>,
+    /// The pull-request review workflow (`archc-review`), when the diagram draws GitHub Actions.
+    pub review_workflow: Option<workflow::WorkflowPlan>,
     /// Every IAM statement and managed policy of the stacks, with the arrow (or the AWS
     /// requirement) it exists for.
     pub permissions: Vec<Grant>,
@@ -556,8 +558,26 @@ pub fn build(analysis: &Analysis) -> Result<Plan, Vec<Diagnostic>> {
     }
     findings.extend(region_finding);
     findings.extend(image_finding);
-    let mut plan =
-        Plan { settings, stacks, kubernetes, workflow, permissions, findings, coverage: coverage::Coverage::default() };
+    let review_workflow = match workflow::review_plan(graph, &settings) {
+        Ok(w) => w,
+        Err(e) => {
+            findings.push(
+                Diagnostic::error(codes::PLAN_UNSUPPORTED, format!("archc could not render the review workflow: {e}"))
+                    .with_help("this is a bug in archc; please report it with the diagram"),
+            );
+            None
+        }
+    };
+    let mut plan = Plan {
+        settings,
+        stacks,
+        kubernetes,
+        workflow,
+        review_workflow,
+        permissions,
+        findings,
+        coverage: coverage::Coverage::default(),
+    };
     plan.coverage = coverage::Coverage::of(graph, &plan, &built_edges, &used_nodes);
     let coverage_findings = plan.coverage.findings(graph, &plan.findings);
     plan.findings.extend(coverage_findings);

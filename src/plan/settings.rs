@@ -65,6 +65,11 @@ pub struct Settings {
     pub github_branch: String,
     pub github_environment: String,
     pub oidc_provider: OidcProvider,
+    /// Architecture files the pull-request review covers (git pathspec globs).
+    pub review_paths: Vec<String>,
+    /// Where the review workflow builds archc from, and which commit (else repository variables).
+    pub archc_repository: Option<String>,
+    pub archc_rev: Option<String>,
     pub db_instance_class: String,
     /// Aurora has no `db.m*` classes: the configured class, else a memory-optimised one.
     pub aurora_instance_class: String,
@@ -172,6 +177,13 @@ impl Settings {
             github_branch: config.github.branch.clone().unwrap_or_else(|| "main".into()),
             github_environment: config.github.environment.clone().unwrap_or_else(|| "production".into()),
             oidc_provider,
+            review_paths: if config.github.review.paths.is_empty() {
+                vec!["**/architecture.md".into()]
+            } else {
+                config.github.review.paths.clone()
+            },
+            archc_repository: config.github.review.archc_repository.clone(),
+            archc_rev: config.github.review.archc_rev.clone(),
             db_instance_class: config.database.instance_class.clone().unwrap_or_else(|| "db.m7g.large".into()),
             aurora_instance_class: config.database.instance_class.clone().unwrap_or_else(|| "db.r7g.large".into()),
             db_storage_gib: config.database.allocated_storage_gib.unwrap_or(50),

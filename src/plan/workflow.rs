@@ -28,9 +28,12 @@ pub struct WorkflowPlan {
 }
 
 const TEMPLATE: &str = include_str!("../../targets/github-actions/deploy.yml.j2");
+const REVIEW_TEMPLATE: &str = include_str!("../../targets/github-actions/review.yml.j2");
 const ACTIONS: &str = include_str!("../../targets/github-actions/actions.yaml");
 /// Where the workflow is written.
 pub const WORKFLOW_FILE: &str = ".github/workflows/deploy.yml";
+/// Where the pull-request review workflow is written.
+pub const REVIEW_WORKFLOW_FILE: &str = ".github/workflows/archc-review.yml";
 
 /// An action pinned by commit SHA.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -86,9 +89,51 @@ fn environment() -> Environment<'static> {
 /// # Errors
 /// The template does not render (an undefined name, a syntax error).
 pub fn render(context: &serde_json::Value) -> Result<String, String> {
+    render_template("deploy.yml.j2", TEMPLATE, context)
+}
+
+/// Render the pull-request review workflow's template with `context`.
+///
+/// # Errors
+/// The template does not render (an undefined name, a syntax error).
+pub fn render_review(context: &serde_json::Value) -> Result<String, String> {
+    render_template("review.yml.j2", REVIEW_TEMPLATE, context)
+}
+
+fn render_template(name: &str, template: &str, context: &serde_json::Value) -> Result<String, String> {
     let env = environment();
-    env.render_str(TEMPLATE, minijinja::Value::from(minijinja::value::Serde(context)))
-        .map_err(|e| format!("targets/github-actions/deploy.yml.j2: {e:#}"))
+    env.render_str(template, minijinja::Value::from(minijinja::value::Serde(context)))
+        .map_err(|e| format!("targets/github-actions/{name}: {e:#}"))
+}
+
+/// The pull-request review workflow (`archc-review`), when the diagram draws GitHub Actions:
+/// `archc review` of the architecture files on every pull request, one comment per file.
+///
+/// # Errors
+/// The embedded template does not render (a bug in archc).
+pub(super) fn review_plan(graph: &ArchGraph, settings: &Settings) -> Result<Option<WorkflowPlan>, String> {
+    let Some(ci) = graph.of_kind("ci.github-actions").next() else { return Ok(None) };
+    let quoted = |v: &str| crate::emit::yaml::scalar(&serde_json::Value::String(v.to_string()));
+    let (archc_git, archc_rev) = match (&settings.archc_repository, &settings.archc_rev) {
+        (Some(git), Some(rev)) => (quoted(git), quoted(rev)),
+        _ => ("${{ vars.ARCHC_GIT }}".to_string(), "${{ vars.ARCHC_REV }}".to_string()),
+    };
+    let context = json!({
+        "actions": pinned(),
+        "ci_node": graph.component(ci).id,
+        "paths": settings.review_paths,
+        "paths_lines": settings.review_paths.join("\n"),
+        "archc_configured": settings.archc_repository.is_some() && settings.archc_rev.is_some(),
+        "archc_git": archc_git,
+        "archc_rev": archc_rev,
+    });
+    let content = render_review(&context)?;
+    Ok(Some(WorkflowPlan {
+        file: REVIEW_WORKFLOW_FILE.into(),
+        content,
+        node: Some(graph.component(ci).id.clone()),
+        built_edges: Vec::new(),
+    }))
 }
 
 /// The name of a stack output, with the stack that has it (else `stack`).
@@ -162,5 +207,6 @@ mod tests {
     #[test]
     fn an_undefined_name_is_an_error() {
         assert!(render(&json!({})).is_err());
+        assert!(render_review(&json!({})).is_err());
     }
 }
