@@ -81,7 +81,7 @@ pub fn analyze(file: SourceFile, config_file: Option<SourceFile>, options: &Opti
     let (config, config_diagnostics) = config::load(&sources);
     analysis.diagnostics.extend(config_diagnostics);
 
-    let (graph, model_diagnostics) = model::build(&diagram.db, &config);
+    let (graph, model_diagnostics) = model::build(&diagram, &file.text, &config);
     analysis.diagnostics.extend(model_diagnostics);
 
     let mut selection = Selection::default();
@@ -91,16 +91,10 @@ pub fn analyze(file: SourceFile, config_file: Option<SourceFile>, options: &Opti
         .set(&config.rules.error, Severity::Error);
     selection.ignore(&options.ignore).set(&options.warn, Severity::Warning).set(&options.error, Severity::Error);
     analysis.diagnostics.extend(unknown_config_codes(&config));
-    let suppressions = rules::file_ignores(&file.text, &diagram);
+    let suppressions = rules::file_ignores(&file.text, diagram.block.as_ref().map(|b| &b.content), &graph.source);
     analysis.diagnostics.extend(rules::check_suppressions(&suppressions));
     if !options.no_rules {
-        let ctx = RuleContext {
-            graph: &graph,
-            config: &config,
-            catalog: model::catalog(),
-            diagram: &diagram,
-            source: &file.text,
-        };
+        let ctx = RuleContext { graph: &graph, config: &config, catalog: model::catalog() };
         let mut found = rules::run(&ctx, &selection);
         rules::apply_file_ignores(&mut found, &suppressions);
         analysis.diagnostics.extend(found);

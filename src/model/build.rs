@@ -5,16 +5,21 @@ use petgraph::stable_graph::NodeIndex;
 use super::catalog::{catalog, tokens, Catalog, ConnectionRule, Kind};
 use super::classify::{attributes, classify, title_and_details, Evidence};
 use super::graph::{ArchGraph, Classification, Cloud, Component, Connection, Style};
+use super::source_facts::SourceFacts;
 use crate::config::Config;
 use crate::diagnostic::{codes, Diagnostic};
-use crate::flowchart::FlowDb;
+use crate::frontend::Diagram;
 
 /// Build the graph. Problems with the configuration's `nodes:` section are returned as
 /// diagnostics; classification problems stay in each component's [`Classification`] for
 /// the rules to report.
-pub fn build(db: &FlowDb, config: &Config) -> (ArchGraph, Vec<Diagnostic>) {
+pub fn build(diagram: &Diagram, source: &str, config: &Config) -> (ArchGraph, Vec<Diagnostic>) {
     let catalog = catalog();
-    let mut g = ArchGraph::default();
+    let db = &diagram.db;
+    let mut g = ArchGraph {
+        source: SourceFacts::gather(&diagram.parsed.flowchart.statements, &db.direction_lines, source),
+        ..ArchGraph::default()
+    };
     let mut diagnostics = Vec::new();
 
     // containers: subgraphs, outer first (FlowDB lists inner ones first)

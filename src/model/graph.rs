@@ -148,6 +148,8 @@ pub struct ArchGraph {
     pub order: Vec<NodeIndex>,
     /// The platform the diagram draws.
     pub cloud: Cloud,
+    /// How the diagram was written (definitions, declarations, dropped lines, statements).
+    pub source: super::SourceFacts,
 }
 
 impl ArchGraph {

@@ -25,7 +25,6 @@ pub use selection::{
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::frontend::Diagram;
 use crate::model::{AppProfile, ArchGraph, Catalog, Component};
 use crate::source::Span;
 
@@ -144,9 +143,6 @@ pub struct RuleContext<'a> {
     pub graph: &'a ArchGraph,
     pub config: &'a Config,
     pub catalog: &'static Catalog,
-    pub diagram: &'a Diagram,
-    /// The text of the input file (for rules that look at how a line was written).
-    pub source: &'a str,
 }
 
 impl RuleContext<'_> {

@@ -8,9 +8,8 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 use crate::diagnostic::{codes, Diagnostic, Severity};
-use crate::frontend::Diagram;
-use crate::source::Span;
-use crate::syntax::ast::Statement;
+use crate::model::SourceFacts;
+use crate::source::{MappedText, Span};
 
 /// Which rules run, at which severity.
 #[derive(Debug, Clone, Default)]
@@ -135,24 +134,6 @@ fn codes_at(list: &str, base: usize) -> Vec<(String, Span)> {
     out
 }
 
-fn statement_spans(statements: &[Statement], out: &mut Vec<Span>) {
-    for s in statements {
-        let span = match s {
-            Statement::Vertex(v) => v.span,
-            Statement::Style { span, .. } | Statement::ClassDef { span, .. } | Statement::Class { span, .. } => *span,
-            Statement::LinkStyle(l) => l.span,
-            Statement::Click(c) => c.span,
-            Statement::Subgraph(sg) => {
-                statement_spans(&sg.body, out);
-                sg.span
-            }
-            Statement::Direction { span, .. } | Statement::Semi(span) => *span,
-            Statement::AccTitle(t) | Statement::AccDescr(t) => t.span,
-        };
-        out.push(span);
-    }
-}
-
 /// One in-file suppression: what it covers and the codes it names (with where each is written).
 #[derive(Debug, Clone)]
 pub struct Suppression {
@@ -160,18 +141,17 @@ pub struct Suppression {
     pub codes: Vec<(String, Span)>,
 }
 
-/// The in-file suppressions.
-pub fn file_ignores(source: &str, diagram: &Diagram) -> Vec<Suppression> {
+/// The in-file suppressions: `<!-- archc: ignore ... -->` anywhere in `source`, and
+/// `%% archc: ignore ...` in the diagram (`block`, the fenced block's text mapped to the file;
+/// `None` for a bare diagram), covering the statement after it.
+pub fn file_ignores(source: &str, block: Option<&MappedText>, facts: &SourceFacts) -> Vec<Suppression> {
     let mut out = Vec::new();
     for caps in HTML_IGNORE.captures_iter(source) {
         let Some(list) = caps.get(1) else { continue };
         out.push(Suppression { covers: Span::new(0, source.len()), codes: codes_at(list.as_str(), list.start()) });
     }
-    let block = diagram.block.as_ref().map(|b| &b.content);
     let original = block.map(|t| t.as_str()).unwrap_or(source);
-    let mut spans = Vec::new();
-    statement_spans(&diagram.parsed.flowchart.statements, &mut spans);
-    spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+    let spans = &facts.statement_spans;
     for caps in MERMAID_IGNORE.captures_iter(original) {
         let (Some(m), Some(list)) = (caps.get(0), caps.get(1)) else { continue };
         let end = block.map_or(m.end(), |t| t.source_offset(m.end()));

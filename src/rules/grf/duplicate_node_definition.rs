@@ -1,6 +1,5 @@
+use crate::model::source_facts::Definition;
 use crate::rules::{declare_rule, Handle, RuleContext, Violation};
-use crate::source::Span;
-use crate::syntax::ast::{Statement, VertexShape};
 
 declare_rule! {
     /// ## What it does
@@ -26,47 +25,28 @@ declare_rule! {
     }
 }
 
-fn collect<'a>(statements: &'a [Statement], out: &mut Vec<(&'a str, &'a VertexShape, Span)>) {
-    for s in statements {
-        match s {
-            Statement::Vertex(v) => {
-                for group in &v.groups {
-                    for m in &group.members {
-                        if let Some(shape) = &m.vertex.shape {
-                            out.push((&m.vertex.id.value, shape, m.vertex.span));
-                        }
-                    }
-                }
-            }
-            Statement::Subgraph(sg) => collect(&sg.body, out),
-            _ => {}
-        }
-    }
-}
-
 /// GRF001
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
-    let mut defs = Vec::new();
-    collect(&ctx.diagram.parsed.flowchart.statements, &mut defs);
-    let mut first: std::collections::HashMap<&str, (&VertexShape, Span)> = std::collections::HashMap::new();
-    for (id, shape, span) in defs {
-        match first.get(id) {
-            Some((earlier, earlier_span))
-                if earlier.text.text.trim() != shape.text.text.trim() || earlier.kind != shape.kind =>
-            {
+    let mut first: std::collections::HashMap<&str, &Definition> = std::collections::HashMap::new();
+    for def in &ctx.graph.source.definitions {
+        match first.get(def.id.as_str()) {
+            Some(earlier) if earlier.text != def.text || earlier.shape != def.shape => {
                 out.push(
                     Violation::new(
-                        Handle::Span(span),
-                        format!("node `{id}` is defined twice; Mermaid keeps this definition and drops the first"),
+                        Handle::Span(def.span),
+                        format!(
+                            "node `{}` is defined twice; Mermaid keeps this definition and drops the first",
+                            def.id
+                        ),
                         "the definition Mermaid keeps",
-                        format!("define `{id}` once, or give the second box its own id"),
+                        format!("define `{}` once, or give the second box its own id", def.id),
                     )
-                    .with(Handle::Span(*earlier_span), "first defined here"),
+                    .with(Handle::Span(earlier.span), "first defined here"),
                 );
             }
             Some(_) => {}
             None => {
-                first.insert(id, (shape, span));
+                first.insert(&def.id, def);
             }
         }
     }

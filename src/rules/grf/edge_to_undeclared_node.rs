@@ -1,9 +1,8 @@
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use petgraph::stable_graph::NodeIndex;
 
 use crate::rules::{declare_rule, Handle, RuleContext, Violation};
-use crate::syntax::ast::Statement;
 
 declare_rule! {
     /// ## What it does
@@ -31,40 +30,6 @@ declare_rule! {
     }
 }
 
-/// Ids declared by a statement of their own (`rds`), with a label or shape (`rds[(RDS)]`),
-/// or with shape data.
-fn declared<'a>(statements: &'a [Statement], out: &mut HashSet<&'a str>) {
-    for s in statements {
-        match s {
-            Statement::Vertex(v) => {
-                let standalone = v.links.is_empty();
-                for group in &v.groups {
-                    for (i, m) in group.members.iter().enumerate() {
-                        let last = i + 1 == group.members.len();
-                        if standalone
-                            || m.vertex.shape.is_some()
-                            || m.previous_shape_data.is_some()
-                            || (last && group.shape_data.is_some())
-                        {
-                            out.insert(&m.vertex.id.value);
-                        }
-                    }
-                }
-            }
-            Statement::Subgraph(sg) => {
-                if let Some(t) = &sg.id_text {
-                    out.insert(t.text.trim());
-                }
-                declared(&sg.body, out);
-            }
-            Statement::Style { id, .. } => {
-                out.insert(&id.value);
-            }
-            _ => {}
-        }
-    }
-}
-
 /// Every string `s` becomes by deleting up to two characters (a symmetric-delete index:
 /// two ids within edit distance 2 share an entry).
 fn deletions(s: &str) -> Vec<String> {
@@ -84,15 +49,14 @@ fn deletions(s: &str) -> Vec<String> {
 
 /// Undeclared ids that are near misses of declared ones, with the closest declared id.
 pub(crate) fn typos(ctx: &RuleContext<'_>) -> Vec<(NodeIndex, String)> {
-    let mut declared_ids = HashSet::new();
-    declared(&ctx.diagram.parsed.flowchart.statements, &mut declared_ids);
+    let declared_ids = &ctx.graph.source.declared;
     let undeclared: Vec<_> =
         ctx.graph.components().filter(|(_, c)| !c.container && !declared_ids.contains(c.id.as_str())).collect();
     if undeclared.is_empty() {
         return Vec::new();
     }
     let mut index: HashMap<String, Vec<&str>> = HashMap::new();
-    for id in &declared_ids {
+    for id in declared_ids {
         if id.chars().count() <= 24 {
             for d in deletions(id) {
                 index.entry(d).or_default().push(id);

@@ -26,11 +26,7 @@ declare_rule! {
 
 /// GRF007
 fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
-    for (value, span) in &ctx.diagram.db.direction_lines {
-        let text = ctx.source.get(span.start..span.end).unwrap_or("");
-        if text.trim_start().starts_with("direction") {
-            continue;
-        }
+    for (value, span) in &ctx.graph.source.dropped_lines {
         out.push(Violation::new(
             Handle::Span(*span),
             format!("Mermaid reads this whole line as `direction {value}` and drops what is on it"),
