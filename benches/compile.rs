@@ -32,7 +32,7 @@ fn library() {
     let file = SourceFile::new("examples/architecture.md", seed(), InputKind::Markdown);
     let analysis = analysis::analyze(file, None, &Options::default());
     assert_eq!(analysis.errors(), 0);
-    let plan = archc::plan::build(&analysis).expect("the seed plans");
+    let plan = archc::plan::build(analysis.graph.as_ref().expect("a graph"), &analysis.config).expect("the seed plans");
     let graph = analysis.graph.as_ref().expect("graph");
     let files = archc::emit::files(&plan, &plan.components(graph));
     assert!(files.contains_key("cloudformation/data.yaml"));
@@ -45,7 +45,8 @@ fn plan_and_emit(bencher: divan::Bencher) {
     let file = SourceFile::new("examples/architecture.md", seed(), InputKind::Markdown);
     let analysis = analysis::analyze(file, None, &Options::default());
     bencher.bench(|| {
-        let plan = archc::plan::build(&analysis).expect("the seed plans");
+        let plan =
+            archc::plan::build(analysis.graph.as_ref().expect("a graph"), &analysis.config).expect("the seed plans");
         let graph = analysis.graph.as_ref().expect("graph");
         divan::black_box(archc::emit::files(&plan, &plan.components(graph)))
     });

@@ -26,10 +26,11 @@ impl Compilation {
 /// the same rule selection and in-file suppressions as the rules'.
 pub fn compile(file: SourceFile, config_file: Option<SourceFile>, options: &Options) -> Compilation {
     let mut analysis = analysis::analyze(file, config_file, options);
-    if analysis.errors() > 0 || analysis.graph.is_none() {
-        return Compilation { analysis, plan: None };
-    }
-    let plan = match plan::build(&analysis) {
+    let built = match &analysis.graph {
+        Some(graph) if analysis.errors() == 0 => plan::build(graph, &analysis.config),
+        _ => return Compilation { analysis, plan: None },
+    };
+    let plan = match built {
         Ok(plan) => {
             let mut found = analysis.selection.apply(plan.findings.clone());
             rules::apply_file_ignores(&mut found, &analysis.suppressions);

@@ -21,6 +21,7 @@ pub mod review;
 pub mod rules;
 pub mod source;
 pub mod syntax;
+pub mod yaml;
 
 pub use commands::debug::oracle_result;
 

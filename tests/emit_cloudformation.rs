@@ -30,7 +30,8 @@ fn compile(rel: &str) -> Compiled {
     let file = SourceFile::from_bytes(rel.to_string(), bytes, InputKind::Markdown);
     let analysis = analysis::analyze(file.clone(), analysis::config_file_for(&path), &Options::default());
     assert_eq!(analysis.errors(), 0, "{rel} has errors: {:#?}", analysis.diagnostics);
-    let plan = plan::build(&analysis).unwrap_or_else(|d| panic!("{rel} does not plan: {d:#?}"));
+    let plan = plan::build(analysis.graph.as_ref().expect("a graph"), &analysis.config)
+        .unwrap_or_else(|d| panic!("{rel} does not plan: {d:#?}"));
     let graph = analysis.graph.as_ref().expect("graph");
     let files = archc::emit::files(&plan, &plan.components(graph));
     let findings = plan.findings.clone();
@@ -878,7 +879,8 @@ fn compile_text(name: &str, text: &str) -> Compiled {
     let file = SourceFile::new(format!("{name}.md"), text, InputKind::Markdown);
     let analysis = analysis::analyze(file.clone(), None, &Options::default());
     assert_eq!(analysis.errors(), 0, "{name} has errors: {:#?}", analysis.diagnostics);
-    let plan = plan::build(&analysis).unwrap_or_else(|d| panic!("{name} does not plan: {d:#?}"));
+    let plan = plan::build(analysis.graph.as_ref().expect("a graph"), &analysis.config)
+        .unwrap_or_else(|d| panic!("{name} does not plan: {d:#?}"));
     let graph = analysis.graph.as_ref().expect("graph");
     let files = archc::emit::files(&plan, &plan.components(graph));
     let findings = plan.findings.clone();
@@ -969,7 +971,7 @@ fn unsupported_engines_are_errors_at_the_box() {
         format!("{seed}\n```yaml archc\nnodes:\n  cache: {{engine: memcached}}\n  rds: {{engine: oracle}}\n```\n");
     let file = SourceFile::new("unsupported.md", text.as_str(), InputKind::Markdown);
     let analysis = analysis::analyze(file.clone(), None, &Options::default());
-    let plan = plan::build(&analysis).expect("plans");
+    let plan = plan::build(analysis.graph.as_ref().expect("a graph"), &analysis.config).expect("plans");
     let errors: Vec<(usize, &str)> = plan
         .findings
         .iter()

@@ -24,7 +24,8 @@ fn compile(rel: &str) -> Compiled {
     let file = SourceFile::from_bytes(rel.to_string(), bytes, InputKind::Markdown);
     let analysis = analysis::analyze(file, analysis::config_file_for(&path), &Options::default());
     assert_eq!(analysis.errors(), 0, "{rel} has errors: {:#?}", analysis.diagnostics);
-    let plan = plan::build(&analysis).unwrap_or_else(|d| panic!("{rel} does not plan: {d:#?}"));
+    let plan = plan::build(analysis.graph.as_ref().expect("a graph"), &analysis.config)
+        .unwrap_or_else(|d| panic!("{rel} does not plan: {d:#?}"));
     let graph = analysis.graph.as_ref().expect("graph");
     let files = archc::emit::files(&plan, &plan.components(graph));
     Compiled { plan, files }

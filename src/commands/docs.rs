@@ -64,7 +64,7 @@ pub(crate) fn kinds(format: ListFormat) -> i32 {
             let list: Vec<_> = c
                 .kinds
                 .iter()
-                .map(|k| json!({"id": k.def.id, "name": k.def.name, "category": k.def.category, "container": k.def.container, "names": k.def.names, "nothing_to_build": k.def.nothing_to_build}))
+                .map(|k| json!({"id": k.def.id, "name": k.def.name, "category": k.def.category, "container": k.def.container, "names": k.def.names, "nothing_to_build": k.def.nothing_to_build, "built_by": crate::plan::built_by(k.id())}))
                 .collect();
             format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
         }
@@ -81,9 +81,16 @@ pub(crate) fn kinds(format: ListFormat) -> i32 {
             }
             s
         }
-        ListFormat::Text => {
-            c.kinds.iter().map(|k| format!("{:<28} {:<34} {}\n", k.def.id, k.def.name, k.def.category)).collect()
-        }
+        ListFormat::Text => c
+            .kinds
+            .iter()
+            .map(|k| {
+                let how = crate::plan::built_by(k.id())
+                    .or_else(|| k.def.nothing_to_build.as_ref().map(|w| format!("nothing to build: {w}")))
+                    .unwrap_or_default();
+                format!("{:<24} {:<34} {:<14} {how}\n", k.def.id, k.def.name, k.def.category)
+            })
+            .collect(),
     };
     done(out(&text))
 }

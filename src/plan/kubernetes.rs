@@ -18,6 +18,9 @@ use crate::model::ArchGraph;
 
 pub(crate) use wiring::Wiring;
 
+/// The kinds the Kubernetes stage builds (objects of the workload, the ALB its Ingress makes).
+pub(crate) const KINDS: &[&str] = &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment", "aws.alb"];
+
 /// One Kubernetes object, ready to serialise.
 #[derive(Debug, Clone)]
 pub struct Object {

@@ -8,13 +8,11 @@
 //! exported value cannot change while it is imported; see README "Stacks").
 
 pub mod cfn;
-mod ci;
 pub mod coverage;
-mod data;
-mod eks;
 pub mod kubernetes;
+mod lower;
+pub use lower::built_by;
 pub mod names;
-mod network;
 pub mod placeholders;
 mod settings;
 pub mod workflow;
@@ -27,7 +25,7 @@ use serde_json::{json, Value};
 
 pub use settings::Settings;
 
-use crate::analysis::Analysis;
+use crate::config::Config;
 use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::model::{ArchGraph, Style};
 
@@ -344,6 +342,9 @@ pub struct Lowering<'a> {
     pub built_edges: BTreeMap<EdgeIndex, Vec<String>>,
     /// Nodes that shape the output without resources of their own, and how.
     pub used_nodes: BTreeMap<NodeIndex, String>,
+    /// Whether a data store encrypts with the data stack's KMS key (created last, first in
+    /// the template).
+    pub data_key_used: bool,
 }
 
 impl<'a> Lowering<'a> {
@@ -482,13 +483,12 @@ impl<'a> Lowering<'a> {
     }
 }
 
-/// Build the plan from an analysis without errors.
+/// Build the plan from the typed graph of an analysis without errors and its configuration.
 ///
 /// # Errors
 /// What the lowering cannot do (no region, an unsupported combination), as diagnostics.
-pub fn build(analysis: &Analysis) -> Result<Plan, Vec<Diagnostic>> {
-    let graph = analysis.graph.as_ref().ok_or_else(Vec::new)?;
-    let settings = Settings::resolve(graph, &analysis.config)?;
+pub fn build(graph: &ArchGraph, config: &Config) -> Result<Plan, Vec<Diagnostic>> {
+    let settings = Settings::resolve(graph, config)?;
     let region_finding = settings.region_finding(graph);
     let image_finding = settings.image_finding(graph);
     let stacks = StackId::ALL
@@ -512,11 +512,9 @@ pub fn build(analysis: &Analysis) -> Result<Plan, Vec<Diagnostic>> {
         unexpressed: Vec::new(),
         built_edges: BTreeMap::new(),
         used_nodes: BTreeMap::new(),
+        data_key_used: false,
     };
-    network::lower(&mut lowering);
-    eks::lower(&mut lowering);
-    data::lower(&mut lowering);
-    ci::lower(&mut lowering);
+    lower::run(&mut lowering);
     audit_permissions(&mut lowering);
     let Lowering { stacks, mut findings, grants: permissions, mut built_edges, mut used_nodes, .. } = lowering;
     let stacks: Vec<Stack> = stacks.into_iter().filter(|s| !s.is_empty()).collect();

@@ -80,7 +80,7 @@ fn environment() -> Environment<'static> {
     env.set_syntax(syntax);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    env.add_filter("yaml", |v: String| crate::emit::yaml::scalar(&serde_json::Value::String(v)));
+    env.add_filter("yaml", |v: String| crate::yaml::scalar(&serde_json::Value::String(v)));
     env
 }
 
@@ -113,7 +113,7 @@ fn render_template(name: &str, template: &str, context: &serde_json::Value) -> R
 /// The embedded template does not render (a bug in archc).
 pub(super) fn review_plan(graph: &ArchGraph, settings: &Settings) -> Result<Option<WorkflowPlan>, String> {
     let Some(ci) = graph.of_kind("ci.github-actions").next() else { return Ok(None) };
-    let quoted = |v: &str| crate::emit::yaml::scalar(&serde_json::Value::String(v.to_string()));
+    let quoted = |v: &str| crate::yaml::scalar(&serde_json::Value::String(v.to_string()));
     let (archc_git, archc_rev) = match (&settings.archc_repository, &settings.archc_rev) {
         (Some(git), Some(rev)) => (quoted(git), quoted(rev)),
         _ => ("${{ vars.ARCHC_GIT }}".to_string(), "${{ vars.ARCHC_REV }}".to_string()),

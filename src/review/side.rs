@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::{self, Analysis, Options};
-use crate::diagnostic::{self, Diagnostic, Severity};
+use crate::analysis::{Analysis, Options};
+use crate::compilation;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::emit;
 use crate::model::ArchGraph;
-use crate::plan::{self, Plan};
+use crate::plan::Plan;
 use crate::source::SourceFile;
 
 /// An input, compiled as far as it goes.
@@ -30,31 +31,16 @@ impl Side {
         Side { name: name.into(), present: false, analysis: Analysis::default(), plan: None, files: BTreeMap::new() }
     }
 
-    /// Analyse, plan and emit `file` (with its `archc.yaml`) in memory.
+    /// Analyse, plan and emit `file` (with its `archc.yaml`) in memory, as `compile` would
+    /// (the same findings, the same selection and suppressions).
     pub fn compile(file: SourceFile, config: Option<SourceFile>, options: &Options) -> Side {
         let name = file.name.clone();
-        let mut analysis = analysis::analyze(file, config, options);
-        let mut side = Side { name, present: true, analysis: Analysis::default(), plan: None, files: BTreeMap::new() };
-        if analysis.errors() == 0 {
-            match plan::build(&analysis) {
-                Ok(plan) => {
-                    analysis.diagnostics.extend(plan.findings.iter().cloned());
-                    diagnostic::sort(&mut analysis.diagnostics);
-                    if analysis.errors() == 0 {
-                        if let Some(graph) = &analysis.graph {
-                            side.files = emit::files(&plan, &plan.components(graph));
-                            side.plan = Some(plan);
-                        }
-                    }
-                }
-                Err(found) => {
-                    analysis.diagnostics.extend(found);
-                    diagnostic::sort(&mut analysis.diagnostics);
-                }
-            }
-        }
-        side.analysis = analysis;
-        side
+        let compilation::Compilation { analysis, plan } = compilation::compile(file, config, options);
+        let files = match (&plan, &analysis.graph) {
+            (Some(plan), Some(graph)) => emit::files(plan, &plan.components(graph)),
+            _ => BTreeMap::new(),
+        };
+        Side { name, present: true, analysis, plan, files }
     }
 
     /// It compiles (or is absent, which compiles to nothing): its resources can be compared.

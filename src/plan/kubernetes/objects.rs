@@ -32,11 +32,11 @@ use super::profile::{EnvValue, Profile, SharedVolume};
 use super::wiring::{Dependency, Wiring};
 use super::{Object, Placeholders, WorkloadNames};
 use crate::diagnostic::{codes, Diagnostic, Severity};
-use crate::emit::yaml::COMMENT;
 use crate::model::ArchGraph;
 use crate::plan::names::{kebab, pascal};
 use crate::plan::settings::AppSettings;
 use crate::plan::{Settings, StackId};
+use crate::yaml::COMMENT;
 
 /// The AWS Load Balancer Controller's names (its Helm chart's defaults).
 pub(crate) const LBC_NAME: &str = "aws-load-balancer-controller";

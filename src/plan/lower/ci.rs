@@ -7,10 +7,10 @@
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::{json, Value};
 
-use super::cfn::{eks_access_policy, equals, get_att, if_, key_admin_statement, kms_key, policy, r, sub};
-use super::names::{kebab, pascal};
-use super::settings::OidcProvider;
-use super::{Lowering, Parameter, Resource, StackId, Why};
+use crate::plan::cfn::{eks_access_policy, equals, get_att, if_, key_admin_statement, kms_key, policy, r, sub};
+use crate::plan::names::{kebab, pascal};
+use crate::plan::settings::OidcProvider;
+use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
 
 const CI: StackId = StackId::Ci;
 const CL: StackId = StackId::Cluster;
@@ -29,7 +29,10 @@ pub(super) fn repository_name(l: &Lowering<'_>, n: NodeIndex) -> String {
     }
 }
 
-pub(super) fn lower(l: &mut Lowering<'_>) {
+pub(super) static LOWERER: super::Lowerer =
+    super::Lowerer { name: "ci", kinds: &["aws.ecr", "ci.github-actions"], lower };
+
+fn lower(l: &mut Lowering<'_>) {
     let graph = l.graph;
     let repositories: Vec<NodeIndex> = graph.of_kind("aws.ecr").collect();
     let cis: Vec<NodeIndex> = graph.components().filter(|(_, c)| c.category() == Some("ci")).map(|(n, _)| n).collect();

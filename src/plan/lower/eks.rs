@@ -7,14 +7,14 @@
 use petgraph::stable_graph::NodeIndex;
 use serde_json::{json, Value};
 
-use super::cfn::{
+use super::network::subnet_groups;
+use crate::model::ArchGraph;
+use crate::plan::cfn::{
     aws_policy, eks_access_policy, equals, get_att, if_, irsa_trust_with, key_admin_statement, kms_key, no_value, not,
     policy, r, select, split, sub,
 };
-use super::names::{kebab, pascal};
-use super::network::subnet_groups;
-use super::{Lowering, Parameter, Resource, StackId, Why};
-use crate::model::ArchGraph;
+use crate::plan::names::{kebab, pascal};
+use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
 
 const CL: StackId = StackId::Cluster;
 const NET: StackId = StackId::Network;
@@ -70,7 +70,13 @@ pub(super) fn node_groups(l: &Lowering<'_>) -> Vec<(String, Option<NodeIndex>)> 
     }
 }
 
-pub(super) fn lower(l: &mut Lowering<'_>) {
+pub(super) static LOWERER: super::Lowerer = super::Lowerer {
+    name: "eks",
+    kinds: &["aws.eks-cluster", "aws.eks-control-plane", "aws.eks-nodegroup", "k8s.lb-controller"],
+    lower,
+};
+
+fn lower(l: &mut Lowering<'_>) {
     if !has_cluster(l) || l.graph.of_kind("aws.vpc").next().is_none() {
         return;
     }

@@ -5,11 +5,11 @@
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::{json, Value};
 
-use super::cfn::{get_att, join, r, sub, tags};
-use super::names::pascal;
-use super::{Lowering, Parameter, Resource, StackId};
 use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::model::Style;
+use crate::plan::cfn::{get_att, join, r, sub, tags};
+use crate::plan::names::pascal;
+use crate::plan::{Lowering, Parameter, Resource, StackId};
 
 const NET: StackId = StackId::Network;
 
@@ -81,7 +81,13 @@ fn name_tag(suffix: &str) -> Value {
     json!({"Key": "Name", "Value": sub(&format!("${{AWS::StackName}}-{suffix}"))})
 }
 
-pub(super) fn lower(l: &mut Lowering<'_>) {
+pub(super) static LOWERER: super::Lowerer = super::Lowerer {
+    name: "network",
+    kinds: &["aws.vpc", "aws.subnet", "aws.internet-gateway", "aws.nat-gateway"],
+    lower,
+};
+
+fn lower(l: &mut Lowering<'_>) {
     let Some(vpc_node) = l.graph.of_kind("aws.vpc").next() else { return };
     let vpc_id = l.graph.component(vpc_node).id.clone();
     let vpc = pascal(&vpc_id);
