@@ -41,6 +41,8 @@ where
         cli::Command::Graph(args) => commands::graph(args),
         cli::Command::Compile(args) => commands::compile(args),
         cli::Command::Plan(args) => commands::plan(args),
+        cli::Command::Deploy(args) => commands::deploy(args),
+        cli::Command::Destroy(args) => commands::destroy(args),
         cli::Command::Explain { code } => commands::explain(code),
         cli::Command::Rules { format } => commands::rules(*format),
         cli::Command::Kinds { format } => commands::kinds(*format),

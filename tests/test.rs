@@ -46,6 +46,7 @@ pub(crate) struct Test {
     args: Vec<String>,
     stdin: Option<Vec<u8>>,
     dir: PathBuf,
+    env: Vec<(String, String)>,
 }
 
 pub(crate) struct Run {
@@ -56,11 +57,18 @@ pub(crate) struct Run {
 
 impl Test {
     pub(crate) fn new() -> Self {
-        Self { args: Vec::new(), stdin: None, dir: root() }
+        Self { args: Vec::new(), stdin: None, dir: root(), env: Vec::new() }
     }
 
     pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
         self.args.extend(args.into_iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    /// An environment variable of the child.
+    #[allow(dead_code)]
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
         self
     }
 
@@ -73,6 +81,7 @@ impl Test {
     pub(crate) fn run(self) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_archc"));
         cmd.args(&self.args).current_dir(&self.dir).env("NO_COLOR", "1");
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("archc starts");

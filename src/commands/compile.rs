@@ -6,7 +6,7 @@ use crate::{emit, plan};
 use super::{read_input, stderr_is_terminal, EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
 
 /// Analyse and plan; diagnostics go to stderr. `Err` is the exit code.
-fn analyse_and_plan(input: &InputArgs, rules: &RuleArgs) -> Result<(Analysis, plan::Plan), i32> {
+pub(super) fn analyse_and_plan(input: &InputArgs, rules: &RuleArgs) -> Result<(Analysis, plan::Plan), i32> {
     let file = match read_input(input) {
         Ok(f) => f,
         Err(e) => {

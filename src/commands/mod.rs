@@ -3,12 +3,14 @@
 mod check;
 mod compile;
 pub(crate) mod debug;
+mod deploy;
 mod docs;
 mod graph;
 
 pub(crate) use check::check;
 pub(crate) use compile::{compile, plan};
 pub(crate) use debug::debug;
+pub(crate) use deploy::{deploy, destroy};
 pub(crate) use docs::{explain, kinds, rules};
 pub(crate) use graph::graph;
 

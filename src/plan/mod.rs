@@ -14,7 +14,8 @@ mod eks;
 pub mod kubernetes;
 pub mod names;
 mod network;
-pub mod placeholders;
+/// The `${Name}` placeholder contract, shared with `archc deploy` (crate `archc-placeholders`).
+pub use archc_placeholders as placeholders;
 mod settings;
 pub mod workflow;
 
