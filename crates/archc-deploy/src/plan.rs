@@ -196,6 +196,13 @@ impl Plan {
             let body = files.get(&s.template).ok_or_else(|| {
                 Error::Plan(format!("stack `{}`: template {} is not in the output", s.id, s.template))
             })?;
+            if body.len() > TEMPLATE_BODY_LIMIT {
+                return Err(Error::Plan(format!(
+                    "{}: {} bytes, more than the {TEMPLATE_BODY_LIMIT} CloudFormation takes inline; templates that large need an S3 bucket to upload to, which archc deploy does not do yet",
+                    s.template,
+                    body.len()
+                )));
+            }
             let template = TemplateInfo::parse(body).map_err(|e| Error::Plan(format!("{}: {e}", s.template)))?;
             let mut depends_on: BTreeSet<String> = template.depends_on_stacks.iter().cloned().collect();
             for p in s.parameters.values() {
@@ -455,6 +462,14 @@ mod tests {
         let unknown = files(plan, &[("a.yaml", "Metadata: {archc: {DependsOnStacks: [zz]}}\n"), ("b.yaml", "{}\n")]);
         let err = Plan::from_files(&unknown, &PlanOptions::default()).expect_err("unknown");
         assert!(err.to_string().contains("`zz`"), "{err}");
+    }
+
+    #[test]
+    fn a_template_too_large_to_send_inline_is_refused_before_any_call() {
+        let plan = serde_json::json!({"project": "d", "region": "r", "stacks": [{"id": "a", "name": "d-a", "order": 1, "template": "a.yaml"}]});
+        let big = format!("Resources: {{}}\n#{}\n", "x".repeat(TEMPLATE_BODY_LIMIT));
+        let err = Plan::from_files(&files(plan, &[("a.yaml", &big)]), &PlanOptions::default()).expect_err("too large");
+        assert!(err.to_string().contains("S3"), "{err}");
     }
 
     #[test]

@@ -286,3 +286,67 @@ async fn ctrl_c_before_a_change_set_is_executed_deletes_it() {
     assert!(actions.contains(&"DeleteChangeSet demo-net".to_string()), "{actions:?}\n{out}");
     assert!(out.contains("net: change set archc-") && out.contains("was not executed; deleted it"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_goes_in_reverse_order_reports_a_failed_delete_and_lists_what_is_kept() {
+    use crate::testkit::aws::DeleteScript;
+    aws_env();
+    let mut account = Account::default();
+    account.existing("demo-net", "UPDATE_COMPLETE", &[("VpcId", "vpc-0abc")], &[]);
+    account.existing("demo-data", "UPDATE_COMPLETE", &[], &[("VpcId", "vpc-0abc")]);
+    if let Some(s) = account.stacks.get_mut("demo-data") {
+        s.template = Some(DATA.into());
+        s.resources = vec![
+            ("Db".into(), "demo-db-1".into(), "AWS::RDS::DBInstance".into()),
+            ("Bucket".into(), "demo-data-bucket-1a2b".into(), "AWS::S3::Bucket".into()),
+        ];
+    }
+    let stack = "AWS::CloudFormation::Stack";
+    account.script(
+        "demo-data",
+        Script {
+            on_delete: DeleteScript::Steps(vec![
+                ("DELETE_IN_PROGRESS".into(), vec![ev("", stack, "DELETE_IN_PROGRESS", Some("User Initiated"))]),
+                (
+                    "DELETE_FAILED".into(),
+                    vec![
+                        ev("Db", "AWS::RDS::DBInstance", "DELETE_FAILED", Some("Cannot delete protected DB Instance, please disable deletion protection and try again.")),
+                        ev("", stack, "DELETE_FAILED", Some("The following resource(s) failed to delete: [Db].")),
+                    ],
+                ),
+            ]),
+            ..Script::succeeds("UPDATE", &[], &[])
+        },
+    );
+    let aws = FakeAws::start(account).expect("fake AWS");
+    let (r, buf) = Reporter::buffer(OutputMode::Human, Confirm::Yes);
+    let err =
+        crate::destroy::destroy(&files(), &options(&aws.url()), Arc::new(r), never()).await.expect_err("data fails");
+    let msg = err.to_string();
+    for part in [
+        "demo-data (data): the delete ended in DELETE_FAILED: Db (AWS::RDS::DBInstance): Cannot delete protected DB Instance",
+        "Db (AWS::RDS::DBInstance) demo-db-1",
+    ] {
+        assert!(msg.contains(part), "`{part}` in\n{msg}");
+    }
+    let out = text(&buf);
+    assert!(out.contains("not deleted, because a stack that depends on them was not: net"), "{out}");
+    assert!(!aws.actions().contains(&"DeleteStack demo-net".to_string()), "net stays while data is there");
+
+    // deletion protection off: both go, data first, and what is kept is listed
+    lock(&aws.account).script("demo-data", Script::succeeds("UPDATE", &[], &[]));
+    let (r, buf) = Reporter::buffer(OutputMode::Human, Confirm::Yes);
+    crate::destroy::destroy(&files(), &options(&aws.url()), Arc::new(r), never()).await.expect("destroyed");
+    let actions = aws.actions();
+    let data = actions.iter().rposition(|a| a == "DeleteStack demo-data").expect("data");
+    let net = actions.iter().rposition(|a| a == "DeleteStack demo-net").expect("net");
+    assert!(data < net, "{actions:?}");
+    let out = text(&buf);
+    for part in [
+        "data: Db (AWS::RDS::DBInstance) demo-db-1: deleted after a final snapshot, which is kept",
+        "data: Bucket (AWS::S3::Bucket) demo-data-bucket-1a2b: kept (DeletionPolicy Retain)",
+        "Destroyed.",
+    ] {
+        assert!(out.contains(part), "`{part}` in\n{out}");
+    }
+}

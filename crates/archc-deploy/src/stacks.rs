@@ -896,6 +896,12 @@ pub async fn wait(
         let not_started = before == Some(status.as_str()) && events.is_empty() && polls < 4;
         // an executed CREATE change set goes REVIEW_IN_PROGRESS -> CREATE_IN_PROGRESS
         if !status.ends_with("_IN_PROGRESS") && !not_started {
+            // the events of the last moments (the failures that ended it)
+            for e in new_events(&ctx.cfn, id, marker.as_deref(), &seen).await {
+                seen.insert(e.id.clone());
+                ctx.reporter.event(&stack.id, &e);
+                events.push(e);
+            }
             return Ok(End { status, events });
         }
         if started.elapsed() > ctx.settings.stack_timeout {
