@@ -276,6 +276,28 @@ impl Reporter {
     /// No terminal to ask on and no `--yes`.
     pub async fn confirm(&self, question: &str) -> Result<bool, crate::Error> {
         let _one_at_a_time = self.prompt.lock().await;
+        self.ask(question).await
+    }
+
+    /// A stack's changes and the question about them, together: with several stacks at once
+    /// no other table comes between a table and its question.
+    ///
+    /// # Errors
+    /// No terminal to ask on and no `--yes`.
+    pub async fn review(
+        &self,
+        stack: &str,
+        name: &str,
+        heading: &str,
+        changes: &[Change],
+        question: &str,
+    ) -> Result<bool, crate::Error> {
+        let _one_at_a_time = self.prompt.lock().await;
+        self.changes(stack, name, heading, changes);
+        self.ask(question).await
+    }
+
+    async fn ask(&self, question: &str) -> Result<bool, crate::Error> {
         match &self.confirm {
             Confirm::Yes => Ok(true),
             Confirm::Never => std::future::pending().await,

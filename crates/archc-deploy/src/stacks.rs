@@ -546,7 +546,7 @@ async fn change_set(
     if let Existing::Present(_) = existing {
         delete_leftover_change_sets(cfn, &target).await;
     }
-    let change_set = change_set_name();
+    let change_set = change_set_name(&stack.id);
     let caps: Vec<Capability> = stack.capabilities.iter().map(|c| Capability::from(c.as_str())).collect();
     let created = cfn
         .create_change_set()
@@ -587,8 +587,8 @@ async fn change_set(
     };
     let heading =
         format!("{}, change set {change_set}", if kind == ChangeSetType::Create { "create" } else { "update" });
-    r.changes(&stack.id, &stack.name, &heading, &changes);
-    let confirmed = match r.confirm(&format!("Execute the change set of {}?", stack.name)).await {
+    let question = format!("Execute the change set of {}?", stack.name);
+    let confirmed = match r.review(&stack.id, &stack.name, &heading, &changes, &question).await {
         Ok(answer) => answer,
         Err(e) => {
             let _ = cfn.delete_change_set().stack_name(&target).change_set_name(&change_set).send().await;
@@ -668,9 +668,12 @@ fn tag(k: &str, v: &str) -> aws_sdk_cloudformation::types::Tag {
     aws_sdk_cloudformation::types::Tag::builder().key(k).value(v).build()
 }
 
-fn change_set_name() -> String {
+/// `archc-<stack>-<unix seconds>`: unique per stack and run (moto does not keep change set
+/// names apart per stack, and stacks created in the same second must not share one).
+fn change_set_name(stack: &str) -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    format!("archc-{secs}")
+    let id: String = stack.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    format!("archc-{id}-{secs}")
 }
 
 /// Change sets of earlier runs that were never executed (a declined prompt, Ctrl-C).
@@ -806,7 +809,7 @@ async fn dry_run(
         r.finish(&stack.id, true, &format!("{} is up to date (template and parameters unchanged)", stack.name));
         return Ok(Deployed { outcome: Outcome::UpToDate, outputs: present.outputs.clone() });
     }
-    let change_set = change_set_name();
+    let change_set = change_set_name(&stack.id);
     let caps: Vec<Capability> = stack.capabilities.iter().map(|c| Capability::from(c.as_str())).collect();
     let cfn = &ctx.cfn;
     cfn.create_change_set()
