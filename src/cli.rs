@@ -35,6 +35,11 @@ pub enum Command {
     /// Review the change of a diagram since a git revision (`archc diff` against the file as
     /// it is at `--base`).
     Review(ReviewArgs),
+    /// Deploy the diagram to AWS: the CloudFormation stacks in dependency order (change sets,
+    /// shown and confirmed), then the cluster side (Load Balancer Controller, manifests).
+    Deploy(DeployArgs),
+    /// Delete what `archc deploy` made, in reverse order; lists what is retained.
+    Destroy(DestroyArgs),
     /// Print a rule's documentation.
     Explain {
         /// A rule code (`NET001`) or name (`nat-gateway-in-private-subnet`).
@@ -198,6 +203,99 @@ pub struct PlanArgs {
     pub rules: RuleArgs,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
+}
+
+/// Where AWS and the cluster are, for `deploy` and `destroy`.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The AWS region (default: the diagram's; a stack with its own region keeps it).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The AWS profile (default: the standard chain: environment, AWS_PROFILE, SSO, role).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Another AWS endpoint for every service (an emulator such as moto).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Stack names start with NAME instead of the project's name (`NAME-network`, ...).
+    #[arg(long, value_name = "NAME")]
+    pub stack_prefix: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Progress as human lines (spinners on a terminal) or JSON lines on standard output.
+    #[arg(long, value_enum, default_value = "human")]
+    pub output: DeployOutput,
+    /// The cluster's API server, when it is reached another way than through the SSM access
+    /// instance or the public endpoint (a VPN, your own tunnel); also `ARCHC_KUBE_API`.
+    #[arg(long, value_name = "URL")]
+    pub kube_api: Option<String>,
+    /// Only the CloudFormation stacks: nothing in the cluster.
+    #[arg(long)]
+    pub stacks_only: bool,
+    /// Seconds between two polls (CloudFormation, the cluster).
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub poll: Option<f64>,
+    /// Longest wait for one stack operation, in seconds (default 3600).
+    #[arg(long, value_name = "SECONDS")]
+    pub stack_timeout: Option<u64>,
+    /// Longest wait for each cluster step (controller, claim, rollout, load balancer), in
+    /// seconds (default 600).
+    #[arg(long, value_name = "SECONDS")]
+    pub wait_timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeployOutput {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeployMethod {
+    /// Change sets: the changes are shown (and confirmed) before they run.
+    ChangeSet,
+    /// CreateStack / UpdateStack: fast loops and emulators.
+    Direct,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Show every stack's changes and execute nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "change-set")]
+    pub method: DeployMethod,
+    /// A stack parameter nothing else gives (`ci.GitHubOrg=acme`); `NAME=VALUE` for every
+    /// stack that has it. Repeatable.
+    #[arg(long = "parameter", value_name = "[STACK.]NAME=VALUE")]
+    pub parameters: Vec<String>,
+    /// A deploy-time value of the manifests (`Domain=chat.example.com`,
+    /// `CertificateArn=arn:...`). Repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// The image tag to run (default: the newest image in the ECR repository).
+    #[arg(long)]
+    pub image_tag: Option<String>,
+    /// The AWS Load Balancer Controller's Helm chart version.
+    #[arg(long, value_name = "VERSION")]
+    pub lbc_chart_version: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

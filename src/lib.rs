@@ -55,6 +55,8 @@ where
         cli::Command::Plan(args) => commands::plan(args),
         cli::Command::Diff(args) => commands::diff(args),
         cli::Command::Review(args) => commands::review(args),
+        cli::Command::Deploy(args) => commands::deploy(args),
+        cli::Command::Destroy(args) => commands::destroy(args),
         cli::Command::Explain { code } => commands::explain(code),
         cli::Command::Rules { format } => commands::rules(*format),
         cli::Command::Kinds { format } => commands::kinds(*format),

@@ -113,6 +113,48 @@ fn placeholders_and_workflow_variables_name_real_stack_outputs() {
     }
 }
 
+/// Every deploy-time placeholder has a machine-readable description in `plan.json`
+/// (`kubernetes.deploy_values`), so `archc deploy` never parses the English source; every
+/// output it names is an output of some stack, and every other placeholder comes from a stack.
+#[test]
+fn deploy_values_are_described_for_deploy_and_name_real_outputs() {
+    for arch in architectures() {
+        let c = compile(&arch);
+        let all: BTreeSet<String> = outputs(&c).into_values().flatten().collect();
+        let plan: Value = serde_json::from_str(&c.files["plan.json"]).expect("plan.json");
+        let values = plan["kubernetes"]["deploy_values"].as_object().expect("deploy_values");
+        let deploy: BTreeSet<&str> = c
+            .plan
+            .kubernetes
+            .placeholders
+            .iter()
+            .filter(|(_, from)| from.starts_with("deploy:"))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(values.keys().map(String::as_str).collect::<BTreeSet<_>>(), deploy, "{arch}");
+        assert!(!deploy.is_empty(), "{arch}: the seed-like architectures have deploy-time values");
+        for (name, how) in values {
+            let (kind, body) = how.as_object().and_then(|o| o.iter().next()).expect("one kind");
+            assert!(
+                ["config", "image_tag", "image_digest", "dsn", "secret_version"].contains(&kind.as_str()),
+                "{arch}: {name}: {kind}"
+            );
+            for (key, v) in body.as_object().expect("an object") {
+                if key.ends_with("_output") {
+                    let out = v.as_str().expect("an output name");
+                    assert!(all.contains(out), "{arch}: {name}.{key} names `{out}`, which no stack outputs");
+                }
+            }
+            if kind == "dsn" {
+                let t = body["template"].as_str().expect("template");
+                for slot in ["<user>", "<password>", "<host>", "<port>", "<dbname>"] {
+                    assert!(t.contains(slot), "{arch}: {name}: the DSN template has {slot}: {t}");
+                }
+            }
+        }
+    }
+}
+
 /// Substitute a template's `${Param}` with the parameter's default.
 fn with_defaults(t: &Value, text: &str) -> String {
     let var = Regex::new(r"\$\{(\w+)\}").expect("regex");

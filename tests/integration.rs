@@ -5,6 +5,8 @@ mod test;
 
 mod cli;
 mod conformance;
+#[cfg(feature = "deploy")]
+mod deploy;
 mod emit_cloudformation;
 mod emit_consistency;
 mod emit_kubernetes;

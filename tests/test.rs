@@ -85,9 +85,7 @@ impl Test {
     pub(crate) fn run(self) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_archc"));
         cmd.args(&self.args).current_dir(&self.dir).env("NO_COLOR", "1");
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("archc starts");

@@ -12,7 +12,7 @@ use crate::{model, plan};
 use super::{check_rule_args, err, out, read_input, stderr_is_terminal, EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
 
 /// Analyse and plan; diagnostics go to stderr. `Err` is the exit code.
-fn analyse_and_plan(input: &InputArgs, rules: &RuleArgs) -> Result<(Analysis, plan::Plan), i32> {
+pub(super) fn analyse_and_plan(input: &InputArgs, rules: &RuleArgs) -> Result<(Analysis, plan::Plan), i32> {
     check_rule_args(rules)?;
     let file = match read_input(input) {
         Ok(f) => f,

@@ -3,6 +3,7 @@
 mod check;
 mod compile;
 pub(crate) mod debug;
+mod deploy;
 mod docs;
 mod graph;
 mod review;
@@ -10,6 +11,7 @@ mod review;
 pub(crate) use check::check;
 pub(crate) use compile::{compile, plan};
 pub(crate) use debug::debug;
+pub(crate) use deploy::{deploy, destroy};
 pub(crate) use docs::{explain, kinds, rules};
 pub(crate) use graph::graph;
 pub(crate) use review::{diff, review};

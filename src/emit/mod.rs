@@ -65,6 +65,8 @@ fn plan_json(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> String {
         .collect();
     let placeholders: serde_json::Map<String, serde_json::Value> =
         plan.kubernetes.placeholders.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let deploy_values: serde_json::Map<String, serde_json::Value> =
+        plan.kubernetes.deploy_values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let doc = json!({
         "project": plan.settings.project,
         "region": plan.settings.region_known.then_some(&plan.settings.region),
@@ -72,7 +74,7 @@ fn plan_json(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> String {
         "cluster": plan.settings.cluster_name,
         "namespace": plan.settings.namespace,
         "stacks": stacks,
-        "kubernetes": {"objects": objects, "helm": plan.kubernetes.helm.iter().map(|(f, _)| format!("helm/{f}")).collect::<Vec<_>>(), "placeholders": placeholders},
+        "kubernetes": {"objects": objects, "helm": plan.kubernetes.helm.iter().map(|(f, _)| format!("helm/{f}")).collect::<Vec<_>>(), "placeholders": placeholders, "deploy_values": deploy_values},
         "workflow": plan.workflow.as_ref().map(|w| w.file.clone()),
         "review_workflow": plan.review_workflow.as_ref().map(|w| w.file.clone()),
         "components": components.iter().map(|c| json!({"node": c.node, "kind": c.kind, "resources": c.resources.iter().map(|(s, id, t)| json!({"in": s, "id": id, "type": t})).collect::<Vec<_>>()})).collect::<Vec<_>>(),

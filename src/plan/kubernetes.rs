@@ -53,6 +53,11 @@ pub struct KubernetesPlan {
     pub helm: Vec<(String, Value)>,
     /// `${Name}` placeholders the objects use, with where a deploy gets each value (sorted by name).
     pub placeholders: Vec<(String, String)>,
+    /// How a deploy computes each deploy-time placeholder (`plan.json` `kubernetes.deploy_values`):
+    /// `{"config": {"key"}}`, `{"image_tag": {"repository_output"}}`, `{"image_digest":
+    /// {"repository_output", "tag"} | {"image"}}`, `{"dsn": {"template", "secret_output",
+    /// "host_output", "port_output", "database_output"}}`, `{"secret_version": {"secret_output"}}`.
+    pub deploy_values: Vec<(String, Value)>,
     pub findings: Vec<Diagnostic>,
     /// The `Dockerfile` CI builds (at the output root).
     pub dockerfile: Option<String>,
@@ -76,15 +81,18 @@ pub struct WorkloadNames {
     pub health_path: String,
 }
 
+type Sorted = (Vec<(String, String)>, Vec<(String, Value)>);
+
 /// Placeholders in use, each with its source.
 pub(crate) struct Placeholders<'a> {
     stacks: &'a [Stack],
     list: Vec<Placeholder>,
+    deploy_values: Vec<(String, Value)>,
 }
 
 impl<'a> Placeholders<'a> {
     fn new(stacks: &'a [Stack]) -> Self {
-        Self { stacks, list: Vec::new() }
+        Self { stacks, list: Vec::new(), deploy_values: Vec::new() }
     }
 
     fn add(&mut self, name: &str, source: String) -> String {
@@ -101,14 +109,20 @@ impl<'a> Placeholders<'a> {
         self.add(name, format!("{} stack output `{name}`: {what}", stack.as_str()))
     }
 
-    /// A value given at deploy time.
-    pub(crate) fn deploy(&mut self, name: &str, source: &str) -> String {
+    /// A value given at deploy time: `source` says it in words, `how` for a deploy (see
+    /// [`KubernetesPlan::deploy_values`]).
+    pub(crate) fn deploy(&mut self, name: &str, source: &str, how: Value) -> String {
+        if !self.deploy_values.iter().any(|(n, _)| n == name) {
+            self.deploy_values.push((name.to_string(), how));
+        }
         self.add(name, format!("deploy: {source}"))
     }
 
-    fn into_sorted(mut self) -> Vec<(String, String)> {
+    /// (placeholders with their sources, deploy-time values), each sorted by name.
+    fn into_sorted(mut self) -> Sorted {
         self.list.sort_by(|a, b| a.name.cmp(&b.name));
-        self.list.into_iter().map(|p| (p.name, p.source)).collect()
+        self.deploy_values.sort_by(|a, b| a.0.cmp(&b.0));
+        (self.list.into_iter().map(|p| (p.name, p.source)).collect(), self.deploy_values)
     }
 }
 
@@ -130,7 +144,7 @@ pub(super) fn plan(graph: &ArchGraph, settings: &Settings, stacks: &[Stack]) -> 
     if !settings.region_known {
         placeholders.output("Region", StackId::Network, "the region the stacks are deployed to");
     }
-    out.placeholders = placeholders.into_sorted();
+    (out.placeholders, out.deploy_values) = placeholders.into_sorted();
     out.built_edges = expressed_edges(graph, workload, &wiring, &out.objects);
     if let Some(ns) = graph.enclosing(workload, "k8s.namespace") {
         if let Some(names) = &out.workload {

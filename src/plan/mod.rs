@@ -13,7 +13,8 @@ pub mod kubernetes;
 mod lower;
 pub use lower::built_by;
 pub mod names;
-pub mod placeholders;
+/// The `${Name}` placeholder contract, shared with `archc deploy` (crate `archc-placeholders`).
+pub use archc_placeholders as placeholders;
 mod settings;
 pub mod workflow;
 

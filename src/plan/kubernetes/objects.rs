@@ -271,9 +271,11 @@ impl Input<'_> {
         let (g, s, app, w) = (self.graph, self.settings, self.app, self.wiring);
         let host = match &s.domain {
             Some(d) => d.clone(),
-            None => {
-                ph.deploy("Domain", "the public DNS name of the site (configuration `domain`), e.g. chat.example.com")
-            }
+            None => ph.deploy(
+                "Domain",
+                "the public DNS name of the site (configuration `domain`), e.g. chat.example.com",
+                json!({"config": {"key": "domain"}}),
+            ),
         };
         // the registry CI pushes to, else the diagram's only one
         let registry = g
@@ -291,10 +293,16 @@ impl Input<'_> {
                     StackId::Ci,
                     &format!("URI of the ECR repository `{}` CI pushes to", self.id(r)),
                 );
-                let tag = ph.deploy("ImageTag", "the git commit SHA CI built and pushed (the image tag)");
+                let repository = format!("{p}RepositoryName");
+                let tag = ph.deploy(
+                    "ImageTag",
+                    "the git commit SHA CI built and pushed (the image tag)",
+                    json!({"image_tag": {"repository_output": repository}}),
+                );
                 let digest = ph.deploy(
                     "ImageDigest",
                     "the digest (sha256:...) of that image in ECR (`aws ecr describe-images`); CI sets it with `kubectl set image`",
+                    json!({"image_digest": {"repository_output": repository, "tag": "ImageTag"}}),
                 );
                 format!("{uri}:{tag}@{digest}")
             }
@@ -304,12 +312,14 @@ impl Input<'_> {
                     let digest = ph.deploy(
                         "ImageDigest",
                         &format!("the digest (sha256:...) of `{image}` (no registry is drawn: the image runs as published)"),
+                        json!({"image_digest": {"image": image}}),
                     );
                     format!("{image}@{digest}")
                 }
                 None => ph.deploy(
                     "Image",
                     "the image the workload runs, by digest (`repository@sha256:...`): the diagram and its configuration name none",
+                    json!({"config": {"key": "app.image"}}),
                 ),
             },
         };
@@ -359,10 +369,18 @@ impl Input<'_> {
                     "the DSN `{}`, built at deploy time from the RDS-managed secret (data stack output `{secret_arn}`; user and password URL-encoded), host `{address}`, port `{port}` and database `{dbname}` (data stack outputs); never written to disk",
                     ds.dsn
                 ),
+                json!({"dsn": {
+                    "template": ds.dsn,
+                    "secret_output": secret_arn,
+                    "host_output": address,
+                    "port_output": port,
+                    "database_output": dbname,
+                }}),
             );
             let version = ph.deploy(
                 &format!("{p}SecretVersionId"),
                 &format!("the Secrets Manager VersionId of `{secret_arn}` the DSN was built from (rolls the pods after a rotation)"),
+                json!({"secret_version": {"secret_output": secret_arn}}),
             );
             DatabaseUse {
                 dep: dep.clone(),
@@ -1391,6 +1409,7 @@ impl Builder<'_, '_> {
                     "the ACM certificate for the site's name, in {} (configuration `certificate_arn`)",
                     i.settings.region
                 ),
+                json!({"config": {"key": "certificate_arn"}}),
             ),
         };
         let health = &i.app.health_path;

@@ -1,0 +1,560 @@
+//! `archc deploy` / `archc destroy` end to end, through the binary:
+//!
+//! - against moto (`moto_server`, installed pinned by `scripts/install-tools`, started here on
+//!   a free port of 127.0.0.1 and stopped at the end of each test): the network-only fixture
+//!   through create, an unchanged redeploy (up to date), a diagram change (shown by a dry run
+//!   with a change set, then applied as an update) and destroy, checked with the SDK's
+//!   describe calls; and the seed's `--dry-run`, which lists every resource and creates
+//!   nothing. moto's change sets cannot carry a deploy (executing one sets no outputs; an
+//!   UPDATE one corrupts the stack), so the executing runs use `--method direct`;
+//! - against a scripted AWS (the CloudFormation, EKS, ECR and Secrets Manager response
+//!   documents of AWS's API reference) and a Kubernetes API server double: the seed deployed
+//!   all the way to its URL, with the server-side apply requests checked.
+//!
+//! No AWS account and no Kubernetes API server are reached.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use archc_deploy::aws_sdk_cloudformation as cfn;
+use serde_json::Value;
+
+use crate::test::{root, scratch, Test};
+
+/// moto_server on a free port of 127.0.0.1, stopped on drop.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+fn moto_server() -> PathBuf {
+    if let Some(p) = std::env::var_os("ARCHC_MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let installed = Path::new(&home).join(".cache/archc-tools/moto-venv/bin/moto_server");
+    if installed.exists() {
+        return installed;
+    }
+    panic!("moto_server not found: run scripts/install-tools (scripts/test does), which installs moto[server]==5.2.5 and sets ARCHC_MOTO_SERVER");
+}
+
+impl Moto {
+    fn start(name: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+        let log = std::fs::File::create(scratch(&format!("moto-{name}")).join("moto.log")).expect("log file");
+        let child = Command::new(moto_server())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Self { child, url: format!("http://127.0.0.1:{port}") };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not listen on {port} within 60 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    fn cfn(&self) -> cfn::Client {
+        runtime().block_on(async {
+            let creds = cfn::config::Credentials::new("testing", "testing", None, None, "test");
+            let conf = archc_deploy::aws_config::defaults(archc_deploy::aws_config::BehaviorVersion::latest())
+                .region(archc_deploy::aws_config::Region::new("eu-north-1"))
+                .credentials_provider(creds)
+                .endpoint_url(&self.url)
+                .load()
+                .await;
+            cfn::Client::new(&conf)
+        })
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn runtime() -> archc_deploy::tokio::runtime::Runtime {
+    archc_deploy::tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+/// Static test credentials and nothing from this machine's AWS configuration.
+fn aws_env(t: Test) -> Test {
+    t.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/archc-test")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/archc-test")
+        .env("CI", "true")
+}
+
+/// Stack status, or None when CloudFormation does not know the stack.
+fn status(c: &cfn::Client, name: &str) -> Option<String> {
+    runtime().block_on(async {
+        match c.describe_stacks().stack_name(name).send().await {
+            Ok(o) => o.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_string()),
+            Err(_) => None,
+        }
+    })
+}
+
+fn outputs(c: &cfn::Client, name: &str) -> BTreeMap<String, String> {
+    runtime().block_on(async {
+        let o = c.describe_stacks().stack_name(name).send().await.expect("describe");
+        o.stacks()[0]
+            .outputs()
+            .iter()
+            .map(|o| (o.output_key().unwrap_or_default().to_string(), o.output_value().unwrap_or_default().to_string()))
+            .collect()
+    })
+}
+
+fn resources(c: &cfn::Client, name: &str) -> BTreeMap<String, (String, String)> {
+    runtime().block_on(async {
+        let o = c.describe_stack_resources().stack_name(name).send().await.expect("describe resources");
+        o.stack_resources()
+            .iter()
+            .map(|r| {
+                (
+                    r.logical_resource_id().unwrap_or_default().to_string(),
+                    (
+                        r.resource_type().unwrap_or_default().to_string(),
+                        r.physical_resource_id().unwrap_or_default().to_string(),
+                    ),
+                )
+            })
+            .collect()
+    })
+}
+
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect()
+}
+
+fn summary(lines: &[Value]) -> &Value {
+    lines.iter().rev().find(|l| l["type"] == "summary").expect("a summary line")
+}
+
+const NETWORK: &str = "fixtures/deploy/network.md";
+const STACKS: [&str; 3] = ["netonly-network", "netonly-data", "netonly-ci"];
+
+/// The network-only architecture through create, an unchanged redeploy, a change shown by a
+/// dry run and applied as an update, and destroy; every step checked with the SDK.
+#[test]
+fn network_architecture_is_created_kept_updated_and_destroyed_on_moto() {
+    let moto = Moto::start("lifecycle");
+    let c = moto.cfn();
+    let wall = Instant::now();
+    let deploy = |file: &str| {
+        aws_env(Test::new()).args([
+            "deploy",
+            file,
+            "--endpoint-url",
+            &moto.url,
+            "--method",
+            "direct",
+            "--yes",
+            "--poll",
+            "0.2",
+        ])
+    };
+
+    // create: plain progress lines (no terminal), each stack created
+    let run = deploy(NETWORK).status(0);
+    for line in [
+        "[network] netonly-network: CreateStack",
+        "[network] ok: netonly-network created (CREATE_COMPLETE)",
+        "[data] ok: netonly-data created (CREATE_COMPLETE)",
+        "[ci] ok: netonly-ci created (CREATE_COMPLETE)",
+        "Deployed.",
+    ] {
+        assert!(run.stderr.contains(line), "missing `{line}` in\n{}", run.stderr);
+    }
+    assert!(
+        run.stderr.contains("netonly-ci has no output GitHubOidcProviderArn"),
+        "moto drops outputs of resources it does not model, and deploy says so:\n{}",
+        run.stderr
+    );
+    for s in STACKS {
+        assert_eq!(status(&c, s).as_deref(), Some("CREATE_COMPLETE"), "{s}");
+    }
+    let net = outputs(&c, "netonly-network");
+    assert!(net["VpcId"].starts_with("vpc-") && net["PrivAppSubnet2Id"].starts_with("subnet-"), "{net:?}");
+    let data = resources(&c, "netonly-data");
+    assert_eq!(data["S3"].0, "AWS::S3::Bucket");
+    assert!(!data.contains_key("Backups"));
+    let created = wall.elapsed();
+
+    // the same diagram again: up to date, nothing executed
+    let run = deploy(NETWORK).args(["--output", "json"]).status(0);
+    let lines = json_lines(&run.stdout);
+    assert_eq!(
+        summary(&lines)["stacks"],
+        serde_json::json!({"ci": "up to date", "data": "up to date", "network": "up to date"})
+    );
+    assert!(!lines.iter().any(|l| l["type"] == "start"), "no stack operation started: {}", run.stdout);
+    assert!(run.stderr.is_empty(), "--output json writes only JSON lines, to stdout: {}", run.stderr);
+
+    // a diagram change: another bucket
+    let dir = scratch("deploy-lifecycle");
+    let changed = dir.join("network.md");
+    let text = std::fs::read_to_string(root().join(NETWORK)).expect("fixture");
+    let text = text.replace("  nat --> ecr\n", "  nat --> ecr\n  backups[(Amazon S3 backups)]\n  nat --> backups\n");
+    std::fs::write(&changed, text).expect("write");
+    let changed = changed.to_string_lossy().into_owned();
+
+    // a dry run shows it as a change set (deleted again) and executes nothing
+    let run = aws_env(Test::new())
+        .args(["deploy", &changed, "--endpoint-url", &moto.url, "--dry-run", "--poll", "0.2"])
+        .status(0);
+    assert!(run.stderr.contains("Changes to netonly-data (update (change set deleted: --dry-run))"), "{}", run.stderr);
+    assert!(
+        run.stderr.lines().any(|l| l.contains("Add") && l.contains("Backups") && l.contains("AWS::S3::Bucket")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("netonly-network is up to date") && run.stderr.contains("netonly-ci is up to date"),
+        "{}",
+        run.stderr
+    );
+    assert!(!resources(&c, "netonly-data").contains_key("Backups"), "a dry run executes nothing");
+
+    // applied as an update
+    let run = deploy(&changed).args(["--output", "json"]).status(0);
+    let lines = json_lines(&run.stdout);
+    assert_eq!(
+        summary(&lines)["stacks"],
+        serde_json::json!({"ci": "up to date", "data": "updated", "network": "up to date"})
+    );
+    let data = resources(&c, "netonly-data");
+    assert_eq!(data["Backups"].0, "AWS::S3::Bucket");
+    assert!(!data["Backups"].1.is_empty(), "the bucket has a name: {data:?}");
+    assert!(outputs(&c, "netonly-data").contains_key("BackupsBucketName"));
+
+    // destroy: ci and data go; moto refuses the network stack (a VPC with route tables), and
+    // destroy says so with what is left
+    let run = aws_env(Test::new())
+        .args(["destroy", &changed, "--endpoint-url", &moto.url, "--yes", "--poll", "0.2"])
+        .status(1);
+    assert_eq!(status(&c, "netonly-data"), None, "{}", run.stderr);
+    assert_eq!(status(&c, "netonly-ci"), None, "{}", run.stderr);
+    for line in [
+        "[data] ok: netonly-data deleted",
+        "[ci] ok: netonly-ci deleted",
+        "netonly-network (network): DeleteStack failed: DependencyViolation",
+        "what is left (as CloudFormation listed the stack's resources):",
+        "Vpc (AWS::EC2::VPC) vpc-",
+        "retained (not deleted by design):",
+        "kept (DeletionPolicy Retain)",
+        "Destroy incomplete.",
+    ] {
+        assert!(run.stderr.contains(line), "missing `{line}` in\n{}", run.stderr);
+    }
+    for kept in ["data: S3 (AWS::S3::Bucket)", "data: Backups (AWS::S3::Bucket)", "ci: Ecr (AWS::ECR::Repository)"] {
+        assert!(run.stderr.contains(kept), "retained `{kept}` listed:\n{}", run.stderr);
+    }
+    eprintln!("moto lifecycle: create {:.1} s, whole {:.1} s", created.as_secs_f64(), wall.elapsed().as_secs_f64());
+}
+
+/// The seed's dry run lists every stack's resources from its templates (none exists yet):
+/// EKS, RDS, ElastiCache, EFS, ... and creates nothing.
+#[test]
+fn seed_dry_run_lists_every_resource_and_creates_nothing_on_moto() {
+    let moto = Moto::start("seed-dry-run");
+    let c = moto.cfn();
+    let run = aws_env(Test::new())
+        .args(["deploy", "examples/architecture.md", "--endpoint-url", &moto.url, "--dry-run", "--poll", "0.2"])
+        .status(0);
+    for s in ["mattermost-network", "mattermost-cluster", "mattermost-data", "mattermost-ci"] {
+        assert!(
+            run.stderr.contains(&format!("Changes to {s} (create: the stack does not exist yet; from its template)")),
+            "{s}:\n{}",
+            run.stderr
+        );
+        assert_eq!(status(&c, s), None, "{s} was not created");
+    }
+    for ty in [
+        "AWS::EC2::VPC",
+        "AWS::EC2::NatGateway",
+        "AWS::EKS::Cluster",
+        "AWS::EKS::Nodegroup",
+        "AWS::RDS::DBInstance",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::EFS::FileSystem",
+        "AWS::ECR::Repository",
+        "AWS::IAM::OIDCProvider",
+    ] {
+        assert!(run.stderr.lines().any(|l| l.contains("Add") && l.contains(ty)), "{ty}:\n{}", run.stderr);
+    }
+    assert!(run.stderr.contains("cluster (after the stacks; nothing applied with --dry-run)"), "{}", run.stderr);
+    assert!(run.stderr.contains("Dry run: nothing was executed."), "{}", run.stderr);
+    let listed = runtime().block_on(async { c.list_stacks().send().await.expect("list").stack_summaries().len() });
+    assert_eq!(listed, 0, "nothing was created, not even an empty stack");
+}
+
+/// A stack parameter only the operator knows is asked for before anything is created.
+#[test]
+fn a_parameter_nobody_gave_stops_the_deploy_before_any_change() {
+    let moto = Moto::start("missing-parameter");
+    let c = moto.cfn();
+    let run = aws_env(Test::new())
+        .args([
+            "deploy",
+            "examples/architecture.md",
+            "--endpoint-url",
+            &moto.url,
+            "--stacks-only",
+            "--yes",
+            "--method",
+            "direct",
+        ])
+        .status(2);
+    assert!(run.stderr.contains("--parameter ci.GitHubOrg=VALUE"), "{}", run.stderr);
+    assert_eq!(status(&c, "mattermost-network"), None, "nothing was created: {}", run.stderr);
+}
+
+/// Like `archc compile`, deploy refuses a diagram with errors, before any AWS call.
+#[test]
+fn deploy_refuses_a_diagram_with_errors_like_compile() {
+    let dir = scratch("deploy-refuses");
+    let file = dir.join("broken.md");
+    // a box in a subnet that names nothing: archc must know what to build there (GRF004)
+    std::fs::write(
+        &file,
+        "```mermaid\nflowchart LR\n  subgraph vpc[VPC]\n    subgraph pub[Public subnet]\n      a[Thing nobody knows]\n    end\n  end\n  a --> b[(RDS PostgreSQL)]\n```\n",
+    )
+    .expect("write");
+    let run = aws_env(Test::new())
+        .args(["deploy", &file.to_string_lossy(), "--endpoint-url", "http://127.0.0.1:9", "--yes"])
+        .status(1);
+    assert!(run.stderr.contains("GRF004"), "{}", run.stderr);
+    assert!(!run.stderr.contains("CreateStack"), "{}", run.stderr);
+}
+
+/// The seed through the whole deploy against a scripted AWS and a Kubernetes API server
+/// double: its stacks are there already (each change set says "no changes"); then EKS gives
+/// the endpoint, ECR the newest image, Secrets Manager the database secret; the Load Balancer
+/// Controller goes through (a stand-in) `helm`; every manifest is applied server-side in the
+/// documented order; the waits read the rollout and the Ingress's address; the URL is printed.
+#[test]
+fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double() {
+    use archc_deploy::testkit::aws::{Account, ChangeSetScript, FakeAws, Script};
+    use archc_deploy::testkit::kube::{Cluster, FakeKube};
+    use base64::Engine as _;
+    use serde_json::json;
+
+    let compiled = Test::new().args(["plan", "examples/architecture.md", "--format", "json"]).status(0);
+    let plan: Value = serde_json::from_str(&compiled.stdout).expect("plan.json");
+    let secret_arn = "arn:aws:secretsmanager:eu-north-1:123456789012:secret:rds!db-0a1b2c-AbCdEf";
+    let special = |name: &str| -> Option<&str> {
+        Some(match name {
+            "ClusterName" => "mattermost",
+            "RdsSecretArn" => secret_arn,
+            "RdsEndpointAddress" => "mattermost.c9akciq32.eu-north-1.rds.amazonaws.com",
+            "RdsEndpointPort" => "5432",
+            "RdsDatabaseName" => "mattermost",
+            "EcrRepositoryName" => "mattermost",
+            "EcrRepositoryUri" => "123456789012.dkr.ecr.eu-north-1.amazonaws.com/mattermost",
+            "VpcId" => "vpc-0abc",
+            _ => return None,
+        })
+    };
+    let mut account = Account::default();
+    for s in plan["stacks"].as_array().expect("stacks") {
+        let name = s["name"].as_str().expect("name");
+        let outputs: Vec<(String, String)> = s["outputs"]
+            .as_array()
+            .expect("outputs")
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|o| (o.to_string(), special(o).map_or_else(|| format!("{}-value", o.to_lowercase()), str::to_string)))
+            .collect();
+        let outputs: Vec<(&str, &str)> = outputs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        account.existing(name, "UPDATE_COMPLETE", &outputs, &[("GitHubOrg", "example"), ("GitHubRepo", "infra")]);
+        account.script(
+            name,
+            Script {
+                change_set: ChangeSetScript::Failed("The submitted information didn't contain changes. Submit different information to create a change set.".into()),
+                ..Script::succeeds("UPDATE", &[], &[])
+            },
+        );
+    }
+    let ca = base64::engine::general_purpose::STANDARD
+        .encode("-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n");
+    account.eks = Some(
+        json!({"name": "mattermost", "arn": "arn:aws:eks:eu-north-1:123456789012:cluster/mattermost", "status": "ACTIVE",
+        "endpoint": "https://0123456789ABCDEF.gr7.eu-north-1.eks.amazonaws.com", "certificateAuthority": {"data": ca}, "version": "1.33"}),
+    );
+    account.images = vec![
+        (
+            "1111111".into(),
+            "sha256:1111111111111111111111111111111111111111111111111111111111111111".into(),
+            1_767_323_045.0,
+        ),
+        (
+            "2222222".into(),
+            "sha256:2222222222222222222222222222222222222222222222222222222222222222".into(),
+            1_767_400_000.0,
+        ),
+    ];
+    account.secrets.insert(
+        secret_arn.into(),
+        (json!({"username": "appadmin", "password": "Zx9:q/w@e#r%t"}).to_string(), "b1a7c3d4-version".into()),
+    );
+    let aws = FakeAws::start(account).expect("fake AWS");
+
+    let mut cluster = Cluster::default();
+    let lbc = "/apis/apps/v1/namespaces/kube-system/deployments/aws-load-balancer-controller";
+    cluster.preexisting.insert(lbc.into(), json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "aws-load-balancer-controller", "namespace": "kube-system", "generation": 1}, "spec": {"replicas": 2, "selector": {}, "template": {}}}));
+    let ready = |n: i32| json!({"observedGeneration": 1, "replicas": n, "updatedReplicas": n, "readyReplicas": n, "availableReplicas": n});
+    cluster.statuses.insert(lbc.into(), [ready(2)].into());
+    let mm = "/apis/apps/v1/namespaces/mattermost/deployments/mattermost";
+    cluster.statuses.insert(
+        mm.into(),
+        [json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 0}), ready(1)]
+            .into(),
+    );
+    let pvc = "/api/v1/namespaces/mattermost/persistentvolumeclaims/mattermost-plugins";
+    cluster.statuses.insert(pvc.into(), [json!({"phase": "Pending"}), json!({"phase": "Bound"})].into());
+    let ing = "/apis/networking.k8s.io/v1/namespaces/mattermost/ingresses/mattermost";
+    let alb = "k8s-mattermo-mattermo-0123456789-1234567890.eu-north-1.elb.amazonaws.com";
+    cluster.statuses.insert(ing.into(), [json!({}), json!({"loadBalancer": {"ingress": [{"hostname": alb}]}})].into());
+    let kube = FakeKube::start(cluster).expect("API server double");
+
+    // helm: a stand-in that records its arguments, whether it got a token, and the values
+    let dir = scratch("deploy-seed-cluster");
+    let helm = dir.join("helm");
+    std::fs::write(
+        &helm,
+        format!(
+            "#!/bin/sh\nout={}\necho \"$@\" > \"$out/helm-args\"\n[ -n \"$HELM_KUBETOKEN\" ] && echo set > \"$out/helm-token\"\nprev=\nfor a in \"$@\"; do [ \"$prev\" = --values ] && cp \"$a\" \"$out/helm-values.yaml\"; prev=$a; done\nexit 0\n",
+            dir.display()
+        ),
+    )
+    .expect("helm stand-in");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
+    let run = aws_env(Test::new())
+        .env("PATH", &path)
+        .args([
+            "deploy",
+            "examples/architecture.md",
+            "--endpoint-url",
+            &aws.url(),
+            "--kube-api",
+            &kube.url(),
+            "--yes",
+            "--poll",
+            "0.05",
+            "--set",
+            "Domain=chat.example.com",
+            "--set",
+            "CertificateArn=arn:aws:acm:eu-north-1:123456789012:certificate/0a1b2c3d",
+        ])
+        .status(0);
+
+    // the stacks: each a change set without changes, deleted again
+    for s in ["network", "cluster", "data", "ci"] {
+        assert!(
+            run.stderr.contains(&format!("[{s}] ok: mattermost-{s} is up to date (no changes)")),
+            "{s}:\n{}",
+            run.stderr
+        );
+    }
+    // the cluster side
+    let requests = kube.server.requests();
+    let patches: Vec<String> = requests.iter().filter(|r| r.method == "PATCH").map(|r| r.path().to_string()).collect();
+    assert_eq!(
+        patches,
+        [
+            "/api/v1/namespaces/mattermost",
+            "/api/v1/namespaces/kube-system/serviceaccounts/aws-load-balancer-controller",
+            "/api/v1/namespaces/mattermost/serviceaccounts/mattermost",
+            "/apis/networking.k8s.io/v1/namespaces/mattermost/networkpolicies/default-deny-all",
+            "/apis/networking.k8s.io/v1/namespaces/mattermost/networkpolicies/mattermost-ingress-from-alb",
+            "/apis/networking.k8s.io/v1/namespaces/mattermost/networkpolicies/mattermost-egress",
+            "/api/v1/namespaces/mattermost/secrets/mattermost-rds",
+            "/apis/storage.k8s.io/v1/storageclasses/efs-ap",
+            "/api/v1/namespaces/mattermost/persistentvolumeclaims/mattermost-plugins",
+            "/apis/apps/v1/namespaces/mattermost/deployments/mattermost",
+            "/api/v1/namespaces/mattermost/services/mattermost",
+            "/apis/networking.k8s.io/v1/namespaces/mattermost/ingresses/mattermost",
+        ],
+        "server-side apply in the file prefix order"
+    );
+    for r in requests.iter().filter(|r| r.method == "PATCH") {
+        assert_eq!(r.header("content-type"), Some("application/apply-patch+yaml"), "{}", r.target);
+        let q = r.query();
+        assert_eq!(q.get("fieldManager").map(String::as_str), Some("archc"), "{}", r.target);
+        assert_eq!(q.get("force").map(String::as_str), Some("true"), "{}", r.target);
+        assert!(
+            r.header("authorization").is_some_and(|a| a.starts_with("Bearer k8s-aws-v1.")),
+            "an EKS token: {}",
+            r.target
+        );
+    }
+    // the waits: the controller Ready after the Secret and before storage; the claim Bound
+    // before the Deployment; the rollout and the address read until they are there
+    let seq: Vec<String> = requests.iter().map(|r| format!("{} {}", r.method, r.path())).collect();
+    let at = |s: &str| seq.iter().position(|x| x == s).unwrap_or_else(|| panic!("{s} not in {seq:#?}"));
+    assert!(at("PATCH /api/v1/namespaces/mattermost/secrets/mattermost-rds") < at(&format!("GET {lbc}")));
+    assert!(at(&format!("GET {lbc}")) < at("PATCH /apis/storage.k8s.io/v1/storageclasses/efs-ap"));
+    assert!(at(&format!("GET {pvc}")) < at(&format!("PATCH {mm}")));
+    assert_eq!(seq.iter().filter(|x| *x == &format!("GET {mm}")).count(), 2, "the rollout is polled until available");
+    assert!(
+        seq.iter().rposition(|x| x == &format!("GET {mm}")) < Some(at(&format!("PATCH {ing}"))),
+        "the Ingress after the rollout"
+    );
+    assert_eq!(seq.iter().filter(|x| *x == &format!("GET {ing}")).count(), 2);
+
+    // the Secret carries the DSN built from the managed secret; nothing prints it
+    let secret: Value = serde_json::from_slice(
+        &requests.iter().find(|r| r.path().ends_with("/secrets/mattermost-rds")).expect("secret").body,
+    )
+    .expect("JSON");
+    let dsn = "postgres://appadmin:Zx9%3Aq%2Fw%40e%23r%25t@mattermost.c9akciq32.eu-north-1.rds.amazonaws.com:5432/mattermost?sslmode=require&connect_timeout=10";
+    assert_eq!(secret["stringData"]["datasource"], dsn);
+    for leak in ["Zx9", "appadmin:", "k8s-aws-v1."] {
+        assert!(!run.stderr.contains(leak) && !run.stdout.contains(leak), "`{leak}` printed:\n{}", run.stderr);
+    }
+    let deployment: Value = serde_json::from_slice(
+        &requests.iter().find(|r| r.method == "PATCH" && r.path() == mm).expect("deployment").body,
+    )
+    .expect("JSON");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        "123456789012.dkr.ecr.eu-north-1.amazonaws.com/mattermost:2222222@sha256:2222222222222222222222222222222222222222222222222222222222222222",
+        "the newest image of the repository"
+    );
+    assert_eq!(
+        deployment["spec"]["template"]["metadata"]["annotations"]["archc/db-secret-version"],
+        "b1a7c3d4-version"
+    );
+    assert!(run.stderr.contains("image tag 2222222: the newest image in ECR repository mattermost"), "{}", run.stderr);
+
+    // helm got the pinned chart, the API server, a token in its environment, the values
+    let args = std::fs::read_to_string(dir.join("helm-args")).expect("helm ran");
+    assert!(args.starts_with("upgrade --install aws-load-balancer-controller aws-load-balancer-controller --repo https://aws.github.io/eks-charts --version 1.14.0 --namespace kube-system --values "), "{args}");
+    assert!(args.contains(&format!("--kube-apiserver {}", kube.url())), "{args}");
+    assert!(!args.contains("k8s-aws-v1."), "the token is not an argument: {args}");
+    assert_eq!(std::fs::read_to_string(dir.join("helm-token")).expect("token").trim(), "set");
+    let values: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(dir.join("helm-values.yaml")).expect("values")).expect("YAML");
+    assert_eq!(values["clusterName"], "mattermost");
+    assert_eq!(values["vpcId"], "vpc-0abc");
+
+    assert!(run.stderr.contains("URL: https://chat.example.com"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("point the DNS name at the load balancer {alb}")), "{}", run.stderr);
+}
