@@ -115,7 +115,34 @@ pub struct RulesConfig {
 pub struct NodeConfig {
     pub kind: Option<String>,
     pub attributes: BTreeMap<String, String>,
+    /// The node's settings as written (typed: lists, maps, numbers).
+    pub settings: Map<String, Value>,
     pub origin: Origin,
+}
+
+/// What runs in a workload box, from its `nodes.<id>` settings (each overrides `app:`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WorkloadConfig {
+    pub image: Option<String>,
+    pub port: Option<u16>,
+    pub health_path: Option<String>,
+    pub command: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub replicas: Option<u32>,
+    /// CPU: Kubernetes quantities (`250m`, `1`) or ECS units (`256`).
+    pub cpu: Option<String>,
+    /// Memory: Kubernetes quantities (`512Mi`) or ECS MiB (`512`).
+    pub memory: Option<String>,
+    /// A cron schedule (CronJobs, scheduled functions, ECS scheduled tasks).
+    pub schedule: Option<String>,
+}
+
+impl NodeConfig {
+    /// The workload settings of this node.
+    pub fn workload(&self) -> WorkloadConfig {
+        serde_json::from_value(Value::Object(self.settings.clone())).unwrap_or_default()
+    }
 }
 
 /// The merged configuration.
@@ -204,6 +231,7 @@ pub fn load(sources: &[ConfigSource<'_>]) -> (Config, Vec<Diagnostic>) {
                 ..NodeConfig::default()
             };
             if let Value::Object(settings) = settings {
+                node.settings = settings.clone();
                 for (k, v) in settings {
                     let v = match v {
                         Value::String(s) => s,

@@ -164,6 +164,35 @@ const NODE: Ty = Ty::Map(&[
     Field { name: "endpoint", ty: Ty::Enum(&["public", "private"]), doc: "EKS API endpoint access" },
     Field { name: "app", ty: Ty::Str, doc: "application profile of a workload" },
     Field { name: "service", ty: Ty::Str, doc: "AWS service of a VPC endpoint" },
+    Field {
+        name: "image",
+        ty: Ty::Str,
+        doc: "the image a workload runs (`repository:tag` or `repository@sha256:...`)",
+    },
+    Field { name: "port", ty: Ty::Int { min: 1, max: 65535 }, doc: "the port a workload listens on" },
+    Field {
+        name: "health_path",
+        ty: Ty::Pattern("an HTTP path such as `/healthz`", r"^/[A-Za-z0-9._~/-]*$"),
+        doc: "the HTTP path a workload answers health checks on",
+    },
+    Field { name: "command", ty: Ty::List(&Ty::Str), doc: "the command a workload runs (overrides the image's)" },
+    Field { name: "env", ty: Ty::Any, doc: "environment variables of a workload (a map of strings)" },
+    Field { name: "replicas", ty: Ty::Int { min: 0, max: 1000 }, doc: "how many copies of a workload run" },
+    Field {
+        name: "cpu",
+        ty: Ty::Pattern("a CPU amount such as `250m`, `0.5` or `256`", r"^\d+(\.\d+)?m?$"),
+        doc: "CPU of a workload",
+    },
+    Field {
+        name: "memory",
+        ty: Ty::Pattern("a memory amount such as `512Mi`, `1Gi` or `512`", r"^\d+(Ki|Mi|Gi)?$"),
+        doc: "memory of a workload",
+    },
+    Field {
+        name: "schedule",
+        ty: Ty::Pattern("a cron schedule such as `0 3 * * *`", r"^\S+( \S+){4,5}$"),
+        doc: "when a scheduled workload runs",
+    },
 ]);
 
 /// archc's configuration keys.

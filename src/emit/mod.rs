@@ -46,7 +46,7 @@ fn plan_json(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> String {
                     (name.clone(), json!({"type": p.ty, "source": source}))
                 })
                 .collect();
-            json!({
+            let mut stack = json!({
                 "id": s.id.as_str(),
                 "name": s.name,
                 "order": i + 1,
@@ -54,7 +54,12 @@ fn plan_json(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> String {
                 "parameters": parameters,
                 "outputs": s.outputs.keys().collect::<Vec<_>>(),
                 "resources": s.resources.iter().map(|(k, r)| json!({"id": k, "type": r.ty, "node": r.node})).collect::<Vec<_>>(),
-            })
+            });
+            // a stack that lives in a region of its own (CloudFront's certificate in us-east-1)
+            if let (Some(region), Some(map)) = (s.id.fixed_region(), stack.as_object_mut()) {
+                map.insert("region".into(), json!(region));
+            }
+            stack
         })
         .collect();
     let objects: Vec<_> = plan

@@ -4,7 +4,11 @@
 use serde_json::Value;
 
 use super::names::kebab;
-use crate::config::Config;
+use std::collections::BTreeMap;
+
+use petgraph::stable_graph::NodeIndex;
+
+use crate::config::{AppConfig, Config, WorkloadConfig};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::model::{catalog, AppProfile, ArchGraph};
 use crate::source::Span;
@@ -40,6 +44,12 @@ pub enum OidcProvider {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Each workload box's `nodes.<id>` settings.
+    pub workload_config: BTreeMap<String, WorkloadConfig>,
+    /// `app:`: the defaults of a diagram with one workload.
+    pub app_config: AppConfig,
+    /// The diagram has one workload (so `app:` is its settings).
+    pub single_workload: bool,
     pub project: String,
     /// The region, or (when neither the diagram nor the configuration says) the placeholder
     /// `${Region}`: the stacks then deploy wherever a deploy is told (`--region`), and the
@@ -151,7 +161,12 @@ impl Settings {
             Some("existing") => OidcProvider::Existing,
             Some(arn) => OidcProvider::Arn(arn.to_string()),
         };
+        let single_workload =
+            graph.components().filter(|(_, c)| c.kind_id().is_some_and(|k| WORKLOAD_KINDS.contains(&k))).count() <= 1;
         Ok(Settings {
+            workload_config: config.nodes.iter().map(|(id, n)| (id.clone(), n.workload())).collect(),
+            app_config: config.app.clone(),
+            single_workload,
             region_known,
             cluster_name: project.clone(),
             namespace: config.app.namespace.clone().unwrap_or_else(|| project.clone()),
@@ -250,6 +265,84 @@ impl Settings {
 
     pub fn json(&self, s: &str) -> Value {
         Value::String(s.to_string())
+    }
+}
+
+/// The kinds that run an image or code of the user's: what `nodes.<id>` workload settings
+/// (and, in a diagram with one of them, `app:`) describe.
+pub const WORKLOAD_KINDS: &[&str] =
+    &["k8s.deployment", "k8s.statefulset", "k8s.cronjob", "aws.ecs-service", "aws.lambda"];
+
+/// What runs in one workload box: its `nodes.<id>` settings, else (in a diagram with one
+/// workload) `app:`, else its application profile, else archc's defaults, which it lists in
+/// `assumed` so that a finding can say so at the box.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub node: String,
+    /// Its name in Kubernetes, ECS, Lambda (`orders-api` for a box `OrdersApi`).
+    pub name: String,
+    pub profile: Option<&'static AppProfile>,
+    /// The image it runs; `None` when nothing says (CI builds the repository's Dockerfile,
+    /// or a deploy is given one).
+    pub image: Option<String>,
+    pub port: u16,
+    pub health_path: String,
+    pub command: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub replicas: u32,
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+    pub schedule: Option<String>,
+    /// What archc chose because nothing said (`port 8080`, `health path /healthz`).
+    pub assumed: Vec<String>,
+}
+
+impl Settings {
+    /// The settings of workload box `n`.
+    pub fn workload(&self, graph: &ArchGraph, n: NodeIndex) -> Workload {
+        let c = graph.component(n);
+        let own = self.workload_config.get(&c.id).cloned().unwrap_or_default();
+        let app = self.single_workload.then_some(&self.app_config);
+        let profile = c.app.as_deref().and_then(|a| catalog().app(a));
+        let mut assumed = Vec::new();
+        let port = own.port.or(app.and_then(|a| a.port)).or(profile.map(|p| p.port)).unwrap_or_else(|| {
+            assumed.push("port 8080".to_string());
+            8080
+        });
+        let health_path = own
+            .health_path
+            .or_else(|| app.and_then(|a| a.health_path.clone()))
+            .or_else(|| profile.map(|p| p.health_path.clone()))
+            .unwrap_or_else(|| {
+                assumed.push("health checks on GET /healthz".to_string());
+                "/healthz".to_string()
+            });
+        let image = own.image.or_else(|| app.and_then(|a| a.image.clone())).or_else(|| {
+            profile.and_then(|p| {
+                let edition = self.app_config.edition.clone().unwrap_or_else(|| p.default_edition.clone());
+                let version = self.app_config.version.clone().unwrap_or_else(|| p.version.clone());
+                p.editions.get(&edition).map(|e| format!("{}:{version}", e.image))
+            })
+        });
+        let replicas = own.replicas.or(app.and_then(|a| a.replicas)).unwrap_or_else(|| {
+            assumed.push("2 replicas".to_string());
+            2
+        });
+        Workload {
+            node: c.id.clone(),
+            name: kebab(&c.id, 40),
+            profile,
+            image,
+            port,
+            health_path,
+            command: own.command,
+            env: own.env,
+            replicas,
+            cpu: own.cpu,
+            memory: own.memory,
+            schedule: own.schedule,
+            assumed,
+        }
     }
 }
 
