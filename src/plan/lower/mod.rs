@@ -6,6 +6,7 @@
 //! ([`REPORTED`]), or has nothing to build by its catalog entry; a test holds the catalog to
 //! it.
 
+mod access;
 mod bucket;
 mod cache;
 pub(super) mod ci;

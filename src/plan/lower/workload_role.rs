@@ -1,13 +1,13 @@
 //! The workloads' IAM roles for service accounts (IRSA): one per Kubernetes workload that calls AWS APIs, its statements from its `calls-api` arrows, trusting exactly its service account, in the data stack.
 
-use petgraph::stable_graph::{EdgeIndex, NodeIndex};
-use serde_json::{json, Value};
+use petgraph::stable_graph::NodeIndex;
+use serde_json::json;
 
 use super::eks::has_cluster;
 use super::store::Store;
-use crate::plan::cfn::{get_att, irsa_trust, policy, r, sub};
+use crate::plan::cfn::{get_att, irsa_trust, policy};
 use crate::plan::names::{kebab, pascal};
-use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
+use crate::plan::{Lowering, Parameter, Resource, StackId};
 
 const DATA: StackId = StackId::Data;
 
@@ -34,14 +34,10 @@ fn lower(l: &mut Lowering<'_>) {
 
 impl Store<'_, '_> {
     fn workload_role(&mut self, n: NodeIndex) {
-        let graph = self.l.graph;
-        let calls: Vec<(EdgeIndex, NodeIndex)> =
-            graph.outgoing(n).filter(|(e, _)| graph.connection(*e).becomes == "iam-permission").collect();
+        let calls = super::access::calls(self.l, n);
         if calls.is_empty() {
             return;
         }
-        let mut calls = calls;
-        calls.sort_by_key(|(e, _)| (graph.connection(*e).span.start, e.index()));
         let id = self.id(n);
         let p = pascal(&id);
         let role = format!("{p}Role");
@@ -50,88 +46,7 @@ impl Store<'_, '_> {
             Some(a) if a.node == id => a.name.clone(),
             _ => kebab(&id, 63),
         };
-        let mut statements: Vec<Value> = Vec::new();
-        let mut ecr_login = false;
-        for (e, b) in calls {
-            let target = graph.component(b);
-            let tp = pascal(&target.id);
-            let why = [Why::Edge(e)];
-            match target.kind_id() {
-                Some("aws.s3") if self.l.stack(DATA).resources.contains_key(&tp) => {
-                    statements.push(self.l.allow(
-                        DATA,
-                        &role,
-                        &format!("{tp}Bucket"),
-                        &why,
-                        &["s3:ListBucket", "s3:GetBucketLocation"],
-                        get_att(&tp, "Arn"),
-                        None,
-                    ));
-                    statements.push(self.l.allow(
-                        DATA,
-                        &role,
-                        &format!("{tp}Objects"),
-                        &why,
-                        &["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                        sub(&format!("${{{tp}.Arn}}/*")),
-                        None,
-                    ));
-                }
-                Some("aws.secrets-manager") if self.l.stack(DATA).resources.contains_key(&tp) => {
-                    statements.push(self.l.allow(
-                        DATA,
-                        &role,
-                        &format!("{tp}Read"),
-                        &why,
-                        &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                        r(&tp),
-                        None,
-                    ));
-                    let mut st = self.l.allow(
-                        DATA,
-                        &role,
-                        &format!("{tp}Decrypt"),
-                        &why,
-                        &["kms:Decrypt"],
-                        get_att("DataKmsKey", "Arn"),
-                        Some("only through Secrets Manager"),
-                    );
-                    st["Condition"] =
-                        json!({"StringEquals": {"kms:ViaService": sub("secretsmanager.${AWS::Region}.amazonaws.com")}});
-                    statements.push(st);
-                }
-                Some("aws.ecr") => {
-                    if !ecr_login {
-                        ecr_login = true;
-                        statements.push(self.l.allow(
-                            DATA,
-                            &role,
-                            "EcrLogin",
-                            &why,
-                            &["ecr:GetAuthorizationToken"],
-                            json!("*"),
-                            Some("Resource \"*\": GetAuthorizationToken is registry-wide and has no resource-level permission"),
-                        ));
-                    }
-                    let name = super::ci::repository_name(self.l, b);
-                    statements.push(self.l.allow(
-                        DATA,
-                        &role,
-                        &format!("{tp}Pull"),
-                        &why,
-                        &["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                        sub(&format!(
-                            "arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{name}"
-                        )),
-                        None,
-                    ));
-                }
-                _ => {
-                    let what = target.kind.map_or("this component", |k| k.def.name.as_str());
-                    self.l.unexpressed(e, format!("archc has no workload permission for {what} `{}`", target.id));
-                }
-            }
-        }
+        let statements = super::access::statements(self.l, DATA, &role, &calls);
         if statements.is_empty() {
             return;
         }

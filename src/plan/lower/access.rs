@@ -1,0 +1,165 @@
+//! What an arrow from something that runs to an AWS service grants (`calls-api`): one place
+//! for every role the arrows shape (IRSA roles, ECS task roles, Lambda execution roles, EC2
+//! instance roles), so that the same arrow means the same permission whatever runs it.
+//!
+//! [`statements`] turns the arrows of one role into identity-policy statements, each
+//! recorded with the arrow it exists for; a target archc has no permission for is recorded as
+//! unexpressed (IAM001 names it). A statement in another stack than its target's names the
+//! target through the target stack's output, imported as a parameter.
+
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+use serde_json::{json, Value};
+
+use crate::plan::cfn::{get_att, r, sub};
+use crate::plan::names::pascal;
+use crate::plan::{Lowering, StackId, Why};
+
+const DATA: StackId = StackId::Data;
+
+/// The role's `calls-api` arrows from `n`, in diagram order.
+pub(super) fn calls(l: &Lowering<'_>, n: NodeIndex) -> Vec<(EdgeIndex, NodeIndex)> {
+    let graph = l.graph;
+    let mut calls: Vec<(EdgeIndex, NodeIndex)> =
+        graph.outgoing(n).filter(|(e, _)| graph.connection(*e).becomes == "iam-permission").collect();
+    calls.sort_by_key(|(e, _)| (graph.connection(*e).span.start, e.index()));
+    calls
+}
+
+/// A value of stack `from` as seen from stack `to`: `local` itself in the same stack, else
+/// the output `output` of `from` (added when missing) imported as a parameter.
+pub(super) fn reference(
+    l: &mut Lowering<'_>,
+    to: StackId,
+    from: StackId,
+    output: &str,
+    local: Value,
+    description: &str,
+) -> Value {
+    if to == from {
+        return local;
+    }
+    if !l.stack(from).outputs.contains_key(output) {
+        l.output(from, output, local, description);
+    }
+    l.import(to, from, output, "String")
+}
+
+/// The identity-policy statements the arrows `calls` grant `role` (a role of `stack`).
+pub(super) fn statements(
+    l: &mut Lowering<'_>,
+    stack: StackId,
+    role: &str,
+    calls: &[(EdgeIndex, NodeIndex)],
+) -> Vec<Value> {
+    let graph = l.graph;
+    let mut statements: Vec<Value> = Vec::new();
+    let mut ecr_login = false;
+    for &(e, b) in calls {
+        let target = graph.component(b);
+        let tp = pascal(&target.id);
+        let why = [Why::Edge(e)];
+        match target.kind_id() {
+            Some("aws.s3") if l.stack(DATA).resources.contains_key(&tp) => {
+                let arn = reference(
+                    l,
+                    stack,
+                    DATA,
+                    &format!("{tp}BucketArn"),
+                    get_att(&tp, "Arn"),
+                    &format!("ARN of bucket `{}`", target.id),
+                );
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Bucket"),
+                    &why,
+                    &["s3:ListBucket", "s3:GetBucketLocation"],
+                    arn.clone(),
+                    None,
+                ));
+                let objects = if stack == DATA {
+                    sub(&format!("${{{tp}.Arn}}/*"))
+                } else {
+                    json!({"Fn::Join": ["", [arn, "/*"]]})
+                };
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Objects"),
+                    &why,
+                    &["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                    objects,
+                    None,
+                ));
+            }
+            Some("aws.secrets-manager") if l.stack(DATA).resources.contains_key(&tp) => {
+                let arn = reference(
+                    l,
+                    stack,
+                    DATA,
+                    &format!("{tp}SecretArn"),
+                    r(&tp),
+                    &format!("ARN of secret `{}`", target.id),
+                );
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Read"),
+                    &why,
+                    &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    arn,
+                    None,
+                ));
+                let key = reference(
+                    l,
+                    stack,
+                    DATA,
+                    "DataKmsKeyArn",
+                    get_att("DataKmsKey", "Arn"),
+                    "KMS key of the data stack",
+                );
+                let mut st = l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Decrypt"),
+                    &why,
+                    &["kms:Decrypt"],
+                    key,
+                    Some("only through Secrets Manager"),
+                );
+                st["Condition"] =
+                    json!({"StringEquals": {"kms:ViaService": sub("secretsmanager.${AWS::Region}.amazonaws.com")}});
+                statements.push(st);
+            }
+            Some("aws.ecr") => {
+                if !ecr_login {
+                    ecr_login = true;
+                    statements.push(l.allow(
+                        stack,
+                        role,
+                        "EcrLogin",
+                        &why,
+                        &["ecr:GetAuthorizationToken"],
+                        json!("*"),
+                        Some("Resource \"*\": GetAuthorizationToken is registry-wide and has no resource-level permission"),
+                    ));
+                }
+                let name = super::ci::repository_name(l, b);
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Pull"),
+                    &why,
+                    &["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    sub(&format!("arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{name}")),
+                    None,
+                ));
+            }
+            _ => {
+                let what = target.kind.map_or("this component", |k| k.def.name.as_str());
+                l.unexpressed(e, format!("archc has no workload permission for {what} `{}`", target.id));
+            }
+        }
+    }
+    statements
+}
