@@ -447,7 +447,12 @@ fn database_is_managed_encrypted_private_and_tls_only() {
     assert_eq!((&db["DeletionPolicy"], &db["UpdateReplacePolicy"]), (&json!("Snapshot"), &json!("Snapshot")));
     let p = &db["Properties"];
     assert_eq!(p["Engine"], "postgres");
-    assert_eq!(*default(&t, "RdsEngineVersion"), json!("16.10"), "pinned");
+    assert_eq!(
+        *default(&t, "RdsEngineVersion"),
+        json!("17"),
+        "pinned by major version: RDS picks and upgrades the minor"
+    );
+    assert_eq!(*default(&t, "RdsParameterGroupFamily"), json!("postgres17"));
     for (k, v) in [
         ("ManageMasterUserPassword", json!(true)),
         ("StorageEncrypted", json!(true)),
@@ -462,7 +467,6 @@ fn database_is_managed_encrypted_private_and_tls_only() {
     assert_eq!(p["VPCSecurityGroups"], json!([r("RdsSecurityGroup")]));
     let group = resource(&t, p["DBParameterGroupName"]["Ref"].as_str().expect("parameter group"));
     assert_eq!(group["Properties"]["Parameters"]["rds.force_ssl"], "1");
-    assert_eq!(*default(&t, "RdsParameterGroupFamily"), json!("postgres16"));
     let out = &t["Outputs"];
     assert_eq!(out["RdsSecretArn"]["Value"], get_att("Rds", "MasterUserSecret.SecretArn"));
     assert_eq!(out["RdsEndpointAddress"]["Value"], get_att("Rds", "Endpoint.Address"));

@@ -218,7 +218,7 @@ fn deployment_has_ping_probes_requests_limits_and_a_restricted_security_context(
     }
     // the image CI pushes, by commit tag and digest
     assert_eq!(c["image"], "${EcrRepositoryUri}:${ImageTag}@${ImageDigest}");
-    assert!(seed().files["Dockerfile"].contains("\nFROM mattermost/mattermost-team-edition:10.11.4\n"));
+    assert!(seed().files["Dockerfile"].contains("\nFROM mattermost/mattermost-team-edition:11.7.3\n"));
     // no PDB equal to the replica count, no HPA, with one replica
     assert!(!seed().has_kind("PodDisruptionBudget") && !seed().has_kind("HorizontalPodAutoscaler"));
 }

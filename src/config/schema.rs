@@ -36,7 +36,7 @@ const CODES: Ty = Ty::List(&Ty::Pattern("a rule code or prefix such as `NET` or 
 const EKS: &[Field] = &[
     Field {
         name: "version",
-        ty: Ty::Pattern("a Kubernetes version such as `1.33`", r"^1\.\d{2}$"),
+        ty: Ty::Pattern("a Kubernetes version such as `1.35`", r"^1\.\d{2}$"),
         doc: "EKS Kubernetes version",
     },
     Field { name: "public_access_cidrs", ty: CIDR_LIST, doc: "who may reach the public EKS API endpoint" },

@@ -16,6 +16,7 @@ pub mod names;
 /// The `${Name}` placeholder contract, shared with `archc deploy` (crate `archc-placeholders`).
 pub use archc_placeholders as placeholders;
 mod settings;
+pub mod versions;
 pub mod workflow;
 
 use std::collections::BTreeMap;
@@ -551,6 +552,8 @@ pub fn build(graph: &ArchGraph, config: &Config) -> Result<Plan, Vec<Diagnostic>
         data_key_used: false,
     };
     lower::run(&mut lowering);
+    let cluster = lowering.stacks.iter().any(|s| s.id == StackId::Cluster && !s.is_empty());
+    let version_findings = versions::findings(graph, &settings, config, cluster, versions::Date::today());
     audit_permissions(&mut lowering);
     let Lowering { stacks, mut findings, grants: permissions, mut built_edges, mut used_nodes, .. } = lowering;
     let stacks: Vec<Stack> = stacks.into_iter().filter(|s| !s.is_empty()).collect();
@@ -592,6 +595,7 @@ pub fn build(graph: &ArchGraph, config: &Config) -> Result<Plan, Vec<Diagnostic>
     }
     findings.extend(region_finding);
     findings.extend(image_finding);
+    findings.extend(version_findings);
     let review_workflow = match workflow::review_plan(graph, &settings) {
         Ok(w) => w,
         Err(e) => {
