@@ -203,6 +203,15 @@ impl Resource {
         self
     }
 
+    /// Kept when the stack is deleted or the resource replaced, but deleted when the operation
+    /// that created it rolls back (`RetainExceptOnCreate`): a failed first deploy leaves no
+    /// named resource behind to block the retry.
+    pub fn retain(mut self) -> Self {
+        self.deletion_policy = Some("RetainExceptOnCreate");
+        self.update_replace_policy = Some("Retain");
+        self
+    }
+
     pub fn metadata(mut self, m: Value) -> Self {
         self.metadata = Some(m);
         self

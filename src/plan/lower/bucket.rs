@@ -39,7 +39,7 @@ impl Store<'_, '_> {
                 "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
             }])))
-            .keep("Retain")
+            .retain()
             .node(id)
             .comment("target of the buckets' server access logs (SSE-S3: what log delivery supports)")
             .checkov_skip(
@@ -100,7 +100,7 @@ impl Store<'_, '_> {
             &p,
             Resource::new("AWS::S3::Bucket", props)
                 .depends_on(&["AccessLogBucketPolicy"])
-                .keep("Retain")
+                .retain()
                 .node(&id)
                 .comment(&comment),
         );

@@ -39,7 +39,7 @@ impl Store<'_, '_> {
                     "GenerateSecretString": {"PasswordLength": 32, "ExcludePunctuation": true},
                 }),
             )
-            .keep("Retain")
+            .retain()
             .node(&id),
         );
         self.l.output(DATA, &format!("{p}SecretArn"), r(&p), &format!("ARN of secret `{id}`"));
