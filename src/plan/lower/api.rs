@@ -38,8 +38,7 @@ fn route_key(label: &str) -> Option<String> {
     };
     let method = method.to_ascii_uppercase();
     let methods = ["ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-    let path_ok = path.starts_with('/')
-        && path.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.{}+".contains(c));
+    let path_ok = path.starts_with('/') && path.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.{}+".contains(c));
     (methods.contains(&method.as_str()) && path_ok).then(|| format!("{method} {path}"))
 }
 
@@ -106,7 +105,9 @@ fn api(l: &mut Lowering<'_>, n: NodeIndex) {
             }),
         )
         .node(&id)
-        .comment("the default stage: deployed on every change, throttled (100 requests/s, bursts of 200), access logged"),
+        .comment(
+            "the default stage: deployed on every change, throttled (100 requests/s, bursts of 200), access logged",
+        ),
     );
 
     let single = functions.len() == 1;
@@ -171,7 +172,10 @@ fn api(l: &mut Lowering<'_>, n: NodeIndex) {
     }
     if functions.is_empty() {
         // an API without routes answers 404: still built, the finding is the arrows'
-        l.stack(APP).notes.push((format!("{p}Routes"), format!("`{id}` has no arrow to a function archc builds: it answers 404 to every request")));
+        l.stack(APP).notes.push((
+            format!("{p}Routes"),
+            format!("`{id}` has no arrow to a function archc builds: it answers 404 to every request"),
+        ));
     }
 
     // who calls it

@@ -21,8 +21,8 @@ use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::{json, Value};
 
 use super::access;
-use crate::diagnostic::{codes, Diagnostic};
 use super::store::ec2_text;
+use crate::diagnostic::{codes, Diagnostic};
 use crate::plan::cfn::{aws_policy, get_att, policy, r, service_trust, sub, tags};
 use crate::plan::names::{kebab, pascal};
 use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
@@ -38,6 +38,33 @@ pub(super) const TIMEOUT: u32 = 30;
 const LOG_RETENTION_DAYS: u32 = 365;
 
 pub(super) static LOWERER: super::Lowerer = super::Lowerer { name: "function", kinds: &["aws.lambda"], lower };
+
+/// CloudWatch boxes: where the functions drawn with arrows to them log (each to its own log
+/// group, built with the function); a box no function draws an arrow to builds nothing.
+pub(super) static LOGS: super::Lowerer =
+    super::Lowerer { name: "function-logs", kinds: &["aws.cloudwatch"], lower: logs };
+
+fn logs(l: &mut Lowering<'_>) {
+    let graph = l.graph;
+    for n in graph.of_kind("aws.cloudwatch").collect::<Vec<_>>() {
+        let mut functions = Vec::new();
+        let mut arrows: Vec<(EdgeIndex, NodeIndex)> = graph.incoming(n).collect();
+        arrows.sort_by_key(|(e, _)| (graph.connection(*e).span.start, e.index()));
+        for (e, a) in arrows {
+            let fp = pascal(&graph.component(a).id);
+            if !graph.component(a).is("aws.lambda") || !l.stack(APP).resources.contains_key(&fp) {
+                continue;
+            }
+            if graph.connection(e).becomes != "iam-permission" {
+                l.built(e, format!("log group `{fp}LogGroup` (the function's logs)"));
+            }
+            functions.push(format!("`{}`", graph.component(a).id));
+        }
+        if !functions.is_empty() {
+            l.used(n, format!("where the functions {} log (each to its own log group)", functions.join(", ")));
+        }
+    }
+}
 
 fn lower(l: &mut Lowering<'_>) {
     let graph = l.graph;
@@ -162,7 +189,15 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
             Why::Required(format!("`{id}` runs in the VPC: Lambda creates its network interfaces with this role")),
         );
     }
-    let calls = access::calls(l, n);
+    // an arrow to CloudWatch: the logs it writes to its own log group (the statement above)
+    let (logs, calls): (Vec<_>, Vec<_>) =
+        access::calls(l, n).into_iter().partition(|(_, b)| graph.component(*b).is("aws.cloudwatch"));
+    for (e, _) in logs {
+        l.grant(APP, &role, "WriteOwnLogs", Why::Edge(e));
+        if let Some(Value::String(text)) = statements[0].get_mut("//") {
+            text.insert_str(0, &format!("for arrow `{}` ({})\n", l.arrow(e), graph.connection(e).meaning));
+        }
+    }
     statements.extend(access::statements(l, APP, &role, &calls));
 
     // environment: what its arrows reach
@@ -203,7 +238,12 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
                     &role,
                     &format!("{tp}Receive"),
                     &[Why::Edge(e)],
-                    &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+                    &[
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes",
+                        "sqs:ChangeMessageVisibility",
+                    ],
                     get_att(&tp, "Arn"),
                     Some("the event source mapping polls the queue with the function's role"),
                 ));
@@ -235,7 +275,12 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
                     &role,
                     &format!("{tp}Stream"),
                     &[Why::Edge(e)],
-                    &["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+                    &[
+                        "dynamodb:DescribeStream",
+                        "dynamodb:GetRecords",
+                        "dynamodb:GetShardIterator",
+                        "dynamodb:ListStreams",
+                    ],
                     arn.clone(),
                     Some("the event source mapping reads the stream with the function's role"),
                 ));
@@ -408,8 +453,11 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
             l.param(
                 APP,
                 "LambdaCodeBucket",
-                Parameter::new("String", "S3 bucket the functions' zip archives are uploaded to before this stack deploys")
-                    .pattern(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+                Parameter::new(
+                    "String",
+                    "S3 bucket the functions' zip archives are uploaded to before this stack deploys",
+                )
+                .pattern(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
             );
             let key_param = format!("{p}CodeKey");
             l.param(

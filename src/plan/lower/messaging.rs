@@ -21,10 +21,10 @@ const APP: StackId = StackId::App;
 /// function timeout, as AWS advises for a queue a function reads.
 const VISIBILITY_TIMEOUT: u32 = 6 * super::function::TIMEOUT;
 
-pub(super) static LOWERER: super::Lowerer =
-    super::Lowerer { name: "messaging", kinds: &["aws.sqs", "aws.sns"], lower };
+pub(super) static LOWERER: super::Lowerer = super::Lowerer { name: "messaging", kinds: &["aws.sqs", "aws.sns"], lower };
 
-pub(super) static EVENTS: super::Lowerer = super::Lowerer { name: "events", kinds: &["aws.eventbridge"], lower: lower_events };
+pub(super) static EVENTS: super::Lowerer =
+    super::Lowerer { name: "events", kinds: &["aws.eventbridge"], lower: lower_events };
 
 /// The app stack's key for the queues: created with the first queue, with a key policy that
 /// lets the services that send to a queue (topics, rules) encrypt for it. Returns its ARN.
@@ -121,9 +121,9 @@ fn queue(l: &mut Lowering<'_>, n: NodeIndex) {
         l.add(
             APP,
             &p,
-            Resource::new("AWS::SQS::Queue", props)
-                .node(&id)
-                .comment(&format!("queue `{id}`: the dead-letter queue of the queues drawn into it; 14 days to look at failed messages")),
+            Resource::new("AWS::SQS::Queue", props).node(&id).comment(&format!(
+                "queue `{id}`: the dead-letter queue of the queues drawn into it; 14 days to look at failed messages"
+            )),
         );
     } else {
         let (dlq, comment) = match drawn_dead_letter(l, n) {
