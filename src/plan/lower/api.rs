@@ -72,6 +72,7 @@ fn api(l: &mut Lowering<'_>, n: NodeIndex) {
         .comment(&format!("HTTP API `{id}`: one route per arrow to a function")),
     );
     let logs = format!("{p}AccessLogGroup");
+    let key = super::function::log_key(l);
     l.add(
         APP,
         &logs,
@@ -80,15 +81,12 @@ fn api(l: &mut Lowering<'_>, n: NodeIndex) {
             json!({
                 "LogGroupName": sub(&format!("/aws/apigateway/${{AWS::StackName}}-{}", kebab(&id, 40))),
                 "RetentionInDays": LOG_RETENTION_DAYS,
+                "KmsKeyId": key,
             }),
         )
         .keep("Retain")
         .node(&id)
-        .comment(&format!("access logs of `{id}`, kept {LOG_RETENTION_DAYS} days"))
-        .checkov_skip(
-            "CKV_AWS_158",
-            "CloudWatch Logs encrypts every log group at rest (service keys); a customer key needs a key policy for the logs service of the region, which archc does not build yet",
-        ),
+        .comment(&format!("access logs of `{id}`, kept {LOG_RETENTION_DAYS} days, encrypted with the logs key")),
     );
     let format = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}"#;
     l.add(

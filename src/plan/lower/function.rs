@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use super::access;
 use super::store::ec2_text;
 use crate::diagnostic::{codes, Diagnostic};
-use crate::plan::cfn::{aws_policy, get_att, policy, r, service_trust, sub, tags};
+use crate::plan::cfn::{aws_policy, get_att, key_admin_statement, kms_key, policy, r, service_trust, sub, tags};
 use crate::plan::names::{kebab, pascal};
 use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
 
@@ -105,6 +105,55 @@ fn lower(l: &mut Lowering<'_>) {
     );
 }
 
+/// The app stack's key for its log groups (functions' and APIs' access logs), created with
+/// the first of them: CloudWatch Logs of the region may use it for this stack's groups only.
+/// Returns its ARN.
+pub(super) fn log_key(l: &mut Lowering<'_>) -> Value {
+    if !l.stack(APP).resources.contains_key("LogsKmsKey") {
+        let groups: Vec<Value> = ["/aws/lambda", "/aws/apigateway"]
+            .iter()
+            .map(|prefix| {
+                sub(&format!(
+                    "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{prefix}/${{AWS::StackName}}-*"
+                ))
+            })
+            .collect();
+        l.add(
+            APP,
+            "LogsKmsKey",
+            Resource::new(
+                "AWS::KMS::Key",
+                kms_key(
+                    sub("${AWS::StackName}: the log groups of its functions and APIs"),
+                    vec![
+                        key_admin_statement(None),
+                        json!({
+                            "//": "In a key policy the resource can only be \"*\" (= this key); the condition pins use to\nthis stack's log groups.",
+                            "Sid": "CloudWatchLogsEncryptsTheLogGroups",
+                            "Effect": "Allow",
+                            "Principal": {"Service": sub("logs.${AWS::Region}.amazonaws.com")},
+                            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"],
+                            "Resource": "*",
+                            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": groups}},
+                        }),
+                    ],
+                ),
+            )
+            .keep("Retain")
+            .comment("KMS key of the app stack's log groups"),
+        );
+        l.add(
+            APP,
+            "LogsKmsKeyAlias",
+            Resource::new(
+                "AWS::KMS::Alias",
+                json!({"AliasName": sub("alias/${AWS::StackName}-logs"), "TargetKeyId": r("LogsKmsKey")}),
+            ),
+        );
+    }
+    get_att("LogsKmsKey", "Arn")
+}
+
 /// Arrows into `n` that become `becomes`, in diagram order.
 fn incoming(l: &Lowering<'_>, n: NodeIndex, becomes: &str) -> Vec<(EdgeIndex, NodeIndex)> {
     let graph = l.graph;
@@ -143,6 +192,7 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
     let vpc = in_vpc(l, n);
 
     // the log group, first: the role names it
+    let key = log_key(l);
     l.add(
         APP,
         &log_group,
@@ -151,15 +201,12 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
             json!({
                 "LogGroupName": sub(&format!("/aws/lambda/${{AWS::StackName}}-{}", kebab(&id, 24))),
                 "RetentionInDays": LOG_RETENTION_DAYS,
+                "KmsKeyId": key,
             }),
         )
         .keep("Retain")
         .node(&id)
-        .comment(&format!("logs of `{id}`, kept {LOG_RETENTION_DAYS} days"))
-        .checkov_skip(
-            "CKV_AWS_158",
-            "CloudWatch Logs encrypts every log group at rest (service keys); a customer key needs a key policy for the logs service of the region, which archc does not build yet",
-        ),
+        .comment(&format!("logs of `{id}`, kept {LOG_RETENTION_DAYS} days, encrypted with the logs key")),
     );
 
     // the role's statements
