@@ -264,6 +264,39 @@ fn http_api_routes_to_the_function_with_logs_throttling_and_a_permission() {
     assert_eq!(permission["Principal"], "apigateway.amazonaws.com");
     assert!(permission["SourceArn"]["Fn::Sub"].as_str().expect("sub").contains("${Apigw}/*"));
     assert!(app["Outputs"]["ApigwEndpoint"].is_object());
+    // the drawn user pool is a JWT authorizer of every route
+    assert_eq!(route["AuthorizationType"], "JWT");
+    assert_eq!(route["AuthorizerId"], r("ApigwAuthorizer"));
+    assert!(resource(&app, "ApigwApiFnRoute")["Metadata"].is_null(), "no checkov skip with an authorizer");
+    let auth = props(&app, "ApigwAuthorizer");
+    assert_eq!(auth["AuthorizerType"], "JWT");
+    assert_eq!(
+        auth["JwtConfiguration"],
+        json!({"Issuer": r("PoolUserPoolIssuer"), "Audience": [r("PoolUserPoolClientId")]})
+    );
+    assert_eq!(source(api(), StackId::App, "PoolUserPoolIssuer"), Some((StackId::Data, "PoolUserPoolIssuer".into())));
+    let data = template(api(), "data");
+    assert_eq!(data["Outputs"]["PoolUserPoolIssuer"]["Value"], json!({"Fn::Sub": "https://${Pool.ProviderURL}"}));
+    let pool = resource(&data, "Pool");
+    assert_eq!(pool["DeletionPolicy"], "Retain");
+    assert_eq!(pool["Properties"]["DeletionProtection"], "ACTIVE");
+    assert_eq!(props(&data, "PoolClient")["GenerateSecret"], false);
+    // without a user pool the route says why it has no authorizer
+    let app = template(vpc(), "app");
+    assert_eq!(resource(&app, "ApigwReportFnRoute")["Metadata"]["checkov"]["skip"][0]["id"], "CKV_AWS_309");
+}
+
+#[test]
+fn a_drawn_key_is_a_customer_key_its_callers_use() {
+    let c = vpc();
+    let data = template(c, "data");
+    let key = resource(&data, "ExportsKey");
+    assert_eq!(key["Type"], "AWS::KMS::Key");
+    assert_eq!(key["Properties"]["EnableKeyRotation"], true);
+    let app = template(c, "app");
+    let st = statement(resource(&app, "ReportFnRole"), "ExportsKeyUse");
+    assert_eq!(st["Resource"], r("ExportsKeyKeyArn"));
+    assert_eq!(actions(st), ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]);
 }
 
 #[test]

@@ -244,6 +244,25 @@ pub(super) fn statements(
                     Some("the default event bus, where the rules of the diagram listen"),
                 ));
             }
+            Some("aws.kms") if l.stack(DATA).resources.contains_key(&tp) => {
+                let arn = reference(
+                    l,
+                    stack,
+                    DATA,
+                    &format!("{tp}KeyArn"),
+                    get_att(&tp, "Arn"),
+                    &format!("ARN of key `{}`", target.id),
+                );
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Use"),
+                    &why,
+                    &["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                    arn,
+                    Some("encrypt and decrypt with this key (envelope encryption: data keys), never administer it"),
+                ));
+            }
             Some("aws.sqs" | "aws.sns") => {
                 l.unexpressed(
                     e,

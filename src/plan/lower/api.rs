@@ -5,7 +5,8 @@
 //!
 //! A route's key is the arrow's label when it names a path (`GET /tasks`, `/orders`), else
 //! `$default` for an API with one function, else `ANY /<function>/{proxy+}`. Routes to load
-//! balancers (a VPC link) and authorizers are not built yet: those arrows are reported.
+//! balancers (a VPC link) are not built yet: those arrows are reported. An arrow to a Cognito
+//! user pool (`authorizes`) is a JWT authorizer on every route (the pool's app client as audience).
 
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::json;
@@ -15,6 +16,7 @@ use crate::plan::names::{kebab, pascal};
 use crate::plan::{Lowering, Resource, StackId};
 
 const APP: StackId = StackId::App;
+const DATA: StackId = StackId::Data;
 
 /// How long the access logs are kept (days).
 const LOG_RETENTION_DAYS: u32 = 365;
@@ -108,6 +110,38 @@ fn api(l: &mut Lowering<'_>, n: NodeIndex) {
         ),
     );
 
+    // an arrow to a user pool: a JWT authorizer on every route
+    let pool = graph.outgoing(n).find(|(e, b)| {
+        graph.connection(*e).becomes == "integration"
+            && graph.component(*b).is("aws.cognito")
+            && l.stack(DATA).outputs.contains_key(&format!("{}UserPoolIssuer", pascal(&graph.component(*b).id)))
+    });
+    let authorizer = format!("{p}Authorizer");
+    if let Some((e, b)) = pool {
+        let up = pascal(&graph.component(b).id);
+        let issuer = l.import(APP, DATA, &format!("{up}UserPoolIssuer"), "String");
+        let audience = l.import(APP, DATA, &format!("{up}UserPoolClientId"), "String");
+        l.add(
+            APP,
+            &authorizer,
+            Resource::new(
+                "AWS::ApiGatewayV2::Authorizer",
+                json!({
+                    "ApiId": r(&p),
+                    "Name": format!("{}-jwt", kebab(&graph.component(b).id, 40)),
+                    "AuthorizerType": "JWT",
+                    "IdentitySource": ["$request.header.Authorization"],
+                    "JwtConfiguration": {"Issuer": issuer, "Audience": [audience]},
+                }),
+            )
+            .node(&id)
+            .comment(&format!(
+                "for arrow `{}`: every route requires a token of the user pool's app client",
+                l.arrow(e)
+            )),
+        );
+        l.built(e, format!("JWT authorizer `{authorizer}` of every route of `{p}`"));
+    }
     let single = functions.len() == 1;
     for (e, b) in &functions {
         let fid = graph.component(*b).id.clone();
@@ -137,20 +171,20 @@ fn api(l: &mut Lowering<'_>, n: NodeIndex) {
             }
         });
         let route = format!("{p}{f}Route");
-        l.add(
-            APP,
-            &route,
-            Resource::new(
-                "AWS::ApiGatewayV2::Route",
-                json!({"ApiId": r(&p), "RouteKey": key, "Target": sub(&format!("integrations/${{{integration}}}"))}),
-            )
-            .node(&id)
-            .comment(&format!("for arrow `{}`: `{key}` → `{fid}`", l.arrow(*e)))
-            .checkov_skip(
+        let mut route_props =
+            json!({"ApiId": r(&p), "RouteKey": key, "Target": sub(&format!("integrations/${{{integration}}}"))});
+        let mut resource = if pool.is_some() {
+            route_props["AuthorizationType"] = json!("JWT");
+            route_props["AuthorizerId"] = r(&authorizer);
+            Resource::new("AWS::ApiGatewayV2::Route", route_props)
+        } else {
+            Resource::new("AWS::ApiGatewayV2::Route", route_props).checkov_skip(
                 "CKV_AWS_309",
-                "The diagram draws no authorizer for this API: the function authenticates its callers (a JWT authorizer is built when an authorizer is drawn)",
-            ),
-        );
+                "The diagram draws no authorizer for this API: the function authenticates its callers (a JWT authorizer is built when a Cognito user pool is drawn with an arrow from the API)",
+            )
+        };
+        resource = resource.node(&id).comment(&format!("for arrow `{}`: `{key}` → `{fid}`", l.arrow(*e)));
+        l.add(APP, &route, resource);
         l.add(
             APP,
             &format!("{p}Invokes{f}"),

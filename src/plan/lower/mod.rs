@@ -15,11 +15,13 @@ mod database;
 pub(super) mod eks;
 mod file_system;
 mod function;
+mod key;
 mod messaging;
 pub(super) mod network;
 mod secret;
 mod store;
 mod table;
+mod user_pool;
 mod workload_role;
 
 use super::Lowering;
@@ -45,6 +47,8 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &file_system::LOWERER,
     &secret::LOWERER,
     &table::LOWERER,
+    &key::LOWERER,
+    &user_pool::LOWERER,
     &workload_role::LOWERER,
     &store::DATA_KEY,
     &messaging::LOWERER,
@@ -72,8 +76,6 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.ecs-service", "not built yet"),
     ("aws.ec2-instance", "not built yet"),
     ("aws.autoscaling-group", "not built yet"),
-    ("aws.cognito", "not built yet"),
-    ("aws.kms", "not built yet"),
     ("k8s.statefulset", "not built yet"),
     ("k8s.cronjob", "not built yet"),
     ("k8s.config", "not built yet"),
