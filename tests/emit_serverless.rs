@@ -297,6 +297,23 @@ fn a_drawn_key_is_a_customer_key_its_callers_use() {
     let st = statement(resource(&app, "ReportFnRole"), "ExportsKeyUse");
     assert_eq!(st["Resource"], r("ExportsKeyKeyArn"));
     assert_eq!(actions(st), ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]);
+    // a dotted arrow from the key to the function: it encrypts the function's environment
+    let f = resource(&app, "ReportFn");
+    assert_eq!(f["Properties"]["KmsKeyArn"], r("ExportsKeyKeyArn"));
+    let skips = f["Metadata"]["checkov"]["skip"].to_string();
+    assert!(!skips.contains("CKV_AWS_173"), "{skips}");
+    assert_eq!(actions(statement(resource(&app, "ReportFnRole"), "ExportsKeyDecryptEnvironment")), ["kms:Decrypt"]);
+}
+
+/// A queue a function draws a dotted arrow to is its dead-letter queue, and has none itself.
+#[test]
+fn a_drawn_dead_letter_queue_is_the_functions() {
+    let app = template(vpc(), "app");
+    assert_eq!(props(&app, "NotifyFn")["DeadLetterConfig"]["TargetArn"], get_att("NotifyDlq", "Arn"));
+    assert!(app["Resources"]["NotifyFnDeadLetterQueue"].is_null());
+    assert!(app["Resources"]["NotifyDlqDeadLetterQueue"].is_null());
+    assert!(props(&app, "NotifyDlq")["RedrivePolicy"].is_null());
+    assert_eq!(statement(resource(&app, "NotifyFnRole"), "DeadLetterQueue")["Resource"], get_att("NotifyDlq", "Arn"));
 }
 
 #[test]

@@ -39,8 +39,9 @@ const LOG_RETENTION_DAYS: u32 = 365;
 
 pub(super) static LOWERER: super::Lowerer = super::Lowerer { name: "function", kinds: &["aws.lambda"], lower };
 
-/// CloudWatch boxes: where the functions drawn with arrows to them log (each to its own log
-/// group, built with the function); a box no function draws an arrow to builds nothing.
+/// CloudWatch boxes: where the functions and APIs drawn with arrows to them log (each to its
+/// own log group, built with it); an arrow from a queue, topic, table or rule is the metrics
+/// AWS publishes for it. A box no function or API draws an arrow to builds nothing.
 pub(super) static LOGS: super::Lowerer =
     super::Lowerer { name: "function-logs", kinds: &["aws.cloudwatch"], lower: logs };
 
@@ -51,8 +52,22 @@ fn logs(l: &mut Lowering<'_>) {
         let mut arrows: Vec<(EdgeIndex, NodeIndex)> = graph.incoming(n).collect();
         arrows.sort_by_key(|(e, _)| (graph.connection(*e).span.start, e.index()));
         for (e, a) in arrows {
-            let fp = pascal(&graph.component(a).id);
-            if !graph.component(a).is("aws.lambda") || !l.stack(APP).resources.contains_key(&fp) {
+            let c = graph.component(a);
+            let fp = pascal(&c.id);
+            let built = l.stack(APP).resources.contains_key(&fp) || l.stack(DATA).resources.contains_key(&fp);
+            match c.kind_id() {
+                Some("aws.api-gateway") if built => {
+                    l.built(e, format!("access log group `{fp}AccessLogGroup`"));
+                    functions.push(format!("`{}` (access logs)", c.id));
+                    continue;
+                }
+                Some("aws.sqs" | "aws.sns" | "aws.dynamodb" | "aws.eventbridge") if built => {
+                    l.built(e, format!("the metrics AWS publishes to CloudWatch for `{fp}` (nothing to configure)"));
+                    continue;
+                }
+                _ => {}
+            }
+            if !c.is("aws.lambda") || !l.stack(APP).resources.contains_key(&fp) {
                 continue;
             }
             if graph.connection(e).becomes != "iam-permission" {
@@ -61,7 +76,7 @@ fn logs(l: &mut Lowering<'_>) {
             functions.push(format!("`{}`", graph.component(a).id));
         }
         if !functions.is_empty() {
-            l.used(n, format!("where the functions {} log (each to its own log group)", functions.join(", ")));
+            l.used(n, format!("where {} log (each to its own log group)", functions.join(", ")));
         }
     }
 }
@@ -189,7 +204,15 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
     let log_group = format!("{p}LogGroup");
     let name = sub(&format!("${{AWS::StackName}}-{}", kebab(&id, 24)));
     let workload = settings.workload(graph, n);
-    let vpc = in_vpc(l, n);
+    // in the VPC: the subnet box around it, else the app-tier subnets
+    let subnet_ids = if in_vpc(l, n) { super::eks::subnets_of(l, Some(n), "app") } else { Vec::new() };
+    let vpc = !subnet_ids.is_empty();
+    if in_vpc(l, n) && !vpc {
+        l.stack(APP).notes.push((
+            format!("{p}Network"),
+            format!("`{id}` is drawn in the VPC but in no subnet box, and the VPC has no app-tier subnets: it runs outside the VPC"),
+        ));
+    }
 
     // the log group, first: the role names it
     let key = log_key(l);
@@ -349,15 +372,39 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
         }
     }
 
-    // invoked asynchronously (a topic, a rule): failed events go to a dead-letter queue
+    // invoked asynchronously (a topic, a rule): failed events go to a dead-letter queue, the
+    // one drawn with a dotted arrow from the function, else its own
     let subscriptions = incoming(l, n, "subscription");
     let asynchronous = !subscriptions.is_empty() || !incoming(l, n, "event-rule").is_empty();
-    let dlq = format!("{p}DeadLetterQueue");
-    if asynchronous {
+    let drawn_dlq = graph.outgoing(n).find(|(e, b)| {
+        graph.connection(*e).meaning == "control"
+            && graph.component(*b).is("aws.sqs")
+            && l.stack(APP).resources.contains_key(&pascal(&graph.component(*b).id))
+    });
+    let mut dlq: Option<String> = None;
+    if let Some((e, b)) = drawn_dlq {
+        let q = pascal(&graph.component(b).id);
+        l.built(e, format!("the dead-letter queue of `{p}` (`{q}`)"));
+        dlq = Some(q);
+        let why = [Why::Edge(e)];
+        let key = super::messaging::queue_key(l);
+        let q = dlq.clone().unwrap_or_default();
+        statements.push(l.allow(APP, &role, "DeadLetterQueue", &why, &["sqs:SendMessage"], get_att(&q, "Arn"), None));
+        statements.push(l.allow(
+            APP,
+            &role,
+            "DeadLetterQueueKms",
+            &why,
+            &["kms:GenerateDataKey", "kms:Decrypt"],
+            key,
+            Some("the dead-letter queue is encrypted with the queue key"),
+        ));
+    } else if asynchronous {
+        let own = format!("{p}DeadLetterQueue");
         let key = super::messaging::queue_key(l);
         l.add(
             APP,
-            &dlq,
+            &own,
             Resource::new(
                 "AWS::SQS::Queue",
                 json!({"KmsMasterKeyId": key.clone(), "KmsDataKeyReusePeriodSeconds": 3600, "MessageRetentionPeriod": 14 * 86400}),
@@ -366,16 +413,40 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
             .comment(&format!("events `{id}` failed to handle after Lambda's retries (asynchronous invocations)")),
         );
         let why = [Why::Required(format!("Lambda sends the events `{id}` fails to handle to its dead-letter queue"))];
-        statements.push(l.allow(APP, &role, "DeadLetterQueue", &why, &["sqs:SendMessage"], get_att(&dlq, "Arn"), None));
+        statements.push(l.allow(APP, &role, "DeadLetterQueue", &why, &["sqs:SendMessage"], get_att(&own, "Arn"), None));
         statements.push(l.allow(
             APP,
             &role,
             "DeadLetterQueueKms",
             &why,
             &["kms:GenerateDataKey", "kms:Decrypt"],
-            key.clone(),
+            key,
             Some("the dead-letter queue is encrypted with the queue key"),
         ));
+        dlq = Some(own);
+    }
+
+    // a key drawn with a dotted arrow to the function: it encrypts the environment
+    let env_key = graph.incoming(n).find(|(e, b)| {
+        graph.connection(*e).meaning == "control"
+            && graph.component(*b).is("aws.kms")
+            && l.stack(DATA).outputs.contains_key(&format!("{}KeyArn", pascal(&graph.component(*b).id)))
+    });
+    let mut env_key_arn = None;
+    if let Some((e, b)) = env_key {
+        let kp = pascal(&graph.component(b).id);
+        let arn = l.import(APP, DATA, &format!("{kp}KeyArn"), "String");
+        statements.push(l.allow(
+            APP,
+            &role,
+            &format!("{kp}DecryptEnvironment"),
+            &[Why::Edge(e)],
+            &["kms:Decrypt"],
+            arn.clone(),
+            Some("Lambda decrypts the function's environment with its role"),
+        ));
+        l.built(e, format!("the key of `{p}`'s environment (KmsKeyArn)"));
+        env_key_arn = Some(arn);
     }
 
     // the role
@@ -405,10 +476,8 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
     let mut vpc_config = None;
     let sg = format!("{p}SecurityGroup");
     if vpc {
-        let subnets: Vec<Value> = super::eks::subnets_of(l, Some(n), "app")
-            .iter()
-            .map(|s| l.import(APP, NET, &format!("{s}Id"), "AWS::EC2::Subnet::Id"))
-            .collect();
+        let subnets: Vec<Value> =
+            subnet_ids.iter().map(|s| l.import(APP, NET, &format!("{s}Id"), "AWS::EC2::Subnet::Id")).collect();
         let vpc_id = l.import(APP, NET, "VpcId", "AWS::EC2::VPC::Id");
         l.add(
             APP,
@@ -494,6 +563,16 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
             if let Some(repo) = ecr {
                 l.used(repo, format!("the registry the functions' images come from (`{param}`)"));
             }
+            // a drawn arrow between the function and a registry (other than a pull permission)
+            let arrows: Vec<EdgeIndex> = graph
+                .incoming(n)
+                .chain(graph.outgoing(n))
+                .filter(|(e, b)| graph.component(*b).is("aws.ecr") && graph.connection(*e).becomes != "iam-permission")
+                .map(|(e, _)| e)
+                .collect();
+            for e in arrows {
+                l.built(e, format!("the image of `{p}` (`{param}`)"));
+            }
         }
         (_, code) => {
             let code = code.unwrap_or(".").to_string();
@@ -536,8 +615,11 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
     if let Some(v) = vpc_config {
         props["VpcConfig"] = v;
     }
-    if asynchronous {
-        props["DeadLetterConfig"] = json!({"TargetArn": get_att(&dlq, "Arn")});
+    if let Some(dlq) = &dlq {
+        props["DeadLetterConfig"] = json!({"TargetArn": get_att(dlq, "Arn")});
+    }
+    if let Some(arn) = &env_key_arn {
+        props["KmsKeyArn"] = arn.clone();
     }
     props["Tags"] = tags(&[("Name", name.clone())]);
     let mut resource = Resource::new("AWS::Lambda::Function", props)
@@ -547,17 +629,20 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
             "CKV_AWS_115",
             "No reserved concurrency: reserving it takes capacity from the account's shared pool (new accounts have 10 in all, and Lambda refuses a reservation below 10 unreserved); set it per function once the account's limits are known",
         )
-        .checkov_skip(
+;
+    if env_key_arn.is_none() {
+        resource = resource.checkov_skip(
             "CKV_AWS_173",
             "The environment holds resource names and ARNs only (never secrets, which the function reads from Secrets Manager); Lambda encrypts it at rest with its service key",
         );
+    }
     if !vpc {
         resource = resource.checkov_skip(
             "CKV_AWS_117",
             "The diagram draws this function outside any VPC: it reaches only AWS APIs (over TLS, with IAM), so VPC networking would add NAT or endpoints and no protection",
         );
     }
-    if !asynchronous {
+    if dlq.is_none() {
         resource = resource.checkov_skip(
             "CKV_AWS_116",
             "Invoked synchronously (API Gateway) or by an event source mapping (whose failed messages go to the queue's own dead-letter queue): Lambda's dead-letter queue applies to asynchronous invocations only",

@@ -3,7 +3,8 @@
 //! EventBridge rules drawn as boxes with arrows to their targets.
 //!
 //! A queue with an arrow to another queue is that queue's dead-letter source: the drawn
-//! queue is its dead-letter queue (no extra one). [`LOWERER`] runs before the functions
+//! queue is its dead-letter queue (no extra one); so is a queue a function draws a dotted
+//! arrow to (the function's). [`LOWERER`] runs before the functions
 //! (whose roles and event sources name the queues and topics); [`EVENTS`] after them (a
 //! rule names its target functions), and writes each queue's policy, which holds every
 //! service that sends to it (a queue has one policy).
@@ -85,9 +86,13 @@ fn drawn_dead_letter(l: &Lowering<'_>, n: NodeIndex) -> Option<(EdgeIndex, NodeI
     l.graph.outgoing(n).find(|(_, b)| l.graph.component(*b).is("aws.sqs") && *b != n)
 }
 
-/// Whether queue `n` is drawn as another queue's dead-letter queue.
+/// Whether queue `n` is drawn as another queue's dead-letter queue, or a function's (a dotted
+/// arrow from the function).
 fn is_dead_letter(l: &Lowering<'_>, n: NodeIndex) -> bool {
-    l.graph.incoming(n).any(|(_, a)| l.graph.component(a).is("aws.sqs") && a != n)
+    l.graph.incoming(n).any(|(e, a)| {
+        let c = l.graph.component(a);
+        (c.is("aws.sqs") && a != n) || (c.is("aws.lambda") && l.graph.connection(e).meaning == "control")
+    })
 }
 
 fn lower(l: &mut Lowering<'_>) {

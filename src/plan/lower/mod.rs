@@ -53,9 +53,9 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &store::DATA_KEY,
     &messaging::LOWERER,
     &function::LOWERER,
-    &function::LOGS,
     &messaging::EVENTS,
     &api::LOWERER,
+    &function::LOGS,
     &ci::LOWERER,
 ];
 
