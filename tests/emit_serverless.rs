@@ -18,6 +18,8 @@ const VPC: &str = "fixtures/architectures/serverless-vpc-events.md";
 
 struct Compiled {
     plan: Plan,
+    /// Diagram node → resources.
+    components: Vec<plan::ComponentPlan>,
     files: BTreeMap<String, String>,
     findings: Vec<Diagnostic>,
 }
@@ -30,9 +32,10 @@ fn compile(rel: &str) -> Compiled {
     assert_eq!(analysis.errors(), 0, "{rel} has errors: {:#?}", analysis.diagnostics);
     let graph = analysis.graph.as_ref().expect("a graph");
     let plan = plan::build(graph, &analysis.config).unwrap_or_else(|d| panic!("{rel} does not plan: {d:#?}"));
-    let files = archc::emit::files(&plan, &plan.components(graph));
+    let components = plan.components(graph);
+    let files = archc::emit::files(&plan, &components);
     let findings = plan.findings.clone();
-    Compiled { plan, files, findings }
+    Compiled { plan, components, files, findings }
 }
 
 fn api() -> &'static Compiled {
@@ -432,4 +435,37 @@ fn topics_rules_and_streams_deliver_with_their_permissions() {
 fn serverless_output_is_deterministic() {
     let again = compile(API);
     assert_eq!(again.files, api().files);
+}
+
+/// The every-kind fixture's serverless boxes are built (the coverage test only asks that
+/// they be built or reported).
+#[test]
+fn every_kind_fixture_builds_the_serverless_boxes() {
+    let c = compile("fixtures/coverage/every-kind.md");
+    let built = |node: &str| {
+        let comp = c.components.iter().find(|p| p.node == node).unwrap_or_else(|| panic!("no node {node}"));
+        comp.resources.iter().map(|(stack, _, ty)| format!("{stack} {ty}")).collect::<Vec<_>>()
+    };
+    assert!(built("fn").contains(&"app AWS::Lambda::Function".to_string()));
+    assert!(built("apigw").contains(&"app AWS::ApiGatewayV2::Api".to_string()));
+    assert!(built("ddb").contains(&"data AWS::DynamoDB::Table".to_string()));
+    assert!(built("queue").contains(&"app AWS::SQS::Queue".to_string()));
+    assert!(built("topic").contains(&"app AWS::SNS::Topic".to_string()));
+    assert!(built("bus").contains(&"app AWS::Events::Rule".to_string()));
+    assert!(built("pool").contains(&"data AWS::Cognito::UserPool".to_string()));
+    assert!(built("key").contains(&"data AWS::KMS::Key".to_string()));
+    for kind in [
+        "aws.lambda",
+        "aws.api-gateway",
+        "aws.dynamodb",
+        "aws.sqs",
+        "aws.sns",
+        "aws.eventbridge",
+        "aws.cognito",
+        "aws.kms",
+        "aws.cloudwatch",
+    ] {
+        let how = plan::built_by(kind).unwrap_or_default();
+        assert!(how.contains("lowering"), "{kind}: {how}");
+    }
 }
