@@ -13,9 +13,6 @@ const DATA: StackId = StackId::Data;
 pub(super) static LOWERER: super::Lowerer = super::Lowerer { name: "secret", kinds: &["aws.secrets-manager"], lower };
 
 fn lower(l: &mut Lowering<'_>) {
-    if l.graph.of_kind("aws.vpc").next().is_none() {
-        return;
-    }
     let graph = l.graph;
     let mut s = Store::new(l);
     for n in graph.of_kind("aws.secrets-manager").collect::<Vec<_>>() {
