@@ -281,7 +281,7 @@ fn http_api_routes_to_the_function_with_logs_throttling_and_a_permission() {
     let data = template(api(), "data");
     assert_eq!(data["Outputs"]["PoolUserPoolIssuer"]["Value"], json!({"Fn::Sub": "https://${Pool.ProviderURL}"}));
     let pool = resource(&data, "Pool");
-    assert_eq!(pool["DeletionPolicy"], "Retain");
+    assert_eq!(pool["DeletionPolicy"], "RetainExceptOnCreate");
     assert_eq!(pool["Properties"]["DeletionProtection"], "ACTIVE");
     assert_eq!(props(&data, "PoolClient")["GenerateSecret"], false);
     // without a user pool the route says why it has no authorizer
@@ -323,7 +323,7 @@ fn a_drawn_dead_letter_queue_is_the_functions() {
 fn table_is_on_demand_recoverable_encrypted_and_protected() {
     let data = template(api(), "data");
     let t = resource(&data, "Orders");
-    assert_eq!(t["DeletionPolicy"], "Retain");
+    assert_eq!(t["DeletionPolicy"], "RetainExceptOnCreate");
     let p = &t["Properties"];
     assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
     assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);

@@ -86,7 +86,7 @@ fn api(l: &mut Lowering<'_>, n: NodeIndex) {
                 "KmsKeyId": key,
             }),
         )
-        .keep("Retain")
+        .retain()
         .node(&id)
         .comment(&format!("access logs of `{id}`, kept {LOG_RETENTION_DAYS} days, encrypted with the logs key")),
     );

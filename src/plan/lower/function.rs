@@ -154,7 +154,7 @@ pub(super) fn log_key(l: &mut Lowering<'_>) -> Value {
                     ],
                 ),
             )
-            .keep("Retain")
+            .retain()
             .comment("KMS key of the app stack's log groups"),
         );
         l.add(
@@ -227,7 +227,7 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
                 "KmsKeyId": key,
             }),
         )
-        .keep("Retain")
+        .retain()
         .node(&id)
         .comment(&format!("logs of `{id}`, kept {LOG_RETENTION_DAYS} days, encrypted with the logs key")),
     );

@@ -30,7 +30,7 @@ fn key(l: &mut Lowering<'_>, n: NodeIndex) {
             "AWS::KMS::Key",
             kms_key(sub(&format!("${{AWS::StackName}}: key {id} of the diagram")), vec![key_admin_statement(None)]),
         )
-        .keep("Retain")
+        .retain()
         .node(&id)
         .comment(&format!(
             "key `{id}`: what draws an arrow to it encrypts and decrypts with it (through its IAM role)"

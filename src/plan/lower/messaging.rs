@@ -65,7 +65,7 @@ pub(super) fn queue_key(l: &mut Lowering<'_>) -> Value {
             APP,
             "QueueKmsKey",
             Resource::new("AWS::KMS::Key", kms_key(sub("${AWS::StackName}: the SQS queues"), statements))
-                .keep("Retain")
+                .retain()
                 .comment("KMS key of the queues: what sends and receives uses it through its IAM role"),
         );
         l.add(

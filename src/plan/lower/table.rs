@@ -67,7 +67,7 @@ impl Store<'_, '_> {
         if stream {
             comment.push_str("\nits stream is on: an arrow from it to a function reads it");
         }
-        self.l.add(DATA, &p, Resource::new("AWS::DynamoDB::Table", props).keep("Retain").node(&id).comment(&comment));
+        self.l.add(DATA, &p, Resource::new("AWS::DynamoDB::Table", props).retain().node(&id).comment(&comment));
         self.l.output(DATA, &format!("{p}TableName"), r(&p), &format!("name of table `{id}`"));
         self.l.output(DATA, &format!("{p}TableArn"), get_att(&p, "Arn"), &format!("ARN of table `{id}`"));
         if stream {

@@ -48,7 +48,7 @@ fn user_pool(l: &mut Lowering<'_>, n: NodeIndex) {
                 "DeletionProtection": "ACTIVE",
             }),
         )
-        .keep("Retain")
+        .retain()
         .node(&id)
         .comment(&format!("user pool `{id}`: users sign up and in with their verified email, 12-character passwords,\nauthenticator-app MFA when they turn it on; deletion protection (it holds the users)")),
     );
