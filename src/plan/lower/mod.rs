@@ -10,9 +10,12 @@ mod access;
 mod bucket;
 mod cache;
 pub(super) mod ci;
+mod compute;
 mod database;
+mod ecs;
 pub(super) mod eks;
 mod file_system;
+mod load_balancer;
 pub(super) mod network;
 mod secret;
 mod store;
@@ -42,6 +45,8 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &secret::LOWERER,
     &workload_role::LOWERER,
     &store::DATA_KEY,
+    &load_balancer::LOWERER,
+    &ecs::LOWERER,
     &ci::LOWERER,
 ];
 
@@ -52,15 +57,12 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.security-group", "archc derives security groups from the arrows, not from drawn ones"),
     ("aws.route-table", "archc derives route tables from the subnets' tiers"),
     ("aws.vpc-endpoint", "not built yet"),
-    ("aws.nlb", "not built yet"),
     ("aws.cloudfront", "not built yet"),
     ("aws.route53", "not built yet"),
     ("aws.acm-certificate", "not built yet"),
     ("aws.waf", "not built yet"),
     ("aws.api-gateway", "not built yet"),
     ("aws.fargate-profile", "not built yet"),
-    ("aws.ecs-cluster", "not built yet"),
-    ("aws.ecs-service", "not built yet"),
     ("aws.ec2-instance", "not built yet"),
     ("aws.autoscaling-group", "not built yet"),
     ("aws.lambda", "not built yet"),
