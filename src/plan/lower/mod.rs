@@ -12,6 +12,7 @@ mod cache;
 pub(super) mod ci;
 mod compute;
 mod database;
+mod ec2;
 mod ecs;
 pub(super) mod eks;
 mod file_system;
@@ -47,6 +48,7 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &store::DATA_KEY,
     &load_balancer::LOWERER,
     &ecs::LOWERER,
+    &ec2::LOWERER,
     &ci::LOWERER,
 ];
 
@@ -63,8 +65,6 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.waf", "not built yet"),
     ("aws.api-gateway", "not built yet"),
     ("aws.fargate-profile", "not built yet"),
-    ("aws.ec2-instance", "not built yet"),
-    ("aws.autoscaling-group", "not built yet"),
     ("aws.lambda", "not built yet"),
     ("aws.dynamodb", "not built yet"),
     ("aws.sqs", "not built yet"),
