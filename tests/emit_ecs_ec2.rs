@@ -125,7 +125,10 @@ fn actions(st: &Value) -> Vec<String> {
 
 /// The security-group ingress resources on group `group` (a `Ref`).
 fn ingress_on<'v>(t: &'v Value, group: &Value) -> Vec<(&'v String, &'v Value)> {
-    of_type(t, "AWS::EC2::SecurityGroupIngress").into_iter().filter(|(_, r)| r["Properties"]["GroupId"] == *group).collect()
+    of_type(t, "AWS::EC2::SecurityGroupIngress")
+        .into_iter()
+        .filter(|(_, r)| r["Properties"]["GroupId"] == *group)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------- ECS
@@ -146,10 +149,7 @@ fn ecs_service_runs_on_fargate_in_the_private_subnets_and_rolls_back() {
         assert_eq!(source(c, StackId::App, p), Some((StackId::Network, p.to_string())), "subnet {i}");
     }
     assert_eq!(net["SecurityGroups"], json!([r("ApiSecurityGroup")]));
-    assert_eq!(
-        svc["DeploymentConfiguration"]["DeploymentCircuitBreaker"],
-        json!({"Enable": true, "Rollback": true})
-    );
+    assert_eq!(svc["DeploymentConfiguration"]["DeploymentCircuitBreaker"], json!({"Enable": true, "Rollback": true}));
     assert_eq!(svc["EnableExecuteCommand"], false);
     assert_eq!(
         svc["LoadBalancers"],
@@ -202,7 +202,10 @@ fn ecs_roles_come_from_the_arrows() {
     // every statement has its reason: an arrow, or the log driver
     for (role, sid) in [("ApiTaskRole", "AssetsObjects"), ("ApiExecutionRole", "EcrPull")] {
         assert!(
-            c.plan.permissions.iter().any(|g| g.resource == role && g.statement == sid && matches!(g.why, Why::Edge(_))),
+            c.plan
+                .permissions
+                .iter()
+                .any(|g| g.resource == role && g.statement == sid && matches!(g.why, Why::Edge(_))),
             "{role} {sid}"
         );
     }
@@ -391,11 +394,7 @@ fn asg_spans_the_app_subnets_behind_the_alb_and_reaches_mysql() {
     assert_eq!(db[0].1["Properties"]["FromPort"], 3306);
     assert_eq!(db[0].1["Properties"]["SourceSecurityGroupId"], r("AsgSecurityGroup"));
     assert_eq!(props(&t, "AsgCpuScaling")["PolicyType"], "TargetTrackingScaling");
-    assert!(
-        !c.plan.findings.iter().any(|d| d.code.starts_with("PLN") || d.code == "IAM001"),
-        "{:#?}",
-        c.plan.findings
-    );
+    assert!(!c.plan.findings.iter().any(|d| d.code.starts_with("PLN") || d.code == "IAM001"), "{:#?}", c.plan.findings);
 }
 
 // ---------------------------------------------------------------------------------- snapshots
