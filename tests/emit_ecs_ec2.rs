@@ -13,6 +13,7 @@ use crate::test::root;
 
 const ECS: &str = "fixtures/architectures/ecs-fargate-web.md";
 const EC2: &str = "fixtures/architectures/ec2-web-tier.md";
+const NLB: &str = "fixtures/architectures/nlb-game-servers.md";
 
 struct Compiled {
     plan: Plan,
@@ -395,6 +396,39 @@ fn asg_spans_the_app_subnets_behind_the_alb_and_reaches_mysql() {
     assert_eq!(db[0].1["Properties"]["SourceSecurityGroupId"], r("AsgSecurityGroup"));
     assert_eq!(props(&t, "AsgCpuScaling")["PolicyType"], "TargetTrackingScaling");
     assert!(!c.plan.findings.iter().any(|d| d.code.starts_with("PLN") || d.code == "IAM001"), "{:#?}", c.plan.findings);
+}
+
+// ---------------------------------------------------------------------------------- NLB
+
+#[test]
+fn nlb_passes_tcp_through_one_listener_per_target_port() {
+    let c = compile(NLB);
+    let t = template(&c, "app");
+    let lb = props(&t, "Nlb");
+    assert_eq!((lb["Type"].as_str(), lb["Scheme"].as_str()), (Some("network"), Some("internet-facing")));
+    let mut listeners: Vec<(u64, Value)> = of_type(&t, "AWS::ElasticLoadBalancingV2::Listener")
+        .into_iter()
+        .map(|(_, l)| {
+            let p = &l["Properties"];
+            assert_eq!(p["Protocol"], "TCP");
+            (p["Port"].as_u64().expect("port"), p["DefaultActions"][0]["TargetGroupArn"].clone())
+        })
+        .collect();
+    listeners.sort_by_key(|(p, _)| *p);
+    assert_eq!(listeners, [(7777, r("NlbGameTargetGroup")), (9000, r("NlbWorkerTargetGroup"))]);
+    let game = props(&t, "NlbGameTargetGroup");
+    assert_eq!((game["TargetType"].as_str(), game["Protocol"].as_str()), (Some("instance"), Some("TCP")));
+    assert_eq!(props(&t, "NlbWorkerTargetGroup")["TargetType"], "ip");
+    let sg = props(&t, "NlbSecurityGroup");
+    let ports: Vec<u64> =
+        sg["SecurityGroupIngress"].as_array().expect("ingress").iter().filter_map(|i| i["FromPort"].as_u64()).collect();
+    assert_eq!(ports, [7777, 9000], "no port 80 or 443 on a TCP pass-through");
+    assert!(t["Resources"]["NlbSecurityGroup"]["Metadata"].is_null(), "no skip without port 80");
+    // the Fargate size rounds up: 250m and 512Mi are 256 units and 512 MiB
+    let td = props(&t, "WorkerTaskDefinition");
+    assert_eq!((td["Cpu"].as_str(), td["Memory"].as_str()), (Some("256"), Some("512")));
+    assert_eq!(t["Parameters"]["WorkerImage"]["Default"], "public.ecr.aws/nginx/nginx:1.27");
+    assert_eq!(props(&t, "Game")["MinSize"], "3");
 }
 
 // ---------------------------------------------------------------------------------- snapshots

@@ -87,18 +87,16 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
     }
 
     // where requests come from: the internet (public subnets), else the VPC
+    // an NLB passes TCP through: one listener per target, on the target's port
     let listen: Vec<u16> = if alb {
         vec![443, 80]
     } else {
-        let mut ports: Vec<u16> = graph
-            .incoming(lb)
-            .filter(|(e, _)| graph.connection(*e).meaning == "ingress")
-            .map(|(e, _)| graph.connection(e).port.unwrap_or(443))
-            .collect();
-        ports.sort_unstable();
-        ports.dedup();
-        if ports.is_empty() {
-            ports.push(443);
+        let mut ports: Vec<u16> = Vec::new();
+        for &t in &units {
+            let port = l.settings.workload(graph, t).port;
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
         }
         ports
     };
@@ -144,7 +142,7 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
     )
     .node(&id)
     .comment(&format!("`{id}`: in from {from} on {}, out to the targets' port only", listen.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")));
-    if public {
+    if public && listen.contains(&80) {
         sg_resource = sg_resource.checkov_skip(
             "CKV_AWS_260",
             "port 80 is open to the internet only for the listener that redirects to HTTPS (it serves nothing)",
@@ -297,17 +295,42 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
         );
         listeners.push(http);
     } else {
-        for port in &listen {
+        for (&t, group) in units.iter().zip(&groups) {
+            let port = l.settings.workload(graph, t).port;
             let name = format!("{p}Tcp{port}Listener");
+            if l.stack(APP).resources.contains_key(&name) {
+                // two targets on one port: the first keeps the listener
+                let first = units.iter().find(|&&u| l.settings.workload(graph, u).port == port).copied().unwrap_or(t);
+                l.findings.push(
+                    Diagnostic::warning(
+                        codes::PLAN_UNSUPPORTED,
+                        format!(
+                            "the NLB `{id}` has two targets on port {port}: only `{}` gets a listener",
+                            graph.component(first).id
+                        ),
+                    )
+                    .with_primary(graph.component(t).span, "no listener for this target")
+                    .with_help("give the targets different ports (`nodes.<id>.port`), or draw one NLB per target"),
+                );
+                continue;
+            }
             l.add(
                 APP,
                 &name,
                 Resource::new(
                     "AWS::ElasticLoadBalancingV2::Listener",
-                    json!({"LoadBalancerArn": r(&p), "Port": port, "Protocol": "TCP", "DefaultActions": forward}),
+                    json!({
+                        "LoadBalancerArn": r(&p),
+                        "Port": port,
+                        "Protocol": "TCP",
+                        "DefaultActions": [{"Type": "forward", "TargetGroupArn": r(group)}],
+                    }),
                 )
                 .node(&id)
-                .comment("TCP passed through to the targets (TLS, if any, ends at the targets)"),
+                .comment(&format!(
+                    "TCP {port} passed through to `{}` (TLS, if any, ends at the targets)",
+                    graph.component(t).id
+                )),
             );
             listeners.push(name);
         }
