@@ -174,7 +174,32 @@ fn ecs_task_definition_follows_the_workload_settings() {
     assert_eq!(container["Image"], r("ApiImage"));
     assert_eq!(container["PortMappings"], json!([{"ContainerPort": 8080, "Protocol": "tcp"}]));
     assert_eq!(container["ReadonlyRootFilesystem"], true);
-    assert_eq!(container["Environment"], json!([{"Name": "LOG_LEVEL", "Value": "info"}]));
+    // the stores' connection settings from the data stack, then the configured env
+    let env: Vec<(&str, &Value)> = container["Environment"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .map(|e| (e["Name"].as_str().expect("name"), &e["Value"]))
+        .collect();
+    assert_eq!(
+        env,
+        [
+            ("DB_HOST", &r("DbEndpointAddress")),
+            ("DB_PORT", &r("DbEndpointPort")),
+            ("DB_NAME", &r("DbDatabaseName")),
+            ("CACHE_HOST", &r("CachePrimaryEndpointAddress")),
+            ("CACHE_PORT", &r("CachePrimaryEndpointPort")),
+            ("LOG_LEVEL", &json!("info")),
+        ]
+    );
+    assert_eq!(
+        container["Secrets"],
+        json!([
+            {"Name": "DB_USERNAME", "ValueFrom": {"Fn::Sub": "${DbSecretArn}:username::"}},
+            {"Name": "DB_PASSWORD", "ValueFrom": {"Fn::Sub": "${DbSecretArn}:password::"}},
+            {"Name": "CACHE_AUTH_TOKEN", "ValueFrom": {"Fn::Sub": "${CacheAuthSecretArn}:token::"}},
+        ])
+    );
     let logs = &container["LogConfiguration"];
     assert_eq!(logs["LogDriver"], "awslogs");
     assert_eq!(logs["Options"]["awslogs-group"], r("ApiLogGroup"));
@@ -190,7 +215,16 @@ fn ecs_roles_come_from_the_arrows() {
     let c = ecs();
     let t = template(c, "app");
     let exec = by_sid(props(&t, "ApiExecutionRole"));
-    assert_eq!(exec.keys().map(String::as_str).collect::<Vec<_>>(), ["EcrLogin", "EcrPull", "Logs"]);
+    assert_eq!(
+        exec.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["CacheSecret", "DataSecretsDecrypt", "DbSecret", "EcrLogin", "EcrPull", "Logs"]
+    );
+    assert_eq!(exec["DbSecret"]["Resource"], r("DbSecretArn"));
+    assert_eq!(source(c, StackId::App, "DbSecretArn"), Some((StackId::Data, "DbSecretArn".into())));
+    assert_eq!(
+        exec["DataSecretsDecrypt"]["Condition"]["StringEquals"]["kms:ViaService"],
+        json!({"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"})
+    );
     assert_eq!(
         exec["EcrPull"]["Resource"],
         json!({"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/orders"})

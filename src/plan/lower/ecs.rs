@@ -173,6 +173,124 @@ fn registry_arrows(l: &Lowering<'_>, n: NodeIndex) -> Vec<(EdgeIndex, NodeIndex)
     out
 }
 
+/// A store's secret: the data stack output of its ARN, and (variable suffix, JSON key) pairs.
+type StoreSecret = (String, Vec<(&'static str, &'static str)>);
+
+/// What the container is told about the data stores its `connects` arrows reach.
+struct Connection {
+    /// `<STORE>_HOST`, `<STORE>_PORT` (and `<STORE>_NAME` for a database), from the data stack.
+    environment: Vec<Value>,
+    /// `<STORE>_USERNAME` and `<STORE>_PASSWORD` (a database), `<STORE>_AUTH_TOKEN` (a cache),
+    /// injected by ECS from the stores' secrets.
+    secrets: Vec<Value>,
+    /// What the execution role needs to read those secrets.
+    statements: Vec<Value>,
+}
+
+/// The connection settings of the data stores `n` connects to (an RDS or Aurora database, an
+/// ElastiCache cache), named after the store's id (`db` → `DB_HOST`); a name the workload's
+/// `env` sets itself is left to it.
+fn connection_settings(
+    l: &mut Lowering<'_>,
+    n: NodeIndex,
+    execution: &str,
+    own: &std::collections::BTreeMap<String, String>,
+) -> Connection {
+    let graph = l.graph;
+    let mut out = Connection { environment: Vec::new(), secrets: Vec::new(), statements: Vec::new() };
+    let mut arrows: Vec<(EdgeIndex, NodeIndex)> =
+        graph.outgoing(n).filter(|(e, _)| graph.connection(*e).meaning == "connects").collect();
+    arrows.sort_by_key(|(e, _)| (graph.connection(*e).span.start, e.index()));
+    let mut decrypt: Vec<Why> = Vec::new();
+    for (e, b) in arrows {
+        let target = graph.component(b);
+        let tp = pascal(&target.id);
+        let prefix = kebab(&target.id, 40).replace('-', "_").to_ascii_uppercase();
+        let outputs = &l.stack(StackId::Data).outputs;
+        let (values, secret): (Vec<(&str, String)>, Option<StoreSecret>) =
+            if outputs.contains_key(&format!("{tp}EndpointAddress")) {
+                (
+                    vec![
+                        ("HOST", format!("{tp}EndpointAddress")),
+                        ("PORT", format!("{tp}EndpointPort")),
+                        ("NAME", format!("{tp}DatabaseName")),
+                    ],
+                    Some((format!("{tp}SecretArn"), vec![("USERNAME", "username"), ("PASSWORD", "password")])),
+                )
+            } else if outputs.contains_key(&format!("{tp}PrimaryEndpointAddress")) {
+                (
+                    vec![("HOST", format!("{tp}PrimaryEndpointAddress")), ("PORT", format!("{tp}PrimaryEndpointPort"))],
+                    Some((format!("{tp}AuthSecretArn"), vec![("AUTH_TOKEN", "token")])),
+                )
+            } else {
+                continue;
+            };
+        let mut names = Vec::new();
+        for (suffix, output) in values {
+            let name = format!("{prefix}_{suffix}");
+            if own.contains_key(&name) || !l.stack(StackId::Data).outputs.contains_key(&output) {
+                continue;
+            }
+            let value = l.import(APP, StackId::Data, &output, "String");
+            out.environment.push(json!({"Name": name, "Value": value}));
+            names.push(name);
+        }
+        if let Some((output, keys)) = secret {
+            if l.stack(StackId::Data).outputs.contains_key(&output) {
+                let arn = l.import(APP, StackId::Data, &output, "String");
+                let mut any = false;
+                for (suffix, key) in keys {
+                    let name = format!("{prefix}_{suffix}");
+                    if own.contains_key(&name) {
+                        continue;
+                    }
+                    out.secrets.push(json!({"Name": name, "ValueFrom": sub(&format!("${{{output}}}:{key}::"))}));
+                    names.push(name);
+                    any = true;
+                }
+                if any {
+                    out.statements.push(l.allow(
+                        APP,
+                        execution,
+                        &format!("{tp}Secret"),
+                        &[Why::Edge(e)],
+                        &["secretsmanager:GetSecretValue"],
+                        arn,
+                        Some("ECS injects the secret's keys into the container at start"),
+                    ));
+                    decrypt.push(Why::Edge(e));
+                }
+            }
+        }
+        if !names.is_empty() {
+            l.built(e, format!("the container's {}", names.join(", ")));
+        }
+    }
+    if !decrypt.is_empty() {
+        let key = super::access::reference(
+            l,
+            APP,
+            StackId::Data,
+            "DataKmsKeyArn",
+            get_att("DataKmsKey", "Arn"),
+            "KMS key of the data stack",
+        );
+        let mut st = l.allow(
+            APP,
+            execution,
+            "DataSecretsDecrypt",
+            &decrypt,
+            &["kms:Decrypt"],
+            key,
+            Some("only through Secrets Manager"),
+        );
+        st["Condition"] =
+            json!({"StringEquals": {"kms:ViaService": sub("secretsmanager.${AWS::Region}.amazonaws.com")}});
+        out.statements.push(st);
+    }
+    out
+}
+
 fn service(l: &mut Lowering<'_>, n: NodeIndex) {
     let graph = l.graph;
     let id = graph.component(n).id.clone();
@@ -190,11 +308,13 @@ fn service(l: &mut Lowering<'_>, n: NodeIndex) {
     for (e, _) in &pulls {
         l.built(*e, format!("the image pull of `{execution}`"));
     }
+    let connection = connection_settings(l, n, &execution, &w.env);
+    exec_statements.extend(connection.statements);
     exec_statements.push(l.allow(
         APP,
         &execution,
         "Logs",
-        &[Why::Required("the awslogs driver writes the container's output to its log group".into())],
+        &[Why::Required("the awslogs driver, which writes the container's output to its log group".into())],
         &["logs:CreateLogStream", "logs:PutLogEvents"],
         get_att(&logs, "Arn"),
         None,
@@ -205,9 +325,9 @@ fn service(l: &mut Lowering<'_>, n: NodeIndex) {
         Resource::new(
             "AWS::IAM::Role",
             json!({
-                "Description": format!("ECS execution role of {id}: pulls the image, writes the logs"),
+                "Description": format!("ECS execution role of {id}: pulls the image, reads the data stores' secrets, writes the logs"),
                 "AssumeRolePolicyDocument": service_trust("ecs-tasks.amazonaws.com"),
-                "Policies": [{"PolicyName": "pull-and-logs", "PolicyDocument": policy(exec_statements)}],
+                "Policies": [{"PolicyName": "pull-secrets-and-logs", "PolicyDocument": policy(exec_statements)}],
             }),
         )
         .node(&id)
@@ -258,8 +378,13 @@ fn service(l: &mut Lowering<'_>, n: NodeIndex) {
             "awslogs-stream-prefix": w.name,
         }},
     });
-    if !w.env.is_empty() {
-        container["Environment"] = json!(w.env.iter().map(|(k, v)| json!({"Name": k, "Value": v})).collect::<Vec<_>>());
+    let mut environment = connection.environment;
+    environment.extend(w.env.iter().map(|(k, v)| json!({"Name": k, "Value": v})));
+    if !environment.is_empty() {
+        container["Environment"] = json!(environment);
+    }
+    if !connection.secrets.is_empty() {
+        container["Secrets"] = json!(connection.secrets);
     }
     if !w.command.is_empty() {
         container["Command"] = json!(w.command);
