@@ -206,8 +206,9 @@ fn ecs_task_definition_follows_the_workload_settings() {
     let group = props(&t, "ApiLogGroup");
     assert_eq!(group["RetentionInDays"], 365);
     assert_eq!(group["KmsKeyId"], get_att("AppKmsKey", "Arn"));
-    // no image configured: a deploy (or CI) gives it
+    // no image configured: a deploy (or CI) gives it, and a finding says so at the box
     assert!(t["Parameters"]["ApiImage"]["Default"].is_null());
+    assert!(ecs().plan.findings.iter().any(|d| d.code == "PLN002" && d.message.contains("`api`")));
 }
 
 #[test]

@@ -299,6 +299,26 @@ fn service(l: &mut Lowering<'_>, n: NodeIndex) {
     let cluster = cluster(l, cluster_of(l, n));
     let (cpu, memory) = fargate_size(w.cpu.as_deref(), w.memory.as_deref());
     let image = image(l, n, &p, w.image.clone());
+    if w.image.is_none() {
+        let c = graph.component(n);
+        let builds = graph.of_kind("ci.github-actions").next().is_some() && graph.of_kind("aws.ecr").next().is_some();
+        let what = if builds {
+            "CI builds the repository's Dockerfile and deploys it, but the ECR repository is the ci stack's, deployed after the app stack: the first deploy of the app stack needs an image that already exists"
+        } else {
+            "the service runs the image a deploy is given"
+        };
+        l.findings.push(
+            Diagnostic::warning(
+                codes::PLAN_NO_IMAGE,
+                format!("no image is configured for the ECS service `{}`: {what}", c.id),
+            )
+            .with_primary(c.span, "which image runs here?")
+            .with_help(format!(
+                "set `nodes: {{{}: {{image: ...}}}}` in the ```yaml archc block, or give the app stack `{p}Image` (`archc deploy --parameter app.{p}Image=...`)",
+                c.id
+            )),
+        );
+    }
     let logs = log_group(l, &id);
 
     // execution role: the image pull (the arrows between the service and the registry) and the logs
