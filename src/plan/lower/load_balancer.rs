@@ -247,6 +247,36 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
                 "access logs need a bucket whose policy admits the region's ELB log delivery; archc does not create one yet (README: ECS and EC2)",
             ),
     );
+    // different workloads behind one ALB listener: without drawn paths or hosts archc spreads
+    // requests evenly (what two boxes of one service in two zones mean), and says so
+    if alb && units.len() > 1 {
+        let first = l.settings.workload(graph, units[0]);
+        let same = units.iter().all(|&u| {
+            let w = l.settings.workload(graph, u);
+            (w.port, &w.health_path, &w.image) == (first.port, &first.health_path, &first.image)
+        });
+        if !same {
+            let names: Vec<String> = units.iter().map(|&u| format!("`{}`", graph.component(u).id)).collect();
+            for (e, t) in &targets {
+                if *t == units[0] {
+                    continue;
+                }
+                let conn = graph.connection(*e);
+                l.findings.push(
+                    Diagnostic::warning(
+                        codes::PLAN_ARROW_NOT_BUILT,
+                        format!(
+                            "`{id}` spreads requests evenly over {}: archc builds no path or host rules, so `{}` gets a share of every path",
+                            names.join(", "),
+                            l.arrow(*e)
+                        ),
+                    )
+                    .with_primary(conn.span, "no routing rule for this arrow")
+                    .with_help("add listener rules by hand, or draw one load balancer per service"),
+                );
+            }
+        }
+    }
     let forward = json!([{
         "Type": "forward",
         "ForwardConfig": {"TargetGroups": groups.iter().map(|g| json!({"TargetGroupArn": r(g), "Weight": 1})).collect::<Vec<_>>()},
