@@ -24,6 +24,10 @@ pub(crate) use wiring::Wiring;
 /// EC2 and leaves these to this stage.
 pub(crate) const KINDS: &[&str] = &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment"];
 
+/// Kinds a lowering claims whose boxes in front of Kubernetes workloads this stage builds
+/// instead (an ALB made by an Ingress).
+pub(crate) const FRONTS: &[&str] = &["aws.alb"];
+
 /// One Kubernetes object, ready to serialise.
 #[derive(Debug, Clone)]
 pub struct Object {

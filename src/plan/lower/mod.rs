@@ -83,6 +83,12 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
 /// How archc builds a kind: the lowering that does, the Kubernetes stage, or why it does not.
 pub fn built_by(kind: &str) -> Option<String> {
     if let Some(l) = LOWERINGS.iter().find(|l| l.kinds.contains(&kind)) {
+        if crate::plan::kubernetes::FRONTS.contains(&kind) {
+            return Some(format!(
+                "the `{}` lowering (in front of ECS and EC2), the Kubernetes stage's Ingress (in front of Kubernetes)",
+                l.name
+            ));
+        }
         return Some(format!("the `{}` lowering", l.name));
     }
     if crate::plan::kubernetes::KINDS.contains(&kind) {
