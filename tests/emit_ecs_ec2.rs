@@ -466,6 +466,33 @@ fn nlb_passes_tcp_through_one_listener_per_target_port() {
     assert_eq!(props(&t, "Game")["MinSize"], "3");
 }
 
+/// Two different services behind one ALB: both get a target group on the listener, and the
+/// second arrow a PLN004 (no path or host rules); two boxes of one service do not.
+#[test]
+fn different_services_behind_one_alb_are_reported_at_the_arrow() {
+    let diagram = |api: &str, web: &str| {
+        format!(
+            "# two\n\n```mermaid\nflowchart LR\n  u((Users))\n  subgraph vpc[VPC]\n    subgraph pub[Public subnets]\n      alb[ALB]\n    end\n    subgraph app[Private subnets]\n      api[api ECS Fargate service]\n      web[web ECS Fargate service]\n    end\n  end\n  u --> alb\n  alb --> api\n  alb --> web\n```\n\n```yaml archc\nregion: eu-north-1\nnodes:\n  api: {{port: 8080, image: \"{api}\"}}\n  web: {{port: 8080, image: \"{web}\"}}\n```\n"
+        )
+    };
+    let dir = crate::test::scratch("ecs-two-services");
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (name, web, warned) in [("different", "example/web:1", true), ("same", "example/api:1", false)] {
+        let rel = dir.join(format!("{name}.md"));
+        std::fs::write(&rel, diagram("example/api:1", web)).expect("write");
+        let c = compile(rel.to_str().expect("path"));
+        let t = template(&c, "app");
+        let groups = &props(&t, "AlbHttpsListener")["DefaultActions"][0]["ForwardConfig"]["TargetGroups"];
+        assert_eq!(groups.as_array().map(Vec::len), Some(2), "{name}");
+        let pln004: Vec<&str> =
+            c.plan.findings.iter().filter(|d| d.code == "PLN004").map(|d| d.message.as_str()).collect();
+        assert_eq!(!pln004.is_empty(), warned, "{name}: {pln004:?}");
+        if warned {
+            assert!(pln004[0].contains("`alb --> web`"), "{pln004:?}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------- snapshots
 
 #[test]
