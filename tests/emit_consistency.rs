@@ -68,7 +68,7 @@ fn outputs(c: &Compiled) -> BTreeMap<String, BTreeSet<String>> {
 #[test]
 fn placeholders_and_workflow_variables_name_real_stack_outputs() {
     let source = Regex::new(r"^(\w+) stack output `(\w+)`").expect("regex");
-    let mention = Regex::new(r"(network|cluster|data|ci) stack outputs? `?(\w+)`?").expect("regex");
+    let mention = Regex::new(r"(network|cluster|data|app|ci) stack outputs? `?(\w+)`?").expect("regex");
     for arch in architectures() {
         let c = compile(&arch);
         if c.plan.kubernetes.objects.is_empty() {
@@ -99,7 +99,9 @@ fn placeholders_and_workflow_variables_name_real_stack_outputs() {
             );
             checked += 1;
         }
-        assert!(checked >= 5, "{arch}: only {checked} placeholders from stacks");
+        // architectures without Kubernetes (ECS, EC2) have no manifests, so no placeholders
+        let kubernetes = !c.plan.kubernetes.objects.is_empty();
+        assert!(checked >= 5 || !kubernetes, "{arch}: only {checked} placeholders from stacks");
         if let Some(workflow) = c.files.get(".github/workflows/deploy.yml") {
             let mut n = 0;
             for m in mention.captures_iter(workflow) {
@@ -138,7 +140,10 @@ fn deploy_values_are_described_for_deploy_and_name_real_outputs() {
             .map(|(n, _)| n.as_str())
             .collect();
         assert_eq!(values.keys().map(String::as_str).collect::<BTreeSet<_>>(), deploy, "{arch}");
-        assert!(!deploy.is_empty(), "{arch}: the seed-like architectures have deploy-time values");
+        assert!(
+            !deploy.is_empty() || c.plan.kubernetes.objects.is_empty(),
+            "{arch}: the seed-like architectures have deploy-time values"
+        );
         for (name, how) in values {
             let (kind, body) = how.as_object().and_then(|o| o.iter().next()).expect("one kind");
             assert!(
@@ -218,6 +223,9 @@ fn irsa_roles_trust_the_service_account_that_carries_them() {
             assert_eq!(trusted, &BTreeSet::from([me.clone()]), "{arch}: role {output} must trust exactly {me}");
             accounts += 1;
         }
-        assert!(accounts >= 2, "{arch}: the workload and the load balancer controller have IRSA roles");
+        assert!(
+            accounts >= 2 || c.plan.kubernetes.objects.is_empty(),
+            "{arch}: the workload and the load balancer controller have IRSA roles"
+        );
     }
 }

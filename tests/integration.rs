@@ -9,6 +9,7 @@ mod conformance;
 mod deploy;
 mod emit_cloudformation;
 mod emit_consistency;
+mod emit_ecs_ec2;
 mod emit_kubernetes;
 mod emit_serverless;
 mod judges;

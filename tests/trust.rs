@@ -379,6 +379,17 @@ fn every_kind_is_built_or_reported_at_its_line() {
         rows += 1;
     }
     assert_eq!(rows, node_lines.len(), "one row per node");
+    // built in the app stack now: the ECS cluster and service, the Auto Scaling group and the
+    // instance drawn outside it; the NLB in front of nothing archc builds is reported
+    for row in plan.lines().filter(|l| l.starts_with("| `")) {
+        let node = row.split('|').nth(1).map_or("", |c| c.trim().trim_matches('`'));
+        if ["ecsc", "ecssvc", "asg", "bastion"].contains(&node) {
+            assert!(row.contains("app/"), "`{node}` is built in the app stack: {row}");
+        }
+        if node == "nlb" {
+            assert!(row.contains("not built"), "{row}");
+        }
+    }
     // compile says the same, and writes the rest
     let out = scratch("trust-every-kind").join("out");
     let compile = Test::new().args(["compile", FIXTURE, "-o"]).args([out.display().to_string()]).status(0);

@@ -136,6 +136,10 @@ pub struct WorkloadConfig {
     pub memory: Option<String>,
     /// A cron schedule (CronJobs, scheduled functions, ECS scheduled tasks).
     pub schedule: Option<String>,
+    /// EC2 instances: the user data script the launch template runs at boot.
+    pub user_data: Option<String>,
+    /// EC2 instances: the instance type (`t3.small`).
+    pub instance_type: Option<String>,
 }
 
 impl NodeConfig {

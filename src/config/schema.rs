@@ -218,6 +218,12 @@ const NODE: Ty = Ty::Map(&[
         ty: Ty::Pattern("an attribute name such as `sk`", r"^[A-Za-z0-9_.-]{1,255}$"),
         doc: "the sort key (String) of a DynamoDB table (none by default)",
     },
+    Field { name: "user_data", ty: Ty::Str, doc: "the script an EC2 instance runs at boot (its user data)" },
+    Field {
+        name: "instance_type",
+        ty: Ty::Pattern("an EC2 instance type such as `t3.small`", r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"),
+        doc: "the EC2 instance type of an instance or Auto Scaling group",
+    },
 ]);
 
 /// archc's configuration keys.

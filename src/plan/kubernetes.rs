@@ -18,8 +18,15 @@ use crate::model::ArchGraph;
 
 pub(crate) use wiring::Wiring;
 
-/// The kinds the Kubernetes stage builds (objects of the workload, the ALB its Ingress makes).
-pub(crate) const KINDS: &[&str] = &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment", "aws.alb"];
+/// The kinds the Kubernetes stage builds (objects of the workload). An ALB in front of the
+/// workload is its Ingress's (the AWS Load Balancer Controller makes it); the `aws.alb` kind
+/// is claimed by the load-balancer lowering, which builds only the ALBs in front of ECS and
+/// EC2 and leaves these to this stage.
+pub(crate) const KINDS: &[&str] = &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment"];
+
+/// Kinds a lowering claims whose boxes in front of Kubernetes workloads this stage builds
+/// instead (an ALB made by an Ingress).
+pub(crate) const FRONTS: &[&str] = &["aws.alb"];
 
 /// One Kubernetes object, ready to serialise.
 #[derive(Debug, Clone)]

@@ -149,7 +149,9 @@ pub(super) fn plan(
     k8s: &KubernetesPlan,
 ) -> Result<Option<WorkflowPlan>, String> {
     let Some(ci) = graph.of_kind("ci.github-actions").next() else { return Ok(None) };
-    let (Some(workload), Some(registry)) = (k8s.workload.as_ref(), k8s.registry.as_ref()) else { return Ok(None) };
+    let (Some(workload), Some(registry)) = (k8s.workload.as_ref(), k8s.registry.as_ref()) else {
+        return ecs_plan(graph, settings, stacks, ci);
+    };
     let ci_id = &graph.component(ci).id;
     // a deploy arrow from the CI system to the cluster: roll the Deployment out
     let cluster = graph
@@ -177,6 +179,10 @@ pub(super) fn plan(
         "deployment": workload.deployment,
         "container": workload.container,
         "rollout_timeout": "10m",
+        "ecs": false,
+        "ecs_family": "",
+        "ecs_cluster_output": "",
+        "ecs_service_output": "",
         "signer": format!(".github/workflows/deploy.yml@refs/heads/{}", settings.github_branch),
         "role_output": output(stacks, &format!("{}DeployRoleArn", pascal(ci_id)), StackId::Ci),
         "repository_output": output(stacks, &format!("{}RepositoryName", pascal(registry)), StackId::Ci),
@@ -189,6 +195,91 @@ pub(super) fn plan(
             built_edges.push((e, "the workflow's image build and push".to_string()));
         } else if Some(to) == cluster {
             built_edges.push((e, "the workflow's rollout".to_string()));
+        }
+    }
+    Ok(Some(WorkflowPlan { file: WORKFLOW_FILE.into(), content, node: Some(ci_id.clone()), built_edges }))
+}
+
+/// The workflow of a diagram whose CI deploys an ECS service (`ci --> service`, built in the
+/// app stack): build, push and sign as for Kubernetes, then a new task definition revision
+/// with the pushed digest, and the service deployed to it.
+fn ecs_plan(
+    graph: &ArchGraph,
+    settings: &Settings,
+    stacks: &[Stack],
+    ci: petgraph::stable_graph::NodeIndex,
+) -> Result<Option<WorkflowPlan>, String> {
+    let app = stacks.iter().find(|s| s.id == StackId::App);
+    let is_service = |n: petgraph::stable_graph::NodeIndex| {
+        graph.component(n).is("aws.ecs-service")
+            && app.is_some_and(|a| {
+                a.resources.get(&pascal(&graph.component(n).id)).is_some_and(|r| r.ty == "AWS::ECS::Service")
+            })
+    };
+    let mut arrows: Vec<(petgraph::stable_graph::EdgeIndex, petgraph::stable_graph::NodeIndex)> =
+        graph.outgoing(ci).collect();
+    arrows.sort_by_key(|(e, _)| (graph.connection(*e).span.start, e.index()));
+    let Some(&(_, service)) =
+        arrows.iter().find(|(e, to)| graph.connection(*e).meaning == "deploys" && is_service(*to))
+    else {
+        return Ok(None);
+    };
+    let Some(&(_, registry)) =
+        arrows.iter().find(|(e, to)| graph.connection(*e).meaning == "pushes" && graph.component(*to).is("aws.ecr"))
+    else {
+        return Ok(None);
+    };
+    let ci_id = &graph.component(ci).id;
+    let service_id = graph.component(service).id.clone();
+    let registry_id = graph.component(registry).id.clone();
+    let w = settings.workload(graph, service);
+    let sp = pascal(&service_id);
+    // the service's cluster: the one its `Cluster` property names
+    let cluster = app
+        .and_then(|a| a.resources.get(&sp))
+        .and_then(|r| r.properties["Cluster"]["Ref"].as_str())
+        .unwrap_or("EcsCluster")
+        .to_string();
+    let fronted = app.is_some_and(|a| {
+        a.resources
+            .values()
+            .any(|r| r.ty == "AWS::ElasticLoadBalancingV2::Listener" && r.properties["Protocol"] == "HTTPS")
+            && a.resources.get(&sp).is_some_and(|r| r.properties.get("LoadBalancers").is_some())
+    });
+    let context = json!({
+        "actions": pinned(),
+        "app": w.name,
+        "ci_node": ci_id,
+        "registry_node": registry_id,
+        "cluster_node": service_id,
+        "rollout": false,
+        "smoke": fronted,
+        "site_url": settings.domain.as_ref().map(|d| format!("https://{d}")),
+        "health_path": w.health_path,
+        "region": if settings.region_known { settings.region.clone() } else { "${{ vars.AWS_REGION }}".to_string() },
+        "branch": settings.github_branch,
+        "ref_condition": format!("github.ref == 'refs/heads/{}'", settings.github_branch.replace('\'', "''")),
+        "environment": settings.github_environment,
+        "concurrency": format!("deploy-{}", settings.github_environment),
+        "namespace": "",
+        "deployment": "",
+        "container": w.name,
+        "rollout_timeout": "10m",
+        "ecs": true,
+        "ecs_family": format!("{}-app-{}", settings.project, w.name),
+        "ecs_cluster_output": output(stacks, &format!("{cluster}Name"), StackId::App),
+        "ecs_service_output": output(stacks, &format!("{sp}ServiceName"), StackId::App),
+        "signer": format!(".github/workflows/deploy.yml@refs/heads/{}", settings.github_branch),
+        "role_output": output(stacks, &format!("{}DeployRoleArn", pascal(ci_id)), StackId::Ci),
+        "repository_output": output(stacks, &format!("{}RepositoryName", pascal(&registry_id)), StackId::Ci),
+    });
+    let content = render(&context)?;
+    let mut built_edges = Vec::new();
+    for (e, to) in arrows {
+        if to == registry && graph.connection(e).meaning == "pushes" {
+            built_edges.push((e, "the workflow's image build and push".to_string()));
+        } else if to == service && graph.connection(e).meaning == "deploys" {
+            built_edges.push((e, "the workflow's ECS deployment (a new task definition revision)".to_string()));
         }
     }
     Ok(Some(WorkflowPlan { file: WORKFLOW_FILE.into(), content, node: Some(ci_id.clone()), built_edges }))

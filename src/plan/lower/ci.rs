@@ -16,6 +16,7 @@ use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
 
 const CI: StackId = StackId::Ci;
 const CL: StackId = StackId::Cluster;
+const APP: StackId = StackId::App;
 
 const GITHUB_OIDC: &str = "token.actions.githubusercontent.com";
 
@@ -278,6 +279,7 @@ fn github(l: &mut Lowering<'_>, n: NodeIndex) {
     let mut statements: Vec<Value> = Vec::new();
     let mut login: Option<usize> = None;
     let mut access_entry: Option<EdgeIndex> = None;
+    let mut task_definitions: Option<usize> = None;
     for (e, b) in edges {
         let c = graph.connection(e);
         if !matches!(c.becomes, "iam-permission" | "access-entry") {
@@ -372,6 +374,11 @@ fn github(l: &mut Lowering<'_>, n: NodeIndex) {
                 }
                 access_entry = Some(e);
             }
+            ("deploys", Some("aws.ecs-service"))
+                if l.stack(APP).resources.get(&tp).is_some_and(|r| r.ty == "AWS::ECS::Service") =>
+            {
+                ecs_deploy(l, &role, e, &tp, &mut statements, &mut task_definitions);
+            }
             _ => {
                 let what = target.kind.map_or("this component", |k| k.def.name.as_str());
                 l.unexpressed(e, format!("archc has no CI permission for `{}` to {what} `{}`", c.meaning, target.id));
@@ -445,4 +452,72 @@ fn github(l: &mut Lowering<'_>, n: NodeIndex) {
         &format!("role-to-assume of `{id}` (aws-actions/configure-aws-credentials)"),
     );
     l.output(CI, &format!("{p}DeploySubject"), subject, &format!("the OIDC sub the deploy role of `{id}` accepts"));
+}
+
+/// The statements of a deploy arrow to ECS service `tp` (logical id in the app stack): register
+/// task definitions (one statement for every service), update and describe that service, and
+/// pass exactly its two roles to ECS tasks.
+fn ecs_deploy(
+    l: &mut Lowering<'_>,
+    role: &str,
+    e: EdgeIndex,
+    tp: &str,
+    statements: &mut Vec<Value>,
+    task_definitions: &mut Option<usize>,
+) {
+    let why = [Why::Edge(e)];
+    match *task_definitions {
+        None => {
+            *task_definitions = Some(statements.len());
+            statements.push(l.allow(
+                CI,
+                role,
+                "EcsTaskDefinitions",
+                &why,
+                &["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
+                json!("*"),
+                Some("Resource \"*\": AWS requires it; task definitions support no resource-level permission. What a\nnew revision may run is bounded by the iam:PassRole statements below."),
+            ));
+        }
+        Some(i) => {
+            l.grant(CI, role, "EcsTaskDefinitions", Why::Edge(e));
+            let more = format!("for {}", l.why_text(&Why::Edge(e)));
+            if let Some(Value::String(text)) = statements[i].get_mut("//") {
+                text.insert_str(0, &format!("{more}\n"));
+            }
+        }
+    }
+    let service = l.import_checked(
+        CI,
+        APP,
+        &format!("{tp}ServiceArn"),
+        "String",
+        r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/.+$",
+    );
+    statements.push(l.allow(
+        CI,
+        role,
+        &format!("{tp}Deploy"),
+        &why,
+        &["ecs:DescribeServices", "ecs:UpdateService"],
+        service,
+        Some("this service only: point it at the new revision and wait until it is stable"),
+    ));
+    let mut roles = Vec::new();
+    for name in [format!("{tp}ExecutionRoleArn"), format!("{tp}TaskRoleArn")] {
+        if l.stack(APP).outputs.contains_key(&name) {
+            roles.push(l.import_checked(CI, APP, &name, "String", r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"));
+        }
+    }
+    let mut st = l.allow(
+        CI,
+        role,
+        &format!("{tp}PassRoles"),
+        &why,
+        &["iam:PassRole"],
+        json!(roles),
+        Some("the service's execution and task roles only, and only to ECS tasks"),
+    );
+    st["Condition"] = json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}});
+    statements.push(st);
 }

@@ -11,11 +11,15 @@ mod api;
 mod bucket;
 mod cache;
 pub(super) mod ci;
+mod compute;
 mod database;
+mod ec2;
+mod ecs;
 pub(super) mod eks;
 mod file_system;
 mod function;
 mod key;
+mod load_balancer;
 mod messaging;
 pub(super) mod network;
 mod secret;
@@ -56,6 +60,9 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &messaging::EVENTS,
     &api::LOWERER,
     &function::LOGS,
+    &load_balancer::LOWERER,
+    &ecs::LOWERER,
+    &ec2::LOWERER,
     &ci::LOWERER,
 ];
 
@@ -66,16 +73,11 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.security-group", "archc derives security groups from the arrows, not from drawn ones"),
     ("aws.route-table", "archc derives route tables from the subnets' tiers"),
     ("aws.vpc-endpoint", "not built yet"),
-    ("aws.nlb", "not built yet"),
     ("aws.cloudfront", "not built yet"),
     ("aws.route53", "not built yet"),
     ("aws.acm-certificate", "not built yet"),
     ("aws.waf", "not built yet"),
     ("aws.fargate-profile", "not built yet"),
-    ("aws.ecs-cluster", "not built yet"),
-    ("aws.ecs-service", "not built yet"),
-    ("aws.ec2-instance", "not built yet"),
-    ("aws.autoscaling-group", "not built yet"),
     ("k8s.statefulset", "not built yet"),
     ("k8s.cronjob", "not built yet"),
     ("k8s.config", "not built yet"),
@@ -86,6 +88,12 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
 /// How archc builds a kind: the lowering that does, the Kubernetes stage, or why it does not.
 pub fn built_by(kind: &str) -> Option<String> {
     if let Some(l) = LOWERINGS.iter().find(|l| l.kinds.contains(&kind)) {
+        if crate::plan::kubernetes::FRONTS.contains(&kind) {
+            return Some(format!(
+                "the `{}` lowering (in front of ECS and EC2), the Kubernetes stage's Ingress (in front of Kubernetes)",
+                l.name
+            ));
+        }
         return Some(format!("the `{}` lowering", l.name));
     }
     if crate::plan::kubernetes::KINDS.contains(&kind) {

@@ -113,15 +113,23 @@ impl<'l, 'a> Store<'l, 'a> {
             }));
         }
         let vpc = self.l.import(DATA, NET, "VpcId", "AWS::EC2::VPC::Id");
+        // without a cluster, what reaches the store is outside Kubernetes: its rules are the
+        // app stack's (`compute::store_ingress`)
+        let cluster = super::eks::has_cluster(self.l);
+        let reachable = if cluster { "the EKS cluster security group" } else { "the app stack security groups" };
         let mut props = json!({
-            "GroupDescription": ec2_text(&format!("{service} {owner_id}: reachable from the EKS cluster security group only")),
+            "GroupDescription": ec2_text(&format!("{service} {owner_id}: reachable from {reachable} only")),
             "VpcId": vpc,
         });
         if !rules.is_empty() {
             props["SecurityGroupIngress"] = json!(rules);
         }
         props["Tags"] = tags(&[("Name", sub(&format!("${{AWS::StackName}}-{}", kebab(&owner_id, 40))))]);
-        let comment = if rules.is_empty() {
+        let comment = if !cluster {
+            format!(
+                "`{owner_id}`: reached only through the rules the app stack adds, one per arrow from what runs there"
+            )
+        } else if rules.is_empty() {
             format!("no arrow reaches `{owner_id}` from the cluster: no ingress rule")
         } else {
             format!("`{owner_id}`: one ingress rule per port, each from an arrow of the diagram")
