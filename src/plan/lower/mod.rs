@@ -12,11 +12,14 @@ mod cache;
 pub(super) mod ci;
 mod database;
 pub(super) mod eks;
+mod endpoints;
 mod file_system;
 pub(super) mod network;
 mod secret;
 mod store;
 mod workload_role;
+
+pub use endpoints::{drawn_endpoint_services, endpoint_services};
 
 use super::Lowering;
 
@@ -34,6 +37,7 @@ pub(crate) struct Lowerer {
 /// stores the workloads reach, their roles, the data stack's key, then CI.
 pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &network::LOWERER,
+    &endpoints::LOWERER,
     &eks::LOWERER,
     &database::LOWERER,
     &cache::LOWERER,
@@ -51,7 +55,6 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.service", "an AWS service archc names but does not model"),
     ("aws.security-group", "archc derives security groups from the arrows, not from drawn ones"),
     ("aws.route-table", "archc derives route tables from the subnets' tiers"),
-    ("aws.vpc-endpoint", "not built yet"),
     ("aws.nlb", "not built yet"),
     ("aws.cloudfront", "not built yet"),
     ("aws.route53", "not built yet"),

@@ -1,0 +1,174 @@
+//! The edge and the endpoints: VPC endpoints instead of a NAT gateway (checklist on the
+//! emitted templates, parsed, and a snapshot), NET004 on endpoint sets, NAT gateways nothing
+//! routes through, a single NAT gateway by label.
+
+use archc::analysis::{self, Options};
+use archc::source::{InputKind, SourceFile};
+use serde_json::Value;
+
+use crate::emit_cloudformation::{compile, of_type, r, resource, template};
+
+const PRIVATE: &str = "fixtures/architectures/mattermost-private-endpoints.md";
+
+fn service_name(endpoint: &Value) -> String {
+    endpoint["Properties"]["ServiceName"]["Fn::Sub"].as_str().expect("!Sub service name").to_string()
+}
+
+/// The fixture's checklist: ECR API, ECR DKR and the S3 gateway endpoint, S3 on the private
+/// route tables, no NAT gateway, no route to 0.0.0.0/0 from a private subnet; the interface
+/// endpoints with private DNS in the app subnets, behind one security group admitting HTTPS
+/// from the VPC; what EKS nodes need besides (STS, EC2, Logs, ELB for the controller, EFS).
+#[test]
+fn private_subnets_reach_aws_through_endpoints_and_not_the_internet() {
+    let c = compile(PRIVATE);
+    let t = template(&c, "network");
+    assert!(of_type(&t, "AWS::EC2::NatGateway").is_empty(), "no NAT gateway");
+    assert!(of_type(&t, "AWS::EC2::EIP").is_empty(), "no elastic IP");
+    let endpoints = of_type(&t, "AWS::EC2::VPCEndpoint");
+    let by_service = |name: &str| -> &Value {
+        let want = format!("com.amazonaws.${{AWS::Region}}.{name}");
+        endpoints
+            .iter()
+            .find(|(_, e)| service_name(e) == want)
+            .map(|(_, e)| *e)
+            .unwrap_or_else(|| panic!("no {name} endpoint"))
+    };
+    let services: Vec<String> = endpoints.iter().map(|(_, e)| service_name(e)).collect();
+    assert_eq!(services.len(), 8, "{services:?}");
+
+    // the private (app) route tables: S3 gateway on each, no default route
+    let app_tables: Vec<Value> = of_type(&t, "AWS::EC2::SubnetRouteTableAssociation")
+        .into_iter()
+        .filter(|(_, a)| {
+            let subnet = a["Properties"]["SubnetId"]["Ref"].as_str().expect("subnet");
+            subnet.starts_with("PrivApp")
+        })
+        .map(|(_, a)| a["Properties"]["RouteTableId"].clone())
+        .collect();
+    assert_eq!(app_tables.len(), 2, "one route table per app subnet");
+    let s3 = by_service("s3");
+    assert_eq!(s3["Properties"]["VpcEndpointType"], "Gateway");
+    assert_eq!(s3["Properties"]["RouteTableIds"].as_array().expect("route tables"), &app_tables);
+    for (id, route) in of_type(&t, "AWS::EC2::Route") {
+        assert!(!app_tables.contains(&route["Properties"]["RouteTableId"]), "{id}: a route out of a private subnet");
+        assert_eq!(route["Properties"]["GatewayId"], r("Igw"), "{id}: only the public subnets route to the internet");
+    }
+
+    // interface endpoints: private DNS, the app subnets, one security group
+    for name in ["ecr.api", "ecr.dkr", "sts", "ec2", "logs", "elasticloadbalancing", "elasticfilesystem"] {
+        let e = &by_service(name)["Properties"];
+        assert_eq!(e["VpcEndpointType"], "Interface", "{name}");
+        assert_eq!(e["PrivateDnsEnabled"], true, "{name}");
+        assert_eq!(e["SubnetIds"], serde_json::json!([r("PrivAppSubnet1"), r("PrivAppSubnet2")]), "{name}");
+        assert_eq!(e["SecurityGroupIds"], serde_json::json!([r("VpcEndpointSecurityGroup")]), "{name}");
+    }
+    let sg = &resource(&t, "VpcEndpointSecurityGroup")["Properties"];
+    let ingress = sg["SecurityGroupIngress"].as_array().expect("ingress");
+    assert_eq!(ingress.len(), 1);
+    assert_eq!((ingress[0]["FromPort"].as_i64(), ingress[0]["ToPort"].as_i64()), (Some(443), Some(443)));
+    assert_eq!(ingress[0]["CidrIp"], serde_json::json!({"Fn::GetAtt": ["Vpc", "CidrBlock"]}));
+
+    // what the diagram does not draw is said so, in the template
+    let notes = t["Metadata"]["archc"]["Notes"].as_array().expect("notes");
+    assert!(notes.iter().any(|n| n["Id"] == "VpcEndpointsCompleted"), "{notes:?}");
+    // the cluster API is reachable from the nodes without the internet
+    let cluster = template(&c, "cluster");
+    let eks = of_type(&cluster, "AWS::EKS::Cluster");
+    assert_eq!(eks[0].1["Properties"]["ResourcesVpcConfig"]["EndpointPrivateAccess"], true);
+    insta::assert_snapshot!("private-endpoints-network", c.files["cloudformation/network.yaml"]);
+}
+
+/// A diagram, analysed: the codes of its diagnostics at `severity` and above, and the plan's.
+fn codes(name: &str, text: &str) -> (Vec<String>, Vec<String>) {
+    let file = SourceFile::new(format!("{name}.md"), text.to_string(), InputKind::Markdown);
+    let analysis = analysis::analyze(file, None, &Options::default());
+    let errors: Vec<String> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == archc::diagnostic::Severity::Error)
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    let plan = match (&analysis.graph, errors.is_empty()) {
+        (Some(g), true) => archc::plan::build(g, &analysis.config)
+            .map(|p| p.findings.iter().map(|d| format!("{}: {}", d.code, d.message)).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    (errors, plan)
+}
+
+fn seed_with(from: &str, to: &str) -> String {
+    let seed = std::fs::read_to_string(crate::test::root().join(PRIVATE)).expect("fixture");
+    assert!(seed.contains(from), "{from}");
+    seed.replace(from, to)
+}
+
+/// NET004: endpoints instead of a NAT gateway are a way out when the image pulls go through
+/// them (ECR API, ECR DKR, S3), or when one box names no service (archc builds the set);
+/// otherwise the node group is an error, naming what is missing.
+#[test]
+fn net004_accepts_endpoints_that_let_nodes_pull_images() {
+    let (errors, _) = codes("ok", &std::fs::read_to_string(crate::test::root().join(PRIVATE)).expect("fixture"));
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let no_s3 = seed_with("  ng --> s3ep --> s3\n", "").replace("        s3ep[VPC Endpoint S3 gateway]\n", "");
+    let no_s3 = no_s3.replace(",vpce,s3ep light", ",vpce light");
+    let (errors, _) = codes("no-s3", &no_s3);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("NET004") && errors[0].contains("lack s3"), "{errors:?}");
+
+    let dkr_only = seed_with("Interface endpoints: ECR API, ECR DKR, STS, EC2, CloudWatch Logs", "ECR DKR endpoint");
+    let (errors, _) = codes("dkr-only", &dkr_only);
+    assert!(errors.len() == 1 && errors[0].contains("lack ecr.api"), "{errors:?}");
+
+    let generic = seed_with("Interface endpoints: ECR API, ECR DKR, STS, EC2, CloudWatch Logs", "VPC endpoints");
+    let generic = generic.replace("  ng --> vpce --> ecr\n", "  ng --> vpce\n");
+    let (errors, _) = codes("generic", &generic);
+    assert!(errors.is_empty(), "{errors:?}");
+    let c = {
+        let dir = crate::test::scratch("edge-generic");
+        let path = dir.join("generic.md");
+        std::fs::write(&path, &generic).expect("write");
+        crate::emit_cloudformation::compile(path.to_str().expect("utf-8"))
+    };
+    let t = template(&c, "network");
+    let mut services: Vec<String> = of_type(&t, "AWS::EC2::VPCEndpoint").iter().map(|(_, e)| service_name(e)).collect();
+    services.sort();
+    let mut want: Vec<String> =
+        ["ec2", "ecr.api", "ecr.dkr", "elasticfilesystem", "elasticloadbalancing", "logs", "s3", "sts"]
+            .iter()
+            .map(|s| format!("com.amazonaws.${{AWS::Region}}.{s}"))
+            .collect();
+    want.sort();
+    assert_eq!(services, want, "a box naming no service gets what the nodes need");
+}
+
+/// PLN005: a NAT gateway nothing routes through is reported; `Single NAT Gateway` in a label
+/// builds one NAT gateway, not one per AZ.
+#[test]
+fn unused_nat_is_reported_and_a_single_nat_is_built_when_labelled() {
+    let seed = std::fs::read_to_string(crate::test::root().join("examples/architecture.md")).expect("seed");
+    let two = seed
+        .replace("        nat[NAT Gateway]\n", "        nat[NAT Gateway]\n        nat2[NAT Gateway spare]\n")
+        .replace("class igw,nat dark;", "class igw,nat,nat2 dark;");
+    let (errors, findings) = codes("two-nats", &two);
+    assert!(errors.is_empty(), "{errors:?}");
+    let unused: Vec<&String> = findings.iter().filter(|f| f.starts_with("PLN005")).collect();
+    assert_eq!(unused.len(), 1, "{findings:?}");
+    assert!(unused[0].contains("`nat2`"), "{unused:?}");
+
+    let single = seed.replace("nat[NAT Gateway]", "nat[Single NAT Gateway]");
+    let dir = crate::test::scratch("edge-single-nat");
+    let path = dir.join("single.md");
+    std::fs::write(&path, &single).expect("write");
+    let c = compile(path.to_str().expect("utf-8"));
+    let t = template(&c, "network");
+    assert_eq!(of_type(&t, "AWS::EC2::NatGateway").len(), 1, "one NAT gateway");
+    let routes: Vec<Value> = of_type(&t, "AWS::EC2::Route")
+        .into_iter()
+        .filter_map(|(_, rt)| rt["Properties"].get("NatGatewayId").cloned())
+        .collect();
+    assert_eq!(routes, [r("Nat1"), r("Nat1")], "both app subnets route through the one NAT gateway");
+    let per_az = template(&compile("examples/architecture.md"), "network");
+    assert_eq!(of_type(&per_az, "AWS::EC2::NatGateway").len(), 2, "the seed: one per AZ");
+}
