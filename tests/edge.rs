@@ -172,3 +172,118 @@ fn unused_nat_is_reported_and_a_single_nat_is_built_when_labelled() {
     let per_az = template(&compile("examples/architecture.md"), "network");
     assert_eq!(of_type(&per_az, "AWS::EC2::NatGateway").len(), 2, "the seed: one per AZ");
 }
+
+const SITE: &str = "fixtures/architectures/static-site-cloudfront.md";
+
+/// The static-site fixture's checklist: CloudFront HTTPS only with TLSv1.2_2021 and the
+/// us-east-1 certificate, the bucket private behind origin access control (its policy in the
+/// edge stack names the distribution), the ALB origin over HTTPS with the secret header,
+/// managed cache policies, access logs, the web ACL in us-east-1, alias records, and the
+/// regional certificate filling the Ingress' `${CertificateArn}`.
+#[test]
+fn cloudfront_serves_a_private_bucket_and_the_alb_over_https_only() {
+    let c = compile(SITE);
+    let names: Vec<&str> = c.plan.stacks.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(names, ["network", "cluster", "data", "app", "certificate", "edge", "ci"]);
+    let cert_stack = c.plan.stack(archc::plan::StackId::Certificate).expect("certificate stack");
+    assert_eq!(cert_stack.id.fixed_region(), Some("us-east-1"));
+    let plan_json: Value = serde_json::from_str(&c.files["plan.json"]).expect("plan.json");
+    let region_of = |id: &str| {
+        plan_json["stacks"].as_array().expect("stacks").iter().find(|s| s["id"] == id).expect("stack")["region"].clone()
+    };
+    assert_eq!(region_of("certificate"), "us-east-1", "plan.json says where the certificate stack goes");
+    assert_eq!(region_of("edge"), Value::Null);
+
+    // certificates: DNS-validated in the configured zone
+    let zone_param = |t: &Value| t["Parameters"]["HostedZoneId"]["Default"].clone();
+    let certificate = template(&c, "certificate");
+    let cdn_cert = &resource(&certificate, "CdnCertificate")["Properties"];
+    assert_eq!(cdn_cert["DomainName"], "www.example.com");
+    assert_eq!(cdn_cert["ValidationMethod"], "DNS");
+    assert_eq!(cdn_cert["DomainValidationOptions"][0]["HostedZoneId"], r("HostedZoneId"));
+    assert_eq!(zone_param(&certificate), "Z0123456789ABCDEFGHIJ");
+    let app = template(&c, "app");
+    assert_eq!(resource(&app, "Certificate")["Properties"]["ValidationMethod"], "DNS");
+    assert_eq!(app["Outputs"]["CertificateArn"]["Value"], r("Certificate"));
+    let ingress = c
+        .files
+        .iter()
+        .find(|(k, _)| k.starts_with("kubernetes/") && k.contains("-ingress-api"))
+        .map(|(_, v)| v)
+        .expect("an Ingress");
+    assert!(ingress.contains("alb.ingress.kubernetes.io/certificate-arn: ${CertificateArn}"), "{ingress}");
+    let deploy_values: Vec<&String> = c.plan.kubernetes.deploy_values.iter().map(|(k, _)| k).collect();
+    assert!(!deploy_values.iter().any(|k| *k == "CertificateArn"), "a stack output, not a deploy-time value");
+
+    // the web ACL: CLOUDFRONT scope, managed rules, in us-east-1
+    let acl = &resource(&certificate, "Waf")["Properties"];
+    assert_eq!(acl["Scope"], "CLOUDFRONT");
+    let rules: Vec<&str> = acl["Rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| r["Statement"]["ManagedRuleGroupStatement"]["Name"].as_str().expect("name"))
+        .collect();
+    assert!(rules.contains(&"AWSManagedRulesCommonRuleSet"), "{rules:?}");
+
+    // the distribution
+    let edge = template(&c, "edge");
+    let config = &resource(&edge, "Cdn")["Properties"]["DistributionConfig"];
+    let viewer = &config["ViewerCertificate"];
+    assert_eq!(viewer["AcmCertificateArn"], r("CdnCertificateArn"));
+    assert_eq!(viewer["MinimumProtocolVersion"], "TLSv1.2_2021");
+    assert_eq!(viewer["SslSupportMethod"], "sni-only");
+    assert_eq!(config["Aliases"], serde_json::json!(["www.example.com"]));
+    assert_eq!(config["WebACLId"], r("WafArn"));
+    let mut behaviors = vec![config["DefaultCacheBehavior"].clone()];
+    behaviors.extend(config["CacheBehaviors"].as_array().expect("behaviours").iter().cloned());
+    for b in &behaviors {
+        assert_eq!(b["ViewerProtocolPolicy"], "redirect-to-https", "{b}");
+    }
+    assert_eq!(config["DefaultCacheBehavior"]["TargetOriginId"], "site");
+    assert_eq!(
+        config["DefaultCacheBehavior"]["CachePolicyId"], "658327ea-f89d-4fab-a63d-7e88639e58f6",
+        "CachingOptimized"
+    );
+    let api = &behaviors[1];
+    assert_eq!((api["PathPattern"].as_str(), api["TargetOriginId"].as_str()), (Some("/api/*"), Some("alb")));
+    assert_eq!(api["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "CachingDisabled");
+    let origins = config["Origins"].as_array().expect("origins");
+    let origin = |id: &str| origins.iter().find(|o| o["Id"] == id).expect("origin");
+    let s3 = origin("site");
+    assert_eq!(s3["S3OriginConfig"]["OriginAccessIdentity"], "");
+    assert_eq!(s3["OriginAccessControlId"], serde_json::json!({"Fn::GetAtt": ["CdnSiteOriginAccessControl", "Id"]}));
+    let alb = origin("alb");
+    assert_eq!(alb["CustomOriginConfig"]["OriginProtocolPolicy"], "https-only");
+    assert_eq!(alb["CustomOriginConfig"]["OriginSSLProtocols"], serde_json::json!(["TLSv1.2"]));
+    assert_eq!(alb["OriginCustomHeaders"][0]["HeaderName"], "X-Origin-Verify");
+    let header = alb["OriginCustomHeaders"][0]["HeaderValue"]["Fn::Sub"][0].as_str().expect("dynamic reference");
+    assert!(header.starts_with("{{resolve:secretsmanager:"), "the value is never in the template: {header}");
+    assert_eq!(config["Logging"]["Bucket"], serde_json::json!({"Fn::GetAtt": ["CdnLogBucket", "DomainName"]}));
+
+    // the bucket stays private; its only policy is the edge stack's, naming the distribution
+    let data = template(&c, "data");
+    let site = &resource(&data, "Site")["Properties"];
+    assert!(site["PublicAccessBlockConfiguration"].as_object().expect("block").values().all(|v| *v == true));
+    assert!(of_type(&data, "AWS::S3::BucketPolicy").iter().all(|(id, _)| *id != "SitePolicy"), "one policy per bucket");
+    let bucket_policy = &resource(&edge, "SiteBucketPolicy")["Properties"];
+    assert_eq!(bucket_policy["Bucket"], r("SiteBucketName"));
+    let statements = bucket_policy["PolicyDocument"]["Statement"].as_array().expect("statements");
+    let read = &statements[0];
+    assert_eq!(read["Principal"]["Service"], "cloudfront.amazonaws.com");
+    assert_eq!(read["Action"], "s3:GetObject");
+    let source = read["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"].as_str().expect("source arn");
+    assert!(source.ends_with(":distribution/${Cdn}"), "{source}");
+    assert!(statements.iter().any(|s| s["Sid"] == "DenyInsecureTransport"));
+
+    // alias records of the domain to the distribution
+    for id in ["CdnRecordA", "CdnRecordAaaa"] {
+        let rec = &resource(&edge, id)["Properties"];
+        assert_eq!(rec["Name"], "www.example.com");
+        assert_eq!(rec["AliasTarget"]["HostedZoneId"], "Z2FDTNDATAQYW2");
+        assert_eq!(rec["AliasTarget"]["DNSName"], serde_json::json!({"Fn::GetAtt": ["Cdn", "DomainName"]}));
+    }
+    for stack in ["app", "certificate", "edge"] {
+        insta::assert_snapshot!(format!("static-site-{stack}"), c.files[&format!("cloudformation/{stack}.yaml")]);
+    }
+}

@@ -11,6 +11,7 @@ mod bucket;
 mod cache;
 pub(super) mod ci;
 mod database;
+mod edge;
 pub(super) mod eks;
 mod endpoints;
 mod file_system;
@@ -46,6 +47,7 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &secret::LOWERER,
     &workload_role::LOWERER,
     &store::DATA_KEY,
+    &edge::LOWERER,
     &ci::LOWERER,
 ];
 
@@ -56,10 +58,6 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.security-group", "archc derives security groups from the arrows, not from drawn ones"),
     ("aws.route-table", "archc derives route tables from the subnets' tiers"),
     ("aws.nlb", "not built yet"),
-    ("aws.cloudfront", "not built yet"),
-    ("aws.route53", "not built yet"),
-    ("aws.acm-certificate", "not built yet"),
-    ("aws.waf", "not built yet"),
     ("aws.api-gateway", "not built yet"),
     ("aws.fargate-profile", "not built yet"),
     ("aws.ecs-cluster", "not built yet"),
