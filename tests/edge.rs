@@ -265,7 +265,9 @@ fn cloudfront_serves_a_private_bucket_and_the_alb_over_https_only() {
     let data = template(&c, "data");
     let site = &resource(&data, "Site")["Properties"];
     assert!(site["PublicAccessBlockConfiguration"].as_object().expect("block").values().all(|v| *v == true));
-    assert!(of_type(&data, "AWS::S3::BucketPolicy").iter().all(|(id, _)| *id != "SitePolicy"), "one policy per bucket");
+    let policies: Vec<&String> = of_type(&data, "AWS::S3::BucketPolicy").into_iter().map(|(id, _)| id).collect();
+    assert!(!policies.iter().any(|id| *id == "SitePolicy"), "one policy per bucket: {policies:?}");
+    assert!(policies.iter().any(|id| *id == "UploadsPolicy"), "a bucket CloudFront does not serve keeps its own");
     let bucket_policy = &resource(&edge, "SiteBucketPolicy")["Properties"];
     assert_eq!(bucket_policy["Bucket"], r("SiteBucketName"));
     let statements = bucket_policy["PolicyDocument"]["Statement"].as_array().expect("statements");
@@ -274,7 +276,7 @@ fn cloudfront_serves_a_private_bucket_and_the_alb_over_https_only() {
     assert_eq!(read["Action"], "s3:GetObject");
     let source = read["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"].as_str().expect("source arn");
     assert!(source.ends_with(":distribution/${Cdn}"), "{source}");
-    assert!(statements.iter().any(|s| s["Sid"] == "DenyInsecureTransport"));
+    assert!(statements.iter().any(|s| s["Sid"] == "DenyNonTls"));
 
     // alias records of the domain to the distribution
     for id in ["CdnRecordA", "CdnRecordAaaa"] {

@@ -277,7 +277,7 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
                     "a CloudFront origin with origin access control (the bucket policy admits this distribution only)",
                 );
             }
-            Some("aws.alb" | "aws.nlb") => {
+            Some("aws.alb" | "aws.nlb" | "k8s.ingress") => {
                 let Some(domain) = &domain else {
                     let span = graph.connection(e).span;
                     l.findings.push(
@@ -504,7 +504,8 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
                         "Condition": {"StringEquals": {"AWS:SourceArn": sub(&format!("arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{dist}}}"))}},
                     }),
                     json!({
-                        "Sid": "DenyInsecureTransport",
+                        "//": "Deny for every caller (\"*\") and every S3 action (\"s3:*\") without TLS, so no plaintext\nrequest of any kind succeeds; a Deny cannot widen access.",
+                        "Sid": "DenyNonTls",
                         "Effect": "Deny",
                         "Principal": "*",
                         "Action": "s3:*",
