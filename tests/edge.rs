@@ -193,6 +193,9 @@ fn cloudfront_serves_a_private_bucket_and_the_alb_over_https_only() {
     };
     assert_eq!(region_of("certificate"), "us-east-1", "plan.json says where the certificate stack goes");
     assert_eq!(region_of("edge"), Value::Null);
+    let readme = &c.files["cloudformation/README.md"];
+    assert!(readme.contains("deploy --region us-east-1 --stack-name api-certificate"), "{readme}");
+    assert!(readme.contains("deploy --region eu-west-1 --stack-name api-edge"), "{readme}");
 
     // certificates: DNS-validated in the configured zone
     let zone_param = |t: &Value| t["Parameters"]["HostedZoneId"]["Default"].clone();
@@ -288,4 +291,53 @@ fn cloudfront_serves_a_private_bucket_and_the_alb_over_https_only() {
     for stack in ["app", "certificate", "edge"] {
         insta::assert_snapshot!(format!("static-site-{stack}"), c.files[&format!("cloudformation/{stack}.yaml")]);
     }
+}
+
+/// Compile a variant of the static-site fixture written to a scratch directory.
+fn site_variant(name: &str, edit: impl Fn(String) -> String) -> crate::emit_cloudformation::Compiled {
+    let text = edit(std::fs::read_to_string(crate::test::root().join(SITE)).expect("fixture"));
+    let path = crate::test::scratch(&format!("edge-{name}")).join(format!("{name}.md"));
+    std::fs::write(&path, text).expect("write");
+    compile(path.to_str().expect("utf-8"))
+}
+
+/// Without a hosted zone no certificate is created: the Ingress' certificate is a deploy-time
+/// value and CloudFront's a parameter of the edge stack (an ARN in us-east-1), and no record
+/// is written. A drawn Route 53 box without a configured zone id makes the zone a parameter
+/// the operator passes. Without a domain, the distribution serves its cloudfront.net name
+/// and a load balancer origin is reported, not guessed.
+#[test]
+fn certificates_need_a_hosted_zone_and_load_balancer_origins_a_domain() {
+    let no_zone = site_variant("no-zone", |t| {
+        t.replace("route53: {hosted_zone_id: Z0123456789ABCDEFGHIJ}\n", "")
+            .replace("  dns[Route 53 hosted zone]\n", "")
+            .replace("  users --> dns --> cdn\n", "  users --> cdn\n")
+    });
+    let kinds: Vec<String> =
+        no_zone.plan.stacks.iter().flat_map(|s| s.resources.values().map(|r| r.ty.clone())).collect();
+    assert!(!kinds.iter().any(|k| k == "AWS::CertificateManager::Certificate" || k == "AWS::Route53::RecordSet"));
+    assert!(no_zone.plan.kubernetes.deploy_values.iter().any(|(k, _)| k == "CertificateArn"));
+    let edge = template(&no_zone, "edge");
+    let p = &edge["Parameters"]["CdnCertificateArn"];
+    assert!(p["Default"].is_null() && p["AllowedPattern"].as_str().is_some_and(|a| a.contains("us-east-1")), "{p}");
+    assert!(no_zone.findings.iter().any(|d| d.message.contains("certificate `cert` is not created")));
+
+    let drawn_zone =
+        site_variant("drawn-zone", |t| t.replace("route53: {hosted_zone_id: Z0123456789ABCDEFGHIJ}\n", ""));
+    for stack in ["app", "certificate", "edge"] {
+        let t = template(&drawn_zone, stack);
+        let zone = &t["Parameters"]["HostedZoneId"];
+        assert_eq!(zone["Type"], "AWS::Route53::HostedZone::Id", "{stack}");
+        assert!(zone["Default"].is_null(), "{stack}: the operator passes the drawn zone's id");
+    }
+
+    let no_domain = site_variant("no-domain", |t| {
+        t.replace("domain: www.example.com\n", "").replace("route53: {hosted_zone_id: Z0123456789ABCDEFGHIJ}\n", "")
+    });
+    let edge = template(&no_domain, "edge");
+    let config = &resource(&edge, "Cdn")["Properties"]["DistributionConfig"];
+    assert_eq!(config["ViewerCertificate"], serde_json::json!({"CloudFrontDefaultCertificate": true}));
+    assert!(config["Aliases"].is_null());
+    assert_eq!(config["Origins"].as_array().expect("origins").len(), 1, "the bucket only");
+    assert!(no_domain.findings.iter().any(|d| d.code == "PLN004" && d.message.contains("no `domain`")));
 }
