@@ -341,3 +341,31 @@ fn certificates_need_a_hosted_zone_and_load_balancer_origins_a_domain() {
     assert_eq!(config["Origins"].as_array().expect("origins").len(), 1, "the bucket only");
     assert!(no_domain.findings.iter().any(|d| d.code == "PLN004" && d.message.contains("no `domain`")));
 }
+
+/// The seed with `domain` and `route53.hosted_zone_id` configured: the app stack holds the
+/// DNS-validated certificate whose output fills the Ingress' `${CertificateArn}`, and its notes
+/// say which record to create for the Ingress' ALB (the controller makes it after the stacks).
+#[test]
+fn the_seed_with_a_hosted_zone_gets_its_certificate_from_the_app_stack() {
+    let dir = crate::test::scratch("edge-seed-zone");
+    let seed = std::fs::read_to_string(crate::test::root().join("examples/architecture.md")).expect("seed");
+    std::fs::write(dir.join("architecture.md"), seed).expect("write");
+    std::fs::write(
+        dir.join("archc.yaml"),
+        "domain: chat.example.com\nroute53: {hosted_zone_id: Z0123456789ABCDEFGHIJ}\n",
+    )
+    .expect("write");
+    let c = compile(dir.join("architecture.md").to_str().expect("utf-8"));
+    let names: Vec<&str> = c.plan.stacks.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(names, ["network", "cluster", "data", "app", "ci"]);
+    let app = template(&c, "app");
+    let cert = &resource(&app, "Certificate")["Properties"];
+    assert_eq!(cert["DomainName"], "chat.example.com");
+    assert_eq!(cert["DomainValidationOptions"][0]["HostedZoneId"], r("HostedZoneId"));
+    assert_eq!(app["Parameters"]["HostedZoneId"]["Default"], "Z0123456789ABCDEFGHIJ");
+    let notes = app["Metadata"]["archc"]["Notes"].as_array().expect("notes");
+    assert!(notes.iter().any(|n| n["Id"] == "DnsRecordForIngress"), "{notes:?}");
+    let source = c.plan.kubernetes.placeholders.iter().find(|(k, _)| k == "CertificateArn").expect("placeholder");
+    assert!(source.1.starts_with("app stack output `CertificateArn`"), "{source:?}");
+    assert!(!c.plan.kubernetes.deploy_values.iter().any(|(k, _)| k == "CertificateArn"));
+}
