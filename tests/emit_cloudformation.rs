@@ -15,16 +15,16 @@ use crate::test::{root, Test};
 
 const SEED: &str = "examples/architecture.md";
 
-struct Compiled {
-    plan: Plan,
-    files: BTreeMap<String, String>,
+pub(crate) struct Compiled {
+    pub(crate) plan: Plan,
+    pub(crate) files: BTreeMap<String, String>,
     /// Findings of the lowering, with the input file to locate them.
-    findings: Vec<Diagnostic>,
-    file: SourceFile,
+    pub(crate) findings: Vec<Diagnostic>,
+    pub(crate) file: SourceFile,
 }
 
 /// Compile an architecture through the library (analysis → plan → files).
-fn compile(rel: &str) -> Compiled {
+pub(crate) fn compile(rel: &str) -> Compiled {
     let path = root().join(rel);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let file = SourceFile::from_bytes(rel.to_string(), bytes, InputKind::Markdown);
@@ -78,22 +78,22 @@ fn untag(v: serde_yaml::Value) -> Value {
 }
 
 /// The emitted template of a stack, parsed.
-fn template(c: &Compiled, stack: &str) -> Value {
+pub(crate) fn template(c: &Compiled, stack: &str) -> Value {
     let text = c.files.get(&format!("cloudformation/{stack}.yaml")).unwrap_or_else(|| panic!("no {stack} stack"));
     untag(serde_yaml::from_str(text).expect("the template is YAML"))
 }
 
-fn resource<'v>(t: &'v Value, id: &str) -> &'v Value {
+pub(crate) fn resource<'v>(t: &'v Value, id: &str) -> &'v Value {
     let r = &t["Resources"][id];
     assert!(r.is_object(), "no resource {id}");
     r
 }
 
-fn of_type<'v>(t: &'v Value, ty: &str) -> Vec<(&'v String, &'v Value)> {
+pub(crate) fn of_type<'v>(t: &'v Value, ty: &str) -> Vec<(&'v String, &'v Value)> {
     t["Resources"].as_object().expect("Resources").iter().filter(|(_, r)| r["Type"] == ty).collect()
 }
 
-fn r(name: &str) -> Value {
+pub(crate) fn r(name: &str) -> Value {
     json!({ "Ref": name })
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod conformance;
 #[cfg(feature = "deploy")]
 mod deploy;
+mod edge;
 mod emit_cloudformation;
 mod emit_consistency;
 mod emit_ecs_ec2;

@@ -37,6 +37,13 @@ pub struct ConfigSource<'a> {
     pub key: Option<&'static str>,
 }
 
+/// `route53:`: the hosted zone of `domain`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Route53Config {
+    pub hosted_zone_id: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct EksConfig {
@@ -160,6 +167,7 @@ pub struct Config {
     pub vpc_cidr: Option<String>,
     pub domain: Option<String>,
     pub certificate_arn: Option<String>,
+    pub route53: Route53Config,
     pub eks: EksConfig,
     pub github: GithubConfig,
     pub database: DatabaseConfig,

@@ -71,6 +71,12 @@ const REVIEW: &[Field] = &[
     },
 ];
 
+const ROUTE53: &[Field] = &[Field {
+    name: "hosted_zone_id",
+    ty: Ty::Pattern("a Route 53 hosted zone id such as `Z0123456789ABCDEFGHIJ`", r"^Z[A-Z0-9]{1,32}$"),
+    doc: "the public hosted zone of `domain`: DNS-validated certificates and alias records",
+}];
+
 const GITHUB: &[Field] = &[
     Field {
         name: "repository",
@@ -259,6 +265,7 @@ pub const SCHEMA: &[Field] = &[
         ty: Ty::Pattern("an ACM certificate ARN", r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$"),
         doc: "ACM certificate for HTTPS",
     },
+    Field { name: "route53", ty: Ty::Map(ROUTE53), doc: "Route 53: the hosted zone of `domain`" },
     Field { name: "eks", ty: Ty::Map(EKS), doc: "EKS cluster settings" },
     Field { name: "github", ty: Ty::Map(GITHUB), doc: "GitHub repository and deploy settings" },
     Field { name: "database", ty: Ty::Map(DATABASE), doc: "RDS settings" },

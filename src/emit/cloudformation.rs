@@ -149,8 +149,12 @@ pub fn readme(plan: &Plan) -> String {
     }
     s.push('\n');
     for stack in &plan.stacks {
-        let region =
-            if plan.settings.region_known { plan.settings.region.clone() } else { "\"$AWS_REGION\"".to_string() };
+        // a stack with a region of its own (CloudFront's certificate: us-east-1) deploys there
+        let region = match stack.id.fixed_region() {
+            Some(fixed) => fixed.to_string(),
+            None if plan.settings.region_known => plan.settings.region.clone(),
+            None => "\"$AWS_REGION\"".to_string(),
+        };
         s.push_str(&format!("## {}\n\n```sh\naws cloudformation deploy --region {} --stack-name {} \\\n  --template-file cloudformation/{}.yaml --capabilities CAPABILITY_NAMED_IAM", stack.name, region, stack.name, stack.id.as_str()));
         let overrides: Vec<String> = stack
             .parameters

@@ -243,7 +243,16 @@ pub fn classify(catalog: &'static Catalog, ev: &Evidence<'_>) -> Decision {
     if let Some(next) = ev.details.lines().next().filter(continuation) {
         let joined = tokens(&format!("{} {next}", ev.title));
         let mut joined_t = BTreeMap::new();
-        score_phrases_across(catalog, &joined, 2, Some(title.len()), &mut joined_t);
+        // a next line that is wholly the name of a part of a service ("CloudWatch Logs<br>
+        // Interface Endpoint"): the title names that service, as on one line
+        let next_tokens = tokens(next);
+        let names_part = next_tokens.len() >= 2
+            && find_all(catalog, &next_tokens).iter().any(|f| {
+                let p = &catalog.phrases[f.phrase];
+                p.part_of && p.strength != Strength::Word && f.start == 0 && f.end == next_tokens.len()
+            });
+        let boundary = if names_part { None } else { Some(title.len()) };
+        score_phrases_across(catalog, &joined, 2, boundary, &mut joined_t);
         for (k, t) in joined_t {
             let e = plain_t.entry(k).or_insert_with(Tally::default);
             if t.total > e.total {
@@ -558,6 +567,10 @@ mod tests {
             ("ALB Security Group<br>Inbound: 80, 443", "albsg", None, Some("aws.vpc"), Some("aws.security-group")),
             ("Public Route Table<br>0.0.0.0/0 → IGW", "rtpub", None, Some("aws.vpc"), Some("aws.route-table")),
             ("CloudWatch Logs", "logs", None, None, Some("aws.cloudwatch")),
+            // a service's endpoint named over two lines
+            ("CloudWatch Logs<br>Interface Endpoint", "LogsEP", None, Some("aws.vpc"), Some("aws.vpc-endpoint")),
+            ("SSM / SSMMessages<br>Interface Endpoints", "SSMEP", None, Some("aws.vpc"), Some("aws.vpc-endpoint")),
+            ("EC2 Auto Scaling<br>SG", "asg", None, Some("aws.vpc"), Some("aws.autoscaling-group")),
             ("⚡ Lambda Function (User Service)", "fn", None, None, Some("aws.lambda")),
             ("Cognito (User Management)", "auth", None, None, Some("aws.cognito")),
             ("API Gateway", "API", None, None, Some("aws.api-gateway")),

@@ -109,6 +109,11 @@ impl<'a> Placeholders<'a> {
         format!("${{{name}}}")
     }
 
+    /// Whether a stack has output `name`.
+    pub(crate) fn has_output(&self, name: &str) -> bool {
+        self.stacks.iter().any(|s| s.outputs.contains_key(name))
+    }
+
     /// A CloudFormation output (of the stack that has it, else of `stack`, where the
     /// output-name convention puts it).
     pub(crate) fn output(&mut self, name: &str, stack: StackId, what: &str) -> String {

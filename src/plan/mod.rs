@@ -11,7 +11,7 @@ pub mod cfn;
 pub mod coverage;
 pub mod kubernetes;
 mod lower;
-pub use lower::built_by;
+pub use lower::{built_by, drawn_endpoint_services, endpoint_services};
 pub mod names;
 /// The `${Name}` placeholder contract, shared with `archc deploy` (crate `archc-placeholders`).
 pub use archc_placeholders as placeholders;

@@ -71,6 +71,8 @@ pub struct Settings {
     pub namespace: String,
     pub domain: Option<String>,
     pub certificate_arn: Option<String>,
+    /// The public hosted zone of `domain` (configuration `route53.hosted_zone_id`).
+    pub hosted_zone_id: Option<String>,
     pub github_repository: Option<String>,
     pub github_branch: String,
     pub github_environment: String,
@@ -192,6 +194,7 @@ impl Settings {
             node_disk_gib: config.eks.node_disk_gib.unwrap_or(50),
             domain: config.domain.clone(),
             certificate_arn: config.certificate_arn.clone(),
+            hosted_zone_id: config.route53.hosted_zone_id.clone(),
             github_repository: config.github.repository.clone(),
             github_branch: config.github.branch.clone().unwrap_or_else(|| "main".into()),
             github_environment: config.github.environment.clone().unwrap_or_else(|| "production".into()),

@@ -1403,6 +1403,12 @@ impl Builder<'_, '_> {
         let (i, r) = (self.i, self.r);
         let certificate = match &i.settings.certificate_arn {
             Some(arn) => arn.clone(),
+            // the app stack's DNS-validated certificate (domain and hosted zone configured)
+            None if ph.has_output("CertificateArn") => ph.output(
+                "CertificateArn",
+                crate::plan::StackId::App,
+                "the DNS-validated ACM certificate of the site's name",
+            ),
             None => ph.deploy(
                 "CertificateArn",
                 &format!(

@@ -15,7 +15,9 @@ mod compute;
 mod database;
 mod ec2;
 mod ecs;
+mod edge;
 pub(super) mod eks;
+mod endpoints;
 mod file_system;
 mod function;
 mod key;
@@ -27,6 +29,8 @@ mod store;
 mod table;
 mod user_pool;
 mod workload_role;
+
+pub use endpoints::{drawn_endpoint_services, endpoint_services};
 
 use super::Lowering;
 
@@ -44,6 +48,7 @@ pub(crate) struct Lowerer {
 /// stores the workloads reach, their roles, the data stack's key, then CI.
 pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &network::LOWERER,
+    &endpoints::LOWERER,
     &eks::LOWERER,
     &database::LOWERER,
     &cache::LOWERER,
@@ -63,6 +68,7 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &load_balancer::LOWERER,
     &ecs::LOWERER,
     &ec2::LOWERER,
+    &edge::LOWERER,
     &ci::LOWERER,
 ];
 
@@ -72,11 +78,6 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.service", "an AWS service archc names but does not model"),
     ("aws.security-group", "archc derives security groups from the arrows, not from drawn ones"),
     ("aws.route-table", "archc derives route tables from the subnets' tiers"),
-    ("aws.vpc-endpoint", "not built yet"),
-    ("aws.cloudfront", "not built yet"),
-    ("aws.route53", "not built yet"),
-    ("aws.acm-certificate", "not built yet"),
-    ("aws.waf", "not built yet"),
     ("aws.fargate-profile", "not built yet"),
     ("k8s.statefulset", "not built yet"),
     ("k8s.cronjob", "not built yet"),

@@ -212,7 +212,10 @@ fn lower(l: &mut Lowering<'_>) {
         if group.tier != "public" {
             continue;
         }
-        let count = if settings.nat_per_az { settings.az_count } else { 1 };
+        // one per AZ unless configured (`nat_gateways: single`) or labelled (`Single NAT Gateway`)
+        let labelled_single =
+            l.graph.component(nat).label.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|w| w == "single");
+        let count = if settings.nat_per_az && !labelled_single { settings.az_count } else { 1 };
         #[allow(clippy::needless_range_loop)] // `i` is the AZ: subnets, names and the NAT slot
         for i in 0..count {
             let logical = format!("{}{}", pascal(&nat_id), i + 1);

@@ -18,10 +18,12 @@ declare_rule! {
     ///   ecr[(Amazon ECR)]
     /// ```
     ///
-    /// Use instead: `ng --> nat --> igw` with the NAT gateway in a public subnet.
-    ///
-    /// VPC endpoints drawn instead of a NAT gateway do not satisfy this rule yet: archc does
-    /// not build them, and a rule accepts only what the output really contains.
+    /// Use instead: `ng --> nat --> igw` with the NAT gateway in a public subnet, or VPC
+    /// endpoints in the VPC instead of the NAT gateway: ECR (API and DKR) and the S3 gateway
+    /// endpoint at least, for the image pulls (`vpce[Interface endpoints: ECR API, ECR DKR]`,
+    /// `s3ep[VPC Endpoint S3]`, or one `VPC endpoints` box that names no service). archc
+    /// builds them and adds what the nodes' agents need besides (STS, EC2, CloudWatch Logs,
+    /// Elastic Load Balancing, EFS; see README "Edge and endpoints").
     pub(crate) static RULE = {
         code: "NET004",
         name: "private-subnet-without-egress",
@@ -62,6 +64,37 @@ fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
             })
         };
         if public_nat || reaches(n) || reaches(subnet) {
+            continue;
+        }
+        // VPC endpoints instead of a NAT gateway: enough when the image pulls go through them
+        let endpoints: Vec<_> = ctx
+            .graph
+            .of_kind("aws.vpc-endpoint")
+            .filter(|&x| ctx.graph.enclosing(x, "aws.vpc").is_none_or(|v| Some(v) == vpc))
+            .collect();
+        if !endpoints.is_empty() {
+            let (services, generic) = crate::plan::drawn_endpoint_services(ctx.graph, &endpoints);
+            let missing: Vec<&str> =
+                ["ecr.api", "ecr.dkr", "s3"].into_iter().filter(|s| !generic && !services.contains(s)).collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = endpoints.iter().map(|&x| format!("`{}`", ctx.c(x).id)).collect();
+            let mut v = Violation::new(
+                Handle::Node(n),
+                format!(
+                    "{} has no NAT gateway and the VPC endpoints {} lack {}: it cannot pull images",
+                    ctx.describe(n),
+                    names.join(", "),
+                    missing.join(", ")
+                ),
+                "no way to pull images",
+                "name the missing services in an endpoint's label (`Interface endpoints: ECR API, ECR DKR`, `VPC Endpoint S3 gateway`), or draw a NAT gateway in a public subnet",
+            );
+            for &x in &endpoints {
+                v = v.with(Handle::Node(x), "endpoints drawn");
+            }
+            out.push(v);
             continue;
         }
         let ecr = ctx.graph.of_kind("aws.ecr").next();
