@@ -376,7 +376,7 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
             json!({"DestinationBucketName": target, "LogFilePrefix": format!("{}/", kebab(&logs, 60))});
     }
     let mut log_bucket = Resource::new("AWS::S3::Bucket", log_props)
-        .keep("Retain")
+        .retain()
         .node(&cdn_id)
         .comment("CloudFront's access logs (standard logging writes with an ACL: ACLs enabled, owner preferred), SSE-S3 (standard logging cannot write SSE-KMS), no public access, kept a year");
     if !l.stack(EDGE).parameters.contains_key("AccessLogBucketName") {
