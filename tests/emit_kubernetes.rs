@@ -575,3 +575,95 @@ fn mattermost_without_s3_keeps_its_files_on_efs() {
     let egress = out.object("NetworkPolicy", Some("mattermost-egress"));
     assert!(!ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 443)));
 }
+
+fn two_workloads() -> &'static Output {
+    static TWO: OnceLock<Output> = OnceLock::new();
+    TWO.get_or_init(|| compile("two-workloads", Input::File("fixtures/architectures/eks-two-workloads-cronjob.md")))
+}
+
+/// Every workload box besides the application's gets its own identity, Deployment, Service and
+/// egress policy, from its `nodes.<id>:` settings; its ServiceAccount is the one its IRSA role trusts.
+#[test]
+fn a_second_deployment_gets_its_own_objects_from_its_node_settings() {
+    let out = two_workloads();
+    let sa = out.object("ServiceAccount", Some("worker"));
+    assert_eq!(sa["metadata"]["namespace"], "shop", "the namespace comes from `name:`");
+    assert_eq!(sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], "${WorkerRoleArn}");
+    assert_eq!(sa["automountServiceAccountToken"], false);
+    let data = &out.files["cloudformation/data.yaml"];
+    assert!(
+        data.contains("  WorkerServiceAccount:\n    Type: String\n    Default: worker\n"),
+        "the role trusts that ServiceAccount"
+    );
+    let d = out.object("Deployment", Some("worker"));
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["spec"]["template"]["spec"]["serviceAccountName"], "worker");
+    let c = container(&d);
+    assert_eq!(c["image"], "ghcr.io/acme/upload-worker:2.3.1@${WorkerImageDigest}");
+    assert_eq!(c["ports"][0]["containerPort"], 9000);
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/ready");
+    assert_eq!(c["resources"]["limits"]["cpu"], "500m");
+    assert_eq!(c["resources"]["requests"]["memory"], "512Mi");
+    let sc = &c["securityContext"];
+    assert_eq!((&sc["runAsNonRoot"], &sc["readOnlyRootFilesystem"]), (&Value::Bool(true), &Value::Bool(true)));
+    assert_eq!(sc["capabilities"]["drop"][0], "ALL");
+    let env = env(&d);
+    assert_eq!(env["QUEUE_POLL_SECONDS"], "5");
+    assert_eq!(env["AWS_ROLE_ARN"], "${WorkerRoleArn}");
+    let svc = out.object("Service", Some("worker"));
+    assert_eq!(svc["spec"]["ports"][0]["port"], 9000);
+    assert_eq!(svc["spec"]["type"], "ClusterIP");
+    let np = out.object("NetworkPolicy", Some("worker-egress"));
+    let egress = ports(&np["spec"]["egress"]);
+    for want in [("TCP", 53), ("UDP", 53), ("TCP", 5432), ("TCP", 443)] {
+        assert!(egress.contains(&(want.0.to_string(), want.1)), "worker egress lacks {want:?}: {egress:?}");
+    }
+    assert!(!egress.contains(&("TCP".to_string(), 6379)), "worker draws no arrow to the cache");
+    assert!(np["spec"].get("ingress").is_none(), "nothing draws an arrow into the worker");
+    // the application keeps its own path
+    assert_eq!(out.object("Deployment", Some("api"))["spec"]["template"]["spec"]["serviceAccountName"], "api");
+}
+
+#[test]
+fn a_cronjob_runs_on_its_schedule_never_overlapping_with_the_deployments_security_context() {
+    let out = two_workloads();
+    let cj = out.object("CronJob", Some("report"));
+    let spec = &cj["spec"];
+    assert_eq!(spec["schedule"], "30 2 * * *");
+    assert_eq!(spec["concurrencyPolicy"], "Forbid");
+    assert_eq!((&spec["successfulJobsHistoryLimit"], &spec["failedJobsHistoryLimit"]), (&3.into(), &3.into()));
+    let pod = &spec["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    assert_eq!(pod["serviceAccountName"], "report");
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let c = &pod["containers"][0];
+    assert_eq!(c["command"], serde_json::json!(["/app/report", "--since=24h"]));
+    assert_eq!(c["resources"]["limits"]["memory"], "1Gi");
+    let sc = &c["securityContext"];
+    assert_eq!(sc["allowPrivilegeEscalation"], false);
+    assert_eq!(sc["readOnlyRootFilesystem"], true);
+    assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
+    assert!(c.get("livenessProbe").is_none(), "a job has no probes");
+    assert!(!out.has_kind("Job"), "the CronJob makes the Jobs");
+    assert!(out.stderr.contains("`report` runs with what archc assumed: cpu 250m"), "{}", out.stderr);
+}
+
+#[test]
+fn a_cronjob_without_a_schedule_is_a_finding_and_no_object() {
+    let text = std::fs::read_to_string(root().join("fixtures/architectures/eks-two-workloads-cronjob.md"))
+        .expect("fixture")
+        .replace("    schedule: \"30 2 * * *\"\n", "");
+    let out = compile("cronjob-no-schedule", Input::Text(text));
+    assert!(!out.has_kind("CronJob"));
+    assert!(out.stderr.contains("PLN006") && out.stderr.contains("has no schedule"), "{}", out.stderr);
+    assert_eq!(out.object("Deployment", Some("worker"))["kind"], "Deployment", "the others are still built");
+}
+
+#[test]
+fn two_workloads_manifests_snapshots() {
+    for (path, text) in &two_workloads().files {
+        if path.starts_with("kubernetes/") {
+            insta::assert_snapshot!(format!("two-workloads-{}", path.replace('/', "__")), text);
+        }
+    }
+}

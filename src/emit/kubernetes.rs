@@ -159,12 +159,13 @@ pub fn readme(plan: &Plan) -> String {
     let workload = group(4);
     if let Some(w) = &k.workload {
         if !workload.is_empty() {
-            steps.push(format!(
-                "{}: wait for `kubectl -n {} rollout status deployment/{} --timeout=10m`",
-                workload.join(", "),
-                w.namespace,
-                w.deployment
-            ));
+            let waits: Vec<String> = k
+                .objects
+                .iter()
+                .filter(|o| o.kind == "Deployment")
+                .map(|o| format!("`kubectl -n {} rollout status deployment/{} --timeout=10m`", w.namespace, o.name))
+                .collect();
+            steps.push(format!("{}: wait for {}", workload.join(", "), waits.join(", ")));
         }
         let ingress = group(5);
         if !ingress.is_empty() {

@@ -19,7 +19,8 @@ use crate::model::ArchGraph;
 pub(crate) use wiring::Wiring;
 
 /// The kinds the Kubernetes stage builds (objects of the workload, the ALB its Ingress makes).
-pub(crate) const KINDS: &[&str] = &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment", "aws.alb"];
+pub(crate) const KINDS: &[&str] =
+    &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment", "k8s.cronjob", "aws.alb"];
 
 /// One Kubernetes object, ready to serialise.
 #[derive(Debug, Clone)]
@@ -109,6 +110,11 @@ impl<'a> Placeholders<'a> {
         self.add(name, format!("{} stack output `{name}`: {what}", stack.as_str()))
     }
 
+    /// Whether a stack has the output `name`.
+    pub(crate) fn has_output(&self, name: &str) -> bool {
+        self.stacks.iter().any(|s| s.outputs.contains_key(name))
+    }
+
     /// A value given at deploy time: `source` says it in words, `how` for a deploy (see
     /// [`KubernetesPlan::deploy_values`]).
     pub(crate) fn deploy(&mut self, name: &str, source: &str, how: Value) -> String {
@@ -134,8 +140,14 @@ pub(super) fn plan(graph: &ArchGraph, settings: &Settings, stacks: &[Stack]) -> 
     let profile = profile::profile(app.profile.map(|p| p.id.as_str()));
     let wiring = Wiring::of(graph, workload);
     let mut placeholders = Placeholders::new(stacks);
-    let built = objects::build(&objects::Input { graph, settings, app, profile, wiring: &wiring }, &mut placeholders);
+    let input = objects::Input { graph, settings, app, profile, wiring: &wiring };
+    let built = objects::build(&input, &mut placeholders);
+    let others = objects::others::build(&input, &built.names.namespace, &mut placeholders);
     out.objects = built.objects;
+    out.objects.extend(others.objects);
+    // in apply order (the application's objects already are; the others' interleave)
+    out.objects.sort_by(|a, b| a.file.cmp(&b.file));
+    out.findings.extend(others.findings);
     out.helm = built.helm;
     out.findings.extend(built.findings);
     out.dockerfile = built.dockerfile;
@@ -146,6 +158,7 @@ pub(super) fn plan(graph: &ArchGraph, settings: &Settings, stacks: &[Stack]) -> 
     }
     (out.placeholders, out.deploy_values) = placeholders.into_sorted();
     out.built_edges = expressed_edges(graph, workload, &wiring, &out.objects);
+    out.built_edges.extend(others.edges);
     if let Some(ns) = graph.enclosing(workload, "k8s.namespace") {
         if let Some(names) = &out.workload {
             out.used_nodes.push((ns, format!("the namespace `{}` of the workload", names.namespace)));

@@ -72,7 +72,6 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.kms", "not built yet"),
     ("aws.cloudwatch", "not built yet"),
     ("k8s.statefulset", "not built yet"),
-    ("k8s.cronjob", "not built yet"),
     ("k8s.config", "not built yet"),
     ("k8s.volume", "not built yet"),
     ("ci.other", "archc emits workflows for GitHub Actions only"),

@@ -3,6 +3,7 @@
 mod config;
 mod identity;
 mod network_policy;
+pub(super) mod others;
 mod resolve;
 mod service;
 mod storage;
