@@ -667,3 +667,79 @@ fn two_workloads_manifests_snapshots() {
         }
     }
 }
+
+fn k8s_only() -> &'static Output {
+    static K8S: OnceLock<Output> = OnceLock::new();
+    K8S.get_or_init(|| compile("k8s-only", Input::File("fixtures/architectures/k8s-only-app.md")))
+}
+
+/// No AWS drawn: manifests only, nothing of AWS in them, an Ingress any conformant controller serves.
+#[test]
+fn a_kubernetes_only_diagram_gets_manifests_without_aws() {
+    let out = k8s_only();
+    assert!(!out.files.keys().any(|f| f.starts_with("cloudformation/") && f.ends_with(".yaml")), "no stacks");
+    assert!(!out.files.keys().any(|f| f.starts_with(".github/")), "no workflow: nothing to deploy to");
+    for (file, text) in out.files.iter().filter(|(f, _)| f.starts_with("kubernetes/") && f.ends_with(".yaml")) {
+        for aws in ["eks.amazonaws.com", "alb.ingress", "service.beta.kubernetes.io/aws", "RoleArn", "Subnet"] {
+            assert!(!text.contains(aws), "{file} mentions {aws}");
+        }
+    }
+    let ing = out.object("Ingress", Some("server"));
+    assert_eq!(ing["spec"]["ingressClassName"], "nginx");
+    assert!(ing["metadata"].get("annotations").is_none(), "no vendor annotations");
+    assert_eq!(ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"], 3000);
+    let np = out.object("NetworkPolicy", Some("server-ingress-from-controller"));
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "ingress-nginx"
+    );
+    let text = std::fs::read_to_string(root().join("fixtures/architectures/k8s-only-app.md")).expect("fixture");
+    let traefik = compile(
+        "k8s-only-traefik",
+        Input::Text(text.replace("  replicas: 2\nnodes:", "  replicas: 2\n  ingress_class: traefik\n  ingress_namespace: kube-system\nnodes:")),
+    );
+    assert_eq!(traefik.object("Ingress", Some("server"))["spec"]["ingressClassName"], "traefik");
+}
+
+/// A database and a cache drawn as pods become StatefulSets with a claim per pod, reachable
+/// only from the workloads whose arrows reach them.
+#[test]
+fn in_cluster_postgres_and_redis_become_stateful_sets_with_claims() {
+    let out = k8s_only();
+    let pg = out.object("StatefulSet", Some("pg"));
+    assert_eq!(pg["spec"]["serviceName"], "pg");
+    assert_eq!(pg["spec"]["replicas"], 1);
+    let claim = &pg["spec"]["volumeClaimTemplates"][0];
+    assert_eq!(claim["spec"]["accessModes"][0], "ReadWriteOnce");
+    assert!(claim["spec"].get("storageClassName").is_none(), "the cluster's default class");
+    let c = container(&pg);
+    assert!(c["image"].as_str().is_some_and(|i| i.starts_with("postgres:17.6@${PgImageDigest}")), "{}", c["image"]);
+    assert_eq!(c["readinessProbe"]["tcpSocket"]["port"], "tcp");
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    let env = env(&pg);
+    assert_eq!(env["POSTGRES_PASSWORD_FILE"], "/etc/credentials/password");
+    assert!(!env.contains_key("POSTGRES_PASSWORD"), "the password is a file, never a variable");
+    assert_eq!(out.object("Secret", Some("pg-credentials"))["stringData"]["password"], "${PgPassword}");
+    let svc = out.object("Service", Some("pg"));
+    assert_eq!(svc["spec"]["clusterIP"], "None");
+    let ingress = out.object("NetworkPolicy", Some("pg-ingress"));
+    let from: BTreeSet<String> = ingress["spec"]["ingress"][0]["from"]
+        .as_array()
+        .expect("from")
+        .iter()
+        .map(|p| p["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(from, BTreeSet::from(["server".to_string(), "worker".to_string()]));
+    let egress = out.object("NetworkPolicy", Some("worker-to-redis"));
+    assert_eq!(egress["spec"]["egress"][0]["ports"][0]["port"], 6379);
+    assert_eq!(out.object("StatefulSet", Some("redis"))["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"], 6379);
+}
+
+#[test]
+fn k8s_only_manifests_snapshots() {
+    for (path, text) in &k8s_only().files {
+        if path.starts_with("kubernetes/") {
+            insta::assert_snapshot!(format!("k8s-only-{}", path.replace('/', "__")), text);
+        }
+    }
+}

@@ -20,7 +20,7 @@ pub(crate) use wiring::Wiring;
 
 /// The kinds the Kubernetes stage builds (objects of the workload, the ALB its Ingress makes).
 pub(crate) const KINDS: &[&str] =
-    &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment", "k8s.cronjob", "aws.alb"];
+    &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment", "k8s.cronjob", "k8s.statefulset", "aws.alb"];
 
 /// One Kubernetes object, ready to serialise.
 #[derive(Debug, Clone)]
@@ -190,6 +190,12 @@ fn expressed_edges(
             "traffic" if b == workload || Some(b) == wiring.service => "the NetworkPolicy admitting the load balancer",
             "selects" if b == workload && Some(a) == wiring.service && has("Service") => "the Service's selector",
             "ingress" if Some(b) == alb && has("Ingress") => "the Ingress's internet-facing HTTPS listener",
+            "unspecified" if Some(b) == wiring.ingress && alb.is_none() && has("Ingress") => {
+                "the Ingress, which the cluster's ingress controller serves"
+            }
+            "routes-to" if ka == Some("k8s.ingress") && Some(b) == wiring.service && alb.is_none() && has("Ingress") => {
+                "the Ingress's rule to the Service"
+            }
             "configures" if kb == Some("k8s.lb-controller") && ka == Some("k8s.ingress") && has("Ingress") => {
                 "the Ingress class `alb`, which the AWS Load Balancer Controller reconciles"
             }

@@ -104,8 +104,12 @@ impl Settings {
         let region = config.region.clone().or_else(|| graph.region().map(str::to_string));
         let region_known = region.is_some();
         let region = region.unwrap_or_else(|| REGION_PLACEHOLDER.to_string());
-        let workload =
-            graph.components().find(|(_, c)| matches!(c.kind_id(), Some("k8s.deployment" | "k8s.statefulset")));
+        // the application: the first Deployment, else the first StatefulSet (a database drawn
+        // as a pod is no application)
+        let workload = graph
+            .components()
+            .find(|(_, c)| c.is("k8s.deployment"))
+            .or_else(|| graph.components().find(|(_, c)| c.is("k8s.statefulset")));
         let profile = workload.and_then(|(_, c)| c.app.as_deref()).and_then(|a| catalog().app(a));
         let project = config
             .name

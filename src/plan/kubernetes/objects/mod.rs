@@ -6,6 +6,7 @@ mod network_policy;
 pub(super) mod others;
 mod resolve;
 mod service;
+mod stateful;
 mod storage;
 mod workload;
 
@@ -228,6 +229,8 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
     b.autoscaler();
     if let Some(alb) = alb {
         b.ingress(alb, ph);
+    } else if let Some(ing) = input.wiring.ingress.filter(|_| !input.graph.draws_aws()) {
+        b.generic_ingress(ing);
     }
     for &lb in &input.wiring.load_balancers {
         if !input.graph.component(lb).is("aws.alb") {

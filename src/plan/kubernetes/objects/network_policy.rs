@@ -29,11 +29,16 @@ impl Builder<'_, '_> {
                 ..NetworkPolicySpec::default()
             }),
         };
+        let enforced = if i.graph.draws_aws() {
+            None
+        } else {
+            Some("Default deny for every pod of the namespace, both directions: only what the diagram draws\nis opened again by the next policies. Enforced by the cluster's network plugin (Calico, Cilium,\n...); with a plugin that does not enforce NetworkPolicy they are ignored.")
+        };
         self.objects.push(object(
             15,
             &deny,
             None,
-            "Default deny for every pod of the namespace, both directions: only what the diagram draws\nis opened again by the next policies. Enforced on EKS by the VPC CNI's network policy agent\n(vpc-cni add-on configuration enableNetworkPolicy \"true\"); without it policies are ignored.",
+            enforced.unwrap_or("Default deny for every pod of the namespace, both directions: only what the diagram draws\nis opened again by the next policies. Enforced on EKS by the VPC CNI's network policy agent\n(vpc-cni add-on configuration enableNetworkPolicy \"true\"); without it policies are ignored."),
             "default deny, ingress and egress",
         ));
         let tcp = |port: u16| NetworkPolicyPort {

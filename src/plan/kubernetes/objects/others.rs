@@ -1,4 +1,4 @@
-//! The diagram's other workloads: every `k8s.deployment` and `k8s.cronjob` besides the
+//! The diagram's other workloads: every `k8s.deployment`, `k8s.cronjob` and `k8s.statefulset` besides the
 //! application (which its profile and `app:` describe), each configured by its `nodes.<id>:`
 //! settings ([`Settings::workload`]). Each gets its ServiceAccount (the one its IRSA role
 //! trusts), its Deployment and Service or its CronJob, and its egress NetworkPolicy from its
@@ -20,6 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::json;
 
+use super::stateful::{self, Engine};
 use super::{map, meta, object, q, selector, Input, IRSA_TOKEN_DIR, IRSA_TOKEN_VOLUME};
 use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::plan::kubernetes::wiring::Wiring;
@@ -29,7 +30,7 @@ use crate::plan::settings::Workload;
 use crate::plan::StackId;
 
 /// The kinds built here, besides the application's box.
-pub(crate) const KINDS: &[&str] = &["k8s.deployment", "k8s.cronjob"];
+pub(crate) const KINDS: &[&str] = &["k8s.deployment", "k8s.cronjob", "k8s.statefulset"];
 /// The user and group the containers run as: non-root and above 10000, so that they never
 /// share a uid with a user of the node.
 const UID: i64 = 10001;
@@ -44,12 +45,15 @@ pub(crate) struct Others {
 }
 
 /// One workload being built.
-struct One<'a> {
-    n: NodeIndex,
+pub(super) struct One<'a> {
+    pub(super) n: NodeIndex,
     cronjob: bool,
-    w: Workload,
+    /// A StatefulSet, with the database or cache it runs when its label names one.
+    stateful: bool,
+    pub(super) engine: Option<&'static Engine>,
+    pub(super) w: Workload,
     wiring: Wiring,
-    namespace: &'a str,
+    pub(super) namespace: &'a str,
     region: &'a str,
     /// The IRSA role's ARN placeholder, when the data stack has the role.
     role: Option<String>,
@@ -65,15 +69,24 @@ pub(crate) fn build(i: &Input<'_>, namespace: &str, ph: &mut Placeholders<'_>) -
         .filter(|(_, c)| c.kind_id().is_some_and(|k| KINDS.contains(&k)) && c.id != i.app.node)
         .map(|(n, _)| n)
         .collect();
+    if i.graph.draws_aws() && boxes.iter().any(|&n| i.graph.component(n).is("k8s.statefulset")) {
+        let first = boxes.iter().find(|&&n| i.graph.component(n).is("k8s.statefulset")).map(|&n| i.id(n));
+        out.objects.push(stateful::storage_class(&i.settings.project, first.unwrap_or_default()));
+    }
     for n in boxes {
-        let w = i.settings.workload(i.graph, n);
+        let mut w = i.settings.workload(i.graph, n);
         let cronjob = i.graph.component(n).is("k8s.cronjob");
+        let stateful = i.graph.component(n).is("k8s.statefulset");
+        let engine = if stateful { stateful::engine(i, n) } else { None };
+        if let Some(e) = engine {
+            stateful::preset(&mut w, e);
+        }
         let role_output = format!("{}RoleArn", pascal(&w.node));
         let role = ph.has_output(&role_output).then(|| {
             ph.output(&role_output, StackId::Data, &format!("IAM role (IRSA) of the `{}` pods", w.node))
         });
         let image = image(&w, ph);
-        let one = One { n, cronjob, wiring: Wiring::of(i.graph, n), w, namespace, region: &i.settings.region, role, image };
+        let one = One { n, cronjob, stateful, engine, wiring: Wiring::of(i.graph, n), w, namespace, region: &i.settings.region, role, image };
         one.build(i, ph, &mut out);
     }
     out
@@ -129,7 +142,9 @@ impl One<'_> {
         }
         out.objects.push(self.service_account());
         out.objects.push(self.egress(i, ph));
-        if self.cronjob {
+        if self.stateful {
+            self.stateful(i, ph, out);
+        } else if self.cronjob {
             out.objects.push(self.cron_job());
         } else {
             out.objects.push(self.deployment());
@@ -145,27 +160,32 @@ impl One<'_> {
             // a job has no port, health checks or replicas
             assumed.retain(|a| !a.starts_with("port") && !a.starts_with("health") && !a.contains("replicas"));
         }
+        if self.stateful {
+            // its probes are TCP
+            assumed.retain(|a| !a.starts_with("health"));
+            assumed.push(format!("a {} volume per pod", "10Gi"));
+        }
         if self.w.cpu.is_none() {
             assumed.push("cpu 250m".into());
         }
         if self.w.memory.is_none() {
             assumed.push("memory 256Mi".into());
         }
-        if self.w.image.is_none() {
+        if self.w.image.is_none() && self.engine.is_none() {
             assumed.push(format!("the image a deploy is given (`${{{}Image}}`)", pascal(&self.w.node)));
         }
         assumed
     }
 
-    fn node(&self) -> Option<&str> {
+    pub(super) fn node(&self) -> Option<&str> {
         Some(self.w.node.as_str())
     }
 
-    fn selector_labels(&self) -> std::collections::BTreeMap<String, String> {
+    pub(super) fn selector_labels(&self) -> std::collections::BTreeMap<String, String> {
         map(&[("app.kubernetes.io/name", &self.w.name), ("app.kubernetes.io/instance", &self.w.name)])
     }
 
-    fn labels(&self) -> std::collections::BTreeMap<String, String> {
+    pub(super) fn labels(&self) -> std::collections::BTreeMap<String, String> {
         let mut l = self.selector_labels();
         l.insert("app.kubernetes.io/managed-by".into(), "archc".into());
         l
@@ -253,7 +273,11 @@ impl One<'_> {
                 apis.join(", ")
             ));
         }
-        lines.push("No arrow into it is drawn: ingress stays denied by default-deny-all.".into());
+        if self.stateful && stateful::has_peers(i, self.n) {
+            lines.push(format!("The arrows into it open {}-ingress; nothing else may reach it.", self.w.name));
+        } else {
+            lines.push("No arrow into it is drawn: ingress stays denied by default-deny-all.".into());
+        }
         let policy = NetworkPolicy {
             metadata: meta(&format!("{}-egress", self.w.name), Some(self.namespace), self.labels()),
             spec: Some(NetworkPolicySpec {
@@ -268,7 +292,7 @@ impl One<'_> {
     }
 
     /// The pod: non-root, read-only root file system, every capability dropped, IRSA wired.
-    fn pod(&self, restart: Option<&str>) -> PodSpec {
+    pub(super) fn pod(&self, restart: Option<&str>) -> PodSpec {
         let seccomp = || Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None });
         let mut mounts = vec![VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() }];
         let mut volumes = vec![Volume {
@@ -400,7 +424,7 @@ impl One<'_> {
         object(40, &deployment, self.node(), &comment, &format!("the workload `{}`", self.w.node))
     }
 
-    fn security_note(&self) -> String {
+    pub(super) fn security_note(&self) -> String {
         format!(
             "Runs as uid/gid {UID} (non-root, whatever the image's USER says), read-only root file system\n(/tmp is an emptyDir), all capabilities dropped, seccomp RuntimeDefault{}.",
             if self.role.is_some() { "; IRSA token projected" } else { "" }
@@ -484,7 +508,13 @@ impl One<'_> {
         for (e, a, b, c) in i.graph.connections() {
             // a Fargate profile's pods are not built yet: only a node group runs them
             if b == self.n && c.meaning == "runs" && i.graph.component(a).is("aws.eks-nodegroup") {
-                let what = if self.cronjob { "the CronJob's pods" } else { "the Deployment's pods" };
+                let what = if self.cronjob {
+                    "the CronJob's pods"
+                } else if self.stateful {
+                    "the StatefulSet's pods"
+                } else {
+                    "the Deployment's pods"
+                };
                 out.edges.push((e, format!("{what}, scheduled on the cluster's nodes")));
             }
         }

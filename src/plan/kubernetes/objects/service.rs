@@ -3,6 +3,7 @@
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
+    NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
     ServiceBackendPort,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -11,7 +12,7 @@ use serde_json::json;
 
 use crate::plan::kubernetes::Placeholders;
 
-use super::{map, meta, object, Builder};
+use super::{map, meta, object, selector, Builder};
 
 impl Builder<'_, '_> {
     pub(super) fn service(&mut self) {
@@ -38,6 +39,9 @@ impl Builder<'_, '_> {
             ..Service::default()
         };
         let comment = match drawn {
+            Some(c) if !i.graph.draws_aws() => {
+                format!("Diagram: `{}` ({ty}). The Ingress controller routes to this Service's endpoints.", c.id)
+            }
             Some(c) => format!(
                 "Diagram: `{}` ({ty}). The ALB targets pod IPs (target-type ip), so {ty} is enough; the\ncontroller reads this Service's endpoints.",
                 c.id
@@ -118,5 +122,66 @@ impl Builder<'_, '_> {
             &comment,
             "the ALB (through the AWS Load Balancer Controller)",
         ));
+    }
+
+    /// The Ingress of a cluster without AWS: any conformant controller of the class
+    /// `app.ingress_class` (default nginx), no vendor annotations; and the NetworkPolicy
+    /// admitting that controller's pods.
+    pub(super) fn generic_ingress(&mut self, ing: NodeIndex) {
+        let (i, r) = (self.i, self.r);
+        let class = i.settings.app_config.ingress_class.clone().unwrap_or_else(|| "nginx".into());
+        let controller_ns = i.settings.app_config.ingress_namespace.clone().unwrap_or_else(|| "ingress-nginx".into());
+        let backend = IngressBackend {
+            service: Some(IngressServiceBackend {
+                name: r.name.clone(),
+                port: Some(ServiceBackendPort { number: Some(i32::from(i.app.port)), name: None }),
+            }),
+            ..IngressBackend::default()
+        };
+        let ingress = Ingress {
+            metadata: meta(&r.name, self.ns(), self.labels()),
+            spec: Some(IngressSpec {
+                ingress_class_name: Some(class.clone()),
+                rules: Some(vec![IngressRule {
+                    host: Some(r.host.clone()),
+                    http: Some(HTTPIngressRuleValue {
+                        paths: vec![HTTPIngressPath { path: Some("/".into()), path_type: "Prefix".into(), backend }],
+                    }),
+                }]),
+                ..IngressSpec::default()
+            }),
+            ..Ingress::default()
+        };
+        let comment = format!(
+            "Diagram: `{}`. For any conformant cluster: the IngressClass `{class}` (configuration\n`app.ingress_class`), no vendor annotations. TLS is the controller's or cert-manager's to\nadd (a Secret archc cannot make).",
+            i.id(ing)
+        );
+        self.objects.push(object(50, &ingress, Some(i.id(ing)), &comment, &format!("the Ingress (class {class})")));
+        let policy = NetworkPolicy {
+            metadata: meta(&format!("{}-ingress-from-controller", r.name), self.ns(), self.labels()),
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(selector(&self.selector_labels())),
+                policy_types: Some(vec!["Ingress".into()]),
+                ingress: Some(vec![NetworkPolicyIngressRule {
+                    from: Some(vec![NetworkPolicyPeer {
+                        namespace_selector: Some(selector(&map(&[("kubernetes.io/metadata.name", &controller_ns)]))),
+                        ..NetworkPolicyPeer::default()
+                    }]),
+                    ports: Some(vec![NetworkPolicyPort {
+                        protocol: Some("TCP".into()),
+                        port: Some(IntOrString::Int(i32::from(i.app.port))),
+                        ..NetworkPolicyPort::default()
+                    }]),
+                }]),
+                ..NetworkPolicySpec::default()
+            }),
+        };
+        let comment = format!(
+            "Diagram: {} --> {}. The ingress controller's pods (namespace `{controller_ns}`, configuration\n`app.ingress_namespace`) may reach port {}; nothing else may.",
+            i.id(ing),
+            i.app.node,
+            i.app.port
+        );
+        self.objects.push(object(16, &policy, Some(i.id(ing)), &comment, "ingress from the ingress controller only"));
     }
 }
