@@ -696,7 +696,10 @@ fn a_kubernetes_only_diagram_gets_manifests_without_aws() {
     let text = std::fs::read_to_string(root().join("fixtures/architectures/k8s-only-app.md")).expect("fixture");
     let traefik = compile(
         "k8s-only-traefik",
-        Input::Text(text.replace("  replicas: 2\nnodes:", "  replicas: 2\n  ingress_class: traefik\n  ingress_namespace: kube-system\nnodes:")),
+        Input::Text(text.replace(
+            "  replicas: 2\nnodes:",
+            "  replicas: 2\n  ingress_class: traefik\n  ingress_namespace: kube-system\nnodes:",
+        )),
     );
     assert_eq!(traefik.object("Ingress", Some("server"))["spec"]["ingressClassName"], "traefik");
 }
@@ -732,7 +735,11 @@ fn in_cluster_postgres_and_redis_become_stateful_sets_with_claims() {
     assert_eq!(from, BTreeSet::from(["server".to_string(), "worker".to_string()]));
     let egress = out.object("NetworkPolicy", Some("worker-to-redis"));
     assert_eq!(egress["spec"]["egress"][0]["ports"][0]["port"], 6379);
-    assert_eq!(out.object("StatefulSet", Some("redis"))["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"], 6379);
+    assert_eq!(
+        out.object("StatefulSet", Some("redis"))["spec"]["template"]["spec"]["containers"][0]["ports"][0]
+            ["containerPort"],
+        6379
+    );
 }
 
 #[test]
@@ -740,6 +747,86 @@ fn k8s_only_manifests_snapshots() {
     for (path, text) in &k8s_only().files {
         if path.starts_with("kubernetes/") {
             insta::assert_snapshot!(format!("k8s-only-{}", path.replace('/', "__")), text);
+        }
+    }
+}
+
+fn nlb_fixture() -> &'static Output {
+    static NLB: OnceLock<Output> = OnceLock::new();
+    NLB.get_or_init(|| {
+        compile("nlb-statefulset-fargate", Input::File("fixtures/architectures/eks-nlb-statefulset-fargate.md"))
+    })
+}
+
+/// An NLB in front of an EKS workload is a Service of type LoadBalancer for the AWS Load
+/// Balancer Controller: ip targets, the scheme as drawn, TLS on 443 with the certificate.
+#[test]
+fn an_nlb_in_front_of_eks_is_a_load_balancer_service_for_the_controller() {
+    let out = nlb_fixture();
+    let svc = out.object("Service", Some("ingest-nlb"));
+    assert_eq!(svc["spec"]["type"], "LoadBalancer");
+    assert_eq!(svc["spec"]["loadBalancerClass"], "service.k8s.aws/nlb");
+    let a = &svc["metadata"]["annotations"];
+    assert_eq!(a["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"], "ip");
+    assert_eq!(a["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internet-facing", "drawn in a public subnet");
+    assert!(a["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("arn:aws:acm:")));
+    assert_eq!(a["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"], "443");
+    assert_eq!((&svc["spec"]["ports"][0]["port"], &svc["spec"]["ports"][0]["targetPort"]), (&443.into(), &8443.into()));
+    let np = out.object("NetworkPolicy", Some("ingest-ingress-from-nlb"));
+    assert_eq!(np["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"], "${PubSubnet1Cidr}");
+    assert!(out.has_kind("ServiceAccount") && out.files.contains_key("helm/aws-load-balancer-controller.values.yaml"));
+    let internal = compile(
+        "nlb-internal",
+        Input::Text(
+            std::fs::read_to_string(root().join("fixtures/architectures/eks-nlb-statefulset-fargate.md"))
+                .expect("fixture")
+                .replace("        nlb[Network Load Balancer]\n", "")
+                .replace("        ng[Node group]\n", "        ng[Node group]\n        nlb[Network Load Balancer]\n")
+                .replace("  devices --> nlb --> ingest\n", "  nlb --> ingest\n"),
+        ),
+    );
+    let svc = internal.object("Service", Some("ingest-nlb"));
+    assert_eq!(svc["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internal");
+}
+
+/// A StatefulSet on EKS claims encrypted gp3 volumes through the EBS CSI add-on, whose IRSA role
+/// the cluster stack has; a CronJob drawn in a Fargate profile box is selected by that profile.
+#[test]
+fn eks_stateful_sets_get_encrypted_gp3_and_fargate_profiles_select_their_workloads() {
+    let out = nlb_fixture();
+    let class = out.object("StorageClass", Some("gp3-encrypted"));
+    assert_eq!(class["provisioner"], "ebs.csi.aws.com");
+    assert_eq!((&class["parameters"]["type"], &class["parameters"]["encrypted"]), (&"gp3".into(), &"true".into()));
+    assert_eq!(class["volumeBindingMode"], "WaitForFirstConsumer");
+    let set = out.object("StatefulSet", Some("broker"));
+    assert_eq!(set["spec"]["replicas"], 3);
+    assert_eq!(set["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"], "gp3-encrypted");
+    assert_eq!(container(&set)["ports"][0]["containerPort"], 4222);
+    let cluster = &out.files["cloudformation/cluster.yaml"];
+    for want in [
+        "  EbsCsiDriverAddon:\n    Type: AWS::EKS::Addon",
+        "AddonName: aws-ebs-csi-driver",
+        "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+        "  Fp:\n    Type: AWS::EKS::FargateProfile",
+        "service-role/AmazonEKSFargatePodExecutionRolePolicy",
+        "eks-fargate-pods.amazonaws.com",
+        "        - Namespace: telemetry\n          Labels:\n            - Key: app.kubernetes.io/name\n              Value: compact\n",
+    ] {
+        assert!(cluster.contains(want), "cluster stack lacks {want:?}");
+    }
+    let profile = &cluster[cluster.find("  Fp:\n").unwrap_or(0)..];
+    let subnets = &profile[profile.find("Subnets:").unwrap_or(0)..profile.find("Selectors:").unwrap_or(0)];
+    assert!(subnets.contains("AppSubnet1Id") && !subnets.contains("Pub"), "private subnets only: {subnets}");
+    assert_eq!(out.object("CronJob", Some("compact"))["spec"]["schedule"], "15 * * * *");
+}
+
+#[test]
+fn nlb_statefulset_fargate_manifests_snapshots() {
+    for (path, text) in &nlb_fixture().files {
+        if path.starts_with("kubernetes/") || path.starts_with("helm/") {
+            insta::assert_snapshot!(format!("nlb-fargate-{}", path.replace('/', "__")), text);
         }
     }
 }

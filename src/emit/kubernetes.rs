@@ -150,10 +150,17 @@ pub fn readme(plan: &Plan) -> String {
         ));
     }
     let storage = group(3);
-    if !storage.is_empty() {
+    let gp3 = |f: &String| f.contains("storageclass-gp3");
+    let efs: Vec<String> = storage.iter().filter(|f| !gp3(f)).cloned().collect();
+    if !efs.is_empty() {
         steps.push(format!(
             "{}: wait until each claim is `Bound` (needs the EKS add-on `aws-efs-csi-driver`)",
-            storage.join(", ")
+            efs.join(", ")
+        ));
+    }
+    if let Some(class) = storage.iter().find(|f| gp3(f)) {
+        steps.push(format!(
+            "{class}: the StatefulSets' claims bind when their pods are scheduled (needs the EKS add-on `aws-ebs-csi-driver`)"
         ));
     }
     let workload = group(4);
@@ -162,8 +169,15 @@ pub fn readme(plan: &Plan) -> String {
             let waits: Vec<String> = k
                 .objects
                 .iter()
-                .filter(|o| o.kind == "Deployment")
-                .map(|o| format!("`kubectl -n {} rollout status deployment/{} --timeout=10m`", w.namespace, o.name))
+                .filter(|o| o.kind == "Deployment" || o.kind == "StatefulSet")
+                .map(|o| {
+                    format!(
+                        "`kubectl -n {} rollout status {}/{} --timeout=10m`",
+                        w.namespace,
+                        o.kind.to_lowercase(),
+                        o.name
+                    )
+                })
                 .collect();
             steps.push(format!("{}: wait for {}", workload.join(", "), waits.join(", ")));
         }

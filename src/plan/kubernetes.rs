@@ -18,9 +18,20 @@ use crate::model::ArchGraph;
 
 pub(crate) use wiring::Wiring;
 
-/// The kinds the Kubernetes stage builds (objects of the workload, the ALB its Ingress makes).
-pub(crate) const KINDS: &[&str] =
-    &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment", "k8s.cronjob", "k8s.statefulset", "aws.alb"];
+/// The kinds the Kubernetes stage builds (objects of the workloads, the ALB their Ingress makes,
+/// the NLB a Service of type LoadBalancer makes). `aws.nlb` in front of ECS/EC2 is
+/// `lower/load_balancer.rs`'s (another branch): at the merge one claim stays and the other
+/// lowering keeps building its case.
+pub(crate) const KINDS: &[&str] = &[
+    "k8s.namespace",
+    "k8s.ingress",
+    "k8s.service",
+    "k8s.deployment",
+    "k8s.cronjob",
+    "k8s.statefulset",
+    "aws.alb",
+    "aws.nlb",
+];
 
 /// One Kubernetes object, ready to serialise.
 #[derive(Debug, Clone)]
@@ -184,16 +195,24 @@ fn expressed_edges(
         }
         let (ka, kb) = (graph.component(a).kind_id(), graph.component(b).kind_id());
         let how = match c.meaning {
+            "traffic" if ka == Some("aws.nlb") && (b == workload || Some(b) == wiring.service) => {
+                "the Service of type LoadBalancer (an NLB with ip targets) and its NetworkPolicy"
+            }
             "traffic" if (b == workload || Some(b) == wiring.service) && has("Ingress") && Some(a) == alb => {
                 "the Ingress (an ALB target group of the pods) and the NetworkPolicy admitting the ALB's subnets"
             }
             "traffic" if b == workload || Some(b) == wiring.service => "the NetworkPolicy admitting the load balancer",
             "selects" if b == workload && Some(a) == wiring.service && has("Service") => "the Service's selector",
             "ingress" if Some(b) == alb && has("Ingress") => "the Ingress's internet-facing HTTPS listener",
+            "ingress" if graph.component(b).is("aws.nlb") && wiring.load_balancers.contains(&b) => {
+                "the NLB's listener (a Service of type LoadBalancer)"
+            }
             "unspecified" if Some(b) == wiring.ingress && alb.is_none() && has("Ingress") => {
                 "the Ingress, which the cluster's ingress controller serves"
             }
-            "routes-to" if ka == Some("k8s.ingress") && Some(b) == wiring.service && alb.is_none() && has("Ingress") => {
+            "routes-to"
+                if ka == Some("k8s.ingress") && Some(b) == wiring.service && alb.is_none() && has("Ingress") =>
+            {
                 "the Ingress's rule to the Service"
             }
             "configures" if kb == Some("k8s.lb-controller") && ka == Some("k8s.ingress") && has("Ingress") => {

@@ -518,7 +518,9 @@ fn lower(l: &mut Lowering<'_>) {
             CL,
             "EbsCsiDriverRole",
             "AmazonEBSCSIDriverPolicy",
-            Why::Required(format!("the EBS CSI driver creates and attaches the volumes of `{set}`'s claims (the add-on's policy)")),
+            Why::Required(format!(
+                "the EBS CSI driver creates and attaches the volumes of `{set}`'s claims (the add-on's policy)"
+            )),
         );
         l.add(
             CL,
@@ -710,7 +712,14 @@ fn lb_controller(graph: &ArchGraph) -> Option<LbController> {
             policy: format!("{p}Policy"),
         });
     }
-    let alb = graph.of_kind("aws.alb").next()?;
+    // an ALB, else an NLB in front of a Kubernetes workload (a Service of type LoadBalancer)
+    let alb = graph.of_kind("aws.alb").next().or_else(|| {
+        graph.of_kind("aws.nlb").find(|&lb| {
+            graph.outgoing(lb).any(|(_, to)| {
+                matches!(graph.component(to).kind_id(), Some("k8s.service" | "k8s.deployment" | "k8s.statefulset"))
+            })
+        })
+    })?;
     Some(LbController {
         drawn: None,
         node_id: graph.component(alb).id.clone(),

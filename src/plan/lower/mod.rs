@@ -12,6 +12,7 @@ mod cache;
 pub(super) mod ci;
 mod database;
 pub(super) mod eks;
+mod fargate;
 mod file_system;
 pub(super) mod network;
 mod secret;
@@ -35,6 +36,7 @@ pub(crate) struct Lowerer {
 pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &network::LOWERER,
     &eks::LOWERER,
+    &fargate::LOWERER,
     &database::LOWERER,
     &cache::LOWERER,
     &bucket::LOWERER,
@@ -52,13 +54,11 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.security-group", "archc derives security groups from the arrows, not from drawn ones"),
     ("aws.route-table", "archc derives route tables from the subnets' tiers"),
     ("aws.vpc-endpoint", "not built yet"),
-    ("aws.nlb", "not built yet"),
     ("aws.cloudfront", "not built yet"),
     ("aws.route53", "not built yet"),
     ("aws.acm-certificate", "not built yet"),
     ("aws.waf", "not built yet"),
     ("aws.api-gateway", "not built yet"),
-    ("aws.fargate-profile", "not built yet"),
     ("aws.ecs-cluster", "not built yet"),
     ("aws.ecs-service", "not built yet"),
     ("aws.ec2-instance", "not built yet"),

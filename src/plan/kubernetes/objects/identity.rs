@@ -67,6 +67,14 @@ impl Builder<'_, '_> {
         let header = format!(
             "Values of the chart eks/{LBC_NAME} (https://aws.github.io/eks-charts), release\n{LBC_NAME} in namespace {LBC_NAMESPACE}; install after the ServiceAccount and before\nthe Ingress (its webhook rejects Ingresses while it is not Ready):\n  helm upgrade --install {LBC_NAME} eks/{LBC_NAME} -n {LBC_NAMESPACE} \\\n    --version <pinned chart version> -f helm/{LBC_NAME}.values.yaml --wait --timeout 10m\n`helm upgrade` does not update CRDs: apply the chart's crds/ on upgrades.\nregion and vpcId are explicit so the controller never needs the instance metadata service;\ndefaultTargetType stays the chart default (the Ingress sets target-type ip itself); the\nService mutator webhook is off because archc emits no Service of type LoadBalancer."
         );
+        let header = if self.i.wiring.load_balancers.iter().any(|&lb| super::nlb::is_nlb(self.i, lb)) {
+            header.replace(
+                "because archc emits no Service of type LoadBalancer.",
+                "because archc's Service of type LoadBalancer names\nits class (service.k8s.aws/nlb) itself.",
+            )
+        } else {
+            header
+        };
         let values = json!({
             COMMENT: comment_text(&header),
             "clusterName": cluster,

@@ -3,6 +3,7 @@
 mod config;
 mod identity;
 mod network_policy;
+mod nlb;
 pub(super) mod others;
 mod resolve;
 mod service;
@@ -214,7 +215,9 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
     let mut b = Builder { i: input, r: &r, objects: Vec::new(), helm: Vec::new() };
     b.namespace();
     let alb = input.wiring.alb(input.graph);
-    if alb.is_some() {
+    let nlbs: Vec<NodeIndex> =
+        input.wiring.load_balancers.iter().copied().filter(|&lb| nlb::is_nlb(input, lb)).collect();
+    if alb.is_some() || !nlbs.is_empty() {
         b.controller_service_account(ph);
     }
     b.service_account();
@@ -232,8 +235,20 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
     } else if let Some(ing) = input.wiring.ingress.filter(|_| !input.graph.draws_aws()) {
         b.generic_ingress(ing);
     }
+    for &lb in &nlbs {
+        let target = nlb::Target {
+            node: &input.app.node,
+            name: &r.name,
+            namespace: &r.namespace,
+            selector: b.selector_labels(),
+            labels: b.labels(),
+            port: input.app.port,
+            policy: false,
+        };
+        b.objects.extend(nlb::objects(input, ph, lb, &target));
+    }
     for &lb in &input.wiring.load_balancers {
-        if !input.graph.component(lb).is("aws.alb") {
+        if !input.graph.component(lb).is("aws.alb") && !nlb::is_nlb(input, lb) {
             findings.push(
                 Diagnostic::new(
                     codes::PLAN_UNSUPPORTED,

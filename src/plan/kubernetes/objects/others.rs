@@ -7,10 +7,9 @@
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, PodSecurityContext,
-    PodSpec, PodTemplateSpec, Probe, ProjectedVolumeSource, ResourceRequirements, SeccompProfile, SecurityContext,
-    Service, ServiceAccount, ServiceAccountTokenProjection, ServicePort, ServiceSpec, Volume, VolumeMount,
-    VolumeProjection,
+    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ProjectedVolumeSource, ResourceRequirements, SeccompProfile, SecurityContext, Service,
+    ServiceAccount, ServiceAccountTokenProjection, ServicePort, ServiceSpec, Volume, VolumeMount, VolumeProjection,
 };
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
@@ -82,11 +81,22 @@ pub(crate) fn build(i: &Input<'_>, namespace: &str, ph: &mut Placeholders<'_>) -
             stateful::preset(&mut w, e);
         }
         let role_output = format!("{}RoleArn", pascal(&w.node));
-        let role = ph.has_output(&role_output).then(|| {
-            ph.output(&role_output, StackId::Data, &format!("IAM role (IRSA) of the `{}` pods", w.node))
-        });
+        let role = ph
+            .has_output(&role_output)
+            .then(|| ph.output(&role_output, StackId::Data, &format!("IAM role (IRSA) of the `{}` pods", w.node)));
         let image = image(&w, ph);
-        let one = One { n, cronjob, stateful, engine, wiring: Wiring::of(i.graph, n), w, namespace, region: &i.settings.region, role, image };
+        let one = One {
+            n,
+            cronjob,
+            stateful,
+            engine,
+            wiring: Wiring::of(i.graph, n),
+            w,
+            namespace,
+            region: &i.settings.region,
+            role,
+            image,
+        };
         one.build(i, ph, &mut out);
     }
     out
@@ -149,6 +159,18 @@ impl One<'_> {
         } else {
             out.objects.push(self.deployment());
             out.objects.push(self.service());
+        }
+        for &lb in self.wiring.load_balancers.iter().filter(|&&lb| super::nlb::is_nlb(i, lb)) {
+            let target = super::nlb::Target {
+                node: &self.w.node,
+                name: &self.w.name,
+                namespace: self.namespace,
+                selector: self.selector_labels(),
+                labels: self.labels(),
+                port: self.w.port,
+                policy: true,
+            };
+            out.objects.extend(super::nlb::objects(i, ph, lb, &target));
         }
         self.expressed(i, out);
     }
@@ -312,8 +334,10 @@ impl One<'_> {
         let resources = |cpu: &str, memory: &str| {
             Some([("cpu".to_string(), q(cpu)), ("memory".to_string(), q(memory))].into_iter().collect())
         };
-        let (cpu, memory) =
-            (self.w.cpu.clone().unwrap_or_else(|| "250m".into()), self.w.memory.clone().unwrap_or_else(|| "256Mi".into()));
+        let (cpu, memory) = (
+            self.w.cpu.clone().unwrap_or_else(|| "250m".into()),
+            self.w.memory.clone().unwrap_or_else(|| "256Mi".into()),
+        );
         let container = Container {
             name: self.w.name.clone(),
             image: Some(self.image.clone()),
@@ -362,7 +386,8 @@ impl One<'_> {
     /// `nodes.<id>.env`, then what the EKS pod identity webhook would inject for IRSA.
     fn env(&self) -> Vec<EnvVar> {
         let region = self.region;
-        let var = |name: &str, value: &str| EnvVar { name: name.into(), value: Some(value.into()), ..EnvVar::default() };
+        let var =
+            |name: &str, value: &str| EnvVar { name: name.into(), value: Some(value.into()), ..EnvVar::default() };
         let mut env: Vec<EnvVar> = self.w.env.iter().map(|(k, v)| var(k, v)).collect();
         if let Some(role) = &self.role {
             env.push(var("AWS_ROLE_ARN", role));
@@ -499,6 +524,7 @@ impl One<'_> {
                 continue;
             }
             let how = match c.meaning {
+                "ingress" if super::nlb::is_nlb(i, self.n) => continue,
                 "connects" => "the NetworkPolicy egress to the store's subnets",
                 "calls-api" if self.role.is_some() => "the workload's IRSA role and its NetworkPolicy egress on 443",
                 _ => continue,
@@ -506,6 +532,12 @@ impl One<'_> {
             out.edges.push((e, how.to_string()));
         }
         for (e, a, b, c) in i.graph.connections() {
+            if b == self.n && c.meaning == "traffic" && super::nlb::is_nlb(i, a) {
+                out.edges.push((
+                    e,
+                    "the Service of type LoadBalancer (an NLB with ip targets) and its NetworkPolicy".into(),
+                ));
+            }
             // a Fargate profile's pods are not built yet: only a node group runs them
             if b == self.n && c.meaning == "runs" && i.graph.component(a).is("aws.eks-nodegroup") {
                 let what = if self.cronjob {

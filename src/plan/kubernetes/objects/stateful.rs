@@ -192,7 +192,8 @@ impl One<'_> {
             failure_threshold: Some(failures),
             ..Probe::default()
         };
-        let mut scratch: Vec<String> = self.engine.map_or(Vec::new(), |e| e.scratch.iter().map(|s| s.to_string()).collect());
+        let mut scratch: Vec<String> =
+            self.engine.map_or(Vec::new(), |e| e.scratch.iter().map(|s| s.to_string()).collect());
         scratch.retain(|s| s != "/tmp");
         if let Some(c) = pod.containers.first_mut() {
             c.ports = Some(vec![k8s_openapi::api::core::v1::ContainerPort {
@@ -205,13 +206,25 @@ impl One<'_> {
             c.liveness_probe = Some(tcp(10, 3));
             c.readiness_probe = Some(tcp(5, 3));
             let mounts = c.volume_mounts.get_or_insert_with(Vec::new);
-            mounts.push(VolumeMount { name: "data".into(), mount_path: self.data_path().into(), ..VolumeMount::default() });
+            mounts.push(VolumeMount {
+                name: "data".into(),
+                mount_path: self.data_path().into(),
+                ..VolumeMount::default()
+            });
             for (n, dir) in scratch.iter().enumerate() {
-                mounts.push(VolumeMount { name: format!("scratch-{n}"), mount_path: dir.clone(), ..VolumeMount::default() });
+                mounts.push(VolumeMount {
+                    name: format!("scratch-{n}"),
+                    mount_path: dir.clone(),
+                    ..VolumeMount::default()
+                });
             }
             let env = c.env.get_or_insert_with(Vec::new);
             for (k, v) in self.engine.map_or(&[][..], |e| e.env) {
-                env.push(k8s_openapi::api::core::v1::EnvVar { name: (*k).into(), value: Some((*v).into()), ..Default::default() });
+                env.push(k8s_openapi::api::core::v1::EnvVar {
+                    name: (*k).into(),
+                    value: Some((*v).into()),
+                    ..Default::default()
+                });
             }
             if let Some(var) = self.engine.and_then(|e| e.password_file) {
                 mounts.push(VolumeMount {
@@ -324,25 +337,36 @@ impl One<'_> {
             }),
         };
         let ids: Vec<&str> = peers.iter().map(|(_, id, _)| id.as_str()).collect();
-        let comment = format!(
-            "Diagram: {} --> {}. Only those pods may reach port {}.",
-            ids.join(", "),
-            self.w.node,
-            self.w.port
-        );
-        out.objects.push(object(16, &policy, self.node(), &comment, &format!("ingress to `{}` from its clients", self.w.node)));
+        let comment =
+            format!("Diagram: {} --> {}. Only those pods may reach port {}.", ids.join(", "), self.w.node, self.w.port);
+        out.objects.push(object(
+            16,
+            &policy,
+            self.node(),
+            &comment,
+            &format!("ingress to `{}` from its clients", self.w.node),
+        ));
         for (name, id, e) in &peers {
             let egress = NetworkPolicy {
                 metadata: meta(&format!("{name}-to-{}", self.w.name), Some(self.namespace), self.labels()),
                 spec: Some(NetworkPolicySpec {
                     pod_selector: Some(selector(&map(&[("app.kubernetes.io/name", name)]))),
                     policy_types: Some(vec!["Egress".into()]),
-                    egress: Some(vec![NetworkPolicyEgressRule { to: Some(vec![pods(&self.w.name)]), ports: Some(port()) }]),
+                    egress: Some(vec![NetworkPolicyEgressRule {
+                        to: Some(vec![pods(&self.w.name)]),
+                        ports: Some(port()),
+                    }]),
                     ..NetworkPolicySpec::default()
                 }),
             };
             let comment = format!("Diagram: {id} --> {}: TCP {} to its pods.", self.w.node, self.w.port);
-            out.objects.push(object(18, &egress, Some(id), &comment, &format!("egress of `{id}` to `{}`", self.w.node)));
+            out.objects.push(object(
+                18,
+                &egress,
+                Some(id),
+                &comment,
+                &format!("egress of `{id}` to `{}`", self.w.node),
+            ));
             out.edges.push((*e, format!("the NetworkPolicies {}-ingress and {name}-to-{}", self.w.name, self.w.name)));
         }
     }
@@ -352,7 +376,11 @@ impl One<'_> {
 /// lands.
 pub(super) fn storage_class(project: &str, node: &str) -> Object {
     let class = StorageClass {
-        metadata: meta(GP3, None, map(&[("app.kubernetes.io/part-of", project), ("app.kubernetes.io/managed-by", "archc")])),
+        metadata: meta(
+            GP3,
+            None,
+            map(&[("app.kubernetes.io/part-of", project), ("app.kubernetes.io/managed-by", "archc")]),
+        ),
         provisioner: "ebs.csi.aws.com".into(),
         parameters: Some(map(&[("type", "gp3"), ("encrypted", "true")])),
         reclaim_policy: Some("Retain".into()),
