@@ -193,9 +193,14 @@ pub fn readme(plan: &Plan) -> String {
     for (n, step) in steps.iter().enumerate() {
         s.push_str(&format!("{}. {step}\n", n + 1));
     }
-    s.push_str(
-        "\nThe stacks come first (network, cluster with its add-ons, data, ci): the placeholders are their\noutputs. No Kubernetes API server can run where archc is tested, so these manifests are\nvalidated by their schemas (`kubernetes-validate --strict` for Kubernetes 1.33) and by\n`checkov`; `archc deploy` applies them in this order (server-side apply) and its tests run\nthe apply against an HTTP-level test double of the API.\n",
-    );
+    if plan.stacks.is_empty() {
+        s.push_str("\nNo AWS is drawn: there are no stacks, and these manifests suit any conformant cluster.");
+    }
+    s.push_str(if plan.stacks.is_empty() {
+        "\nNo Kubernetes API server can run where archc is tested, so these manifests are\nvalidated by their schemas (`kubernetes-validate --strict` for Kubernetes 1.33) and by\n`checkov`; `archc deploy` applies them in this order (server-side apply) and its tests run\nthe apply against an HTTP-level test double of the API.\n"
+    } else {
+        "\nThe stacks come first (network, cluster with its add-ons, data, ci): the placeholders are their\noutputs. No Kubernetes API server can run where archc is tested, so these manifests are\nvalidated by their schemas (`kubernetes-validate --strict` for Kubernetes 1.33) and by\n`checkov`; `archc deploy` applies them in this order (server-side apply) and its tests run\nthe apply against an HTTP-level test double of the API.\n"
+    });
     if let Some(d) = k.objects.iter().find(|o| o.kind == "Deployment") {
         s.push_str(&container_contract(d));
     }

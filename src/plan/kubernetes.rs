@@ -164,7 +164,7 @@ pub(super) fn plan(graph: &ArchGraph, settings: &Settings, stacks: &[Stack]) -> 
     out.dockerfile = built.dockerfile;
     out.workload = Some(built.names);
     out.registry = built.registry;
-    if !settings.region_known {
+    if !settings.region_known && graph.draws_aws() {
         placeholders.output("Region", StackId::Network, "the region the stacks are deployed to");
     }
     (out.placeholders, out.deploy_values) = placeholders.into_sorted();

@@ -267,7 +267,13 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
         objects,
         helm,
         findings,
-        dockerfile: input.app.base_image.as_deref().map(|base| dockerfile(input, base)),
+        // built by CI and pushed to ECR: nothing to build without AWS
+        dockerfile: input
+            .app
+            .base_image
+            .as_deref()
+            .filter(|_| input.graph.draws_aws())
+            .map(|base| dockerfile(input, base)),
         names: WorkloadNames {
             namespace: r.namespace.clone(),
             deployment: r.name.clone(),
