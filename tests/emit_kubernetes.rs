@@ -620,6 +620,9 @@ fn a_second_deployment_gets_its_own_objects_from_its_node_settings() {
     }
     assert!(!egress.contains(&("TCP".to_string(), 6379)), "worker draws no arrow to the cache");
     assert!(np["spec"].get("ingress").is_none(), "nothing draws an arrow into the worker");
+    // CI rolls the application out, then waits for every other workload too
+    let workflow = &out.files[".github/workflows/deploy.yml"];
+    assert!(workflow.contains("kubectl -n \"$K8S_NAMESPACE\" rollout status deployment/worker --timeout=10m"));
     // the application keeps its own path
     assert_eq!(out.object("Deployment", Some("api"))["spec"]["template"]["spec"]["serviceAccountName"], "api");
 }

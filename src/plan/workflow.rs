@@ -177,6 +177,14 @@ pub(super) fn plan(
         "deployment": workload.deployment,
         "container": workload.container,
         "rollout_timeout": "10m",
+        // the diagram's other workloads, whose published images the push does not change: the
+        // job still waits until they are rolled out and healthy
+        "other_rollouts": k8s
+            .objects
+            .iter()
+            .filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet") && o.name != workload.deployment)
+            .map(|o| format!("{}/{}", o.kind.to_lowercase(), o.name))
+            .collect::<Vec<_>>(),
         "signer": format!(".github/workflows/deploy.yml@refs/heads/{}", settings.github_branch),
         "role_output": output(stacks, &format!("{}DeployRoleArn", pascal(ci_id)), StackId::Ci),
         "repository_output": output(stacks, &format!("{}RepositoryName", pascal(registry)), StackId::Ci),
