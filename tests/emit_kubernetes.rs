@@ -833,3 +833,24 @@ fn nlb_statefulset_fargate_manifests_snapshots() {
         }
     }
 }
+
+/// A ConfigMap and a volume drawn attached to a workload are built as drawn and given to it.
+#[test]
+fn a_drawn_config_map_and_volume_are_given_to_the_workload_they_are_attached_to() {
+    let out = k8s_only();
+    let cm = out.object("ConfigMap", Some("cfg"));
+    assert_eq!(cm["data"]["QUEUE_CONCURRENCY"], "4");
+    let pvc = out.object("PersistentVolumeClaim", Some("scratch"));
+    assert_eq!(pvc["spec"]["accessModes"][0], "ReadWriteOnce");
+    assert!(pvc["spec"].get("storageClassName").is_none(), "the cluster's default class without AWS");
+    let worker = out.object("Deployment", Some("worker"));
+    let c = container(&worker);
+    assert_eq!(c["envFrom"][0]["configMapRef"]["name"], "cfg");
+    assert!(c["volumeMounts"].as_array().expect("mounts").iter().any(|m| m["mountPath"] == "/mnt/scratch"));
+    let volumes = worker["spec"]["template"]["spec"]["volumes"].as_array().expect("volumes");
+    assert!(volumes.iter().any(|v| v["persistentVolumeClaim"]["claimName"] == "scratch"));
+    assert!(
+        container(&out.object("Deployment", Some("server"))).get("envFrom").is_none(),
+        "only the attached workload"
+    );
+}

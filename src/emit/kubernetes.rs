@@ -137,12 +137,23 @@ pub fn readme(plan: &Plan) -> String {
             identities.join(", ")
         ));
     }
-    let secrets = group(2);
+    let of_kind = |step: u8, kind: &str| -> Vec<String> {
+        k.objects
+            .iter()
+            .filter(|o| step_of(&o.file) == step && o.kind == kind)
+            .map(|o| format!("`{}`", o.file))
+            .collect()
+    };
+    let secrets = of_kind(2, "Secret");
+    let configs = of_kind(2, "ConfigMap");
     if !secrets.is_empty() {
         steps.push(format!(
             "{}: rendered in memory and piped to `kubectl apply -f -`, never written to disk (see \"Database secret\")",
             secrets.join(", ")
         ));
+    }
+    if !configs.is_empty() {
+        steps.push(format!("{}: configuration, before the pods that read it", configs.join(", ")));
     }
     for (file, _) in &k.helm {
         steps.push(format!(
@@ -150,7 +161,8 @@ pub fn readme(plan: &Plan) -> String {
         ));
     }
     let storage = group(3);
-    let gp3 = |f: &String| f.contains("storageclass-gp3");
+    // EBS: the gp3 class and the drawn volumes' claims (35 on); EFS: its class and claims (30-34)
+    let gp3 = |f: &String| f.contains("storageclass-gp3") || f.get(1..3).is_some_and(|p| p >= "35");
     let efs: Vec<String> = storage.iter().filter(|f| !gp3(f)).cloned().collect();
     if !efs.is_empty() {
         steps.push(format!(
@@ -158,9 +170,12 @@ pub fn readme(plan: &Plan) -> String {
             efs.join(", ")
         ));
     }
-    if let Some(class) = storage.iter().find(|f| gp3(f)) {
+    let ebs: Vec<String> = storage.iter().filter(|f| gp3(f)).cloned().collect();
+    if !ebs.is_empty() {
         steps.push(format!(
-            "{class}: the StatefulSets' claims bind when their pods are scheduled (needs the EKS add-on `aws-ebs-csi-driver`)"
+            "{}: claims bind when their pods are scheduled{}",
+            ebs.join(", "),
+            if plan.stacks.is_empty() { "" } else { " (needs the EKS add-on `aws-ebs-csi-driver`)" }
         ));
     }
     let workload = group(4);

@@ -29,6 +29,8 @@ pub(crate) const KINDS: &[&str] = &[
     "k8s.deployment",
     "k8s.cronjob",
     "k8s.statefulset",
+    "k8s.config",
+    "k8s.volume",
     "aws.alb",
     "aws.nlb",
 ];

@@ -512,7 +512,12 @@ fn lower(l: &mut Lowering<'_>) {
 
     // ------------------------------------------------------------------ EBS CSI driver
     // the StatefulSets' volume claims (StorageClass gp3-encrypted, Kubernetes stage)
-    let stateful = l.graph.of_kind("k8s.statefulset").next().map(|n| l.graph.component(n).id.clone());
+    let stateful = l
+        .graph
+        .of_kind("k8s.statefulset")
+        .next()
+        .or_else(|| l.graph.of_kind("k8s.volume").next())
+        .map(|n| l.graph.component(n).id.clone());
     if let Some(set) = &stateful {
         l.grant(
             CL,

@@ -71,8 +71,6 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.cognito", "not built yet"),
     ("aws.kms", "not built yet"),
     ("aws.cloudwatch", "not built yet"),
-    ("k8s.config", "not built yet"),
-    ("k8s.volume", "not built yet"),
     ("ci.other", "archc emits workflows for GitHub Actions only"),
 ];
 

@@ -1,5 +1,6 @@
 //! The objects themselves, as k8s-openapi values serialised to JSON.
 
+mod attached;
 mod config;
 mod identity;
 mod network_policy;

@@ -19,6 +19,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::json;
 
+use super::attached::{self, Attachment};
 use super::stateful::{self, Engine};
 use super::{map, meta, object, q, selector, Input, IRSA_TOKEN_DIR, IRSA_TOKEN_VOLUME};
 use crate::diagnostic::{codes, Diagnostic, Severity};
@@ -57,6 +58,8 @@ pub(super) struct One<'a> {
     /// The IRSA role's ARN placeholder, when the data stack has the role.
     role: Option<String>,
     image: String,
+    /// The ConfigMaps and claims drawn attached to it.
+    attached: Vec<Attachment>,
 }
 
 /// Build the objects of every workload box but the application's.
@@ -68,9 +71,12 @@ pub(crate) fn build(i: &Input<'_>, namespace: &str, ph: &mut Placeholders<'_>) -
         .filter(|(_, c)| c.kind_id().is_some_and(|k| KINDS.contains(&k)) && c.id != i.app.node)
         .map(|(n, _)| n)
         .collect();
-    if i.graph.draws_aws() && boxes.iter().any(|&n| i.graph.component(n).is("k8s.statefulset")) {
-        let first = boxes.iter().find(|&&n| i.graph.component(n).is("k8s.statefulset")).map(|&n| i.id(n));
-        out.objects.push(stateful::storage_class(&i.settings.project, first.unwrap_or_default()));
+    // the StatefulSets' and the drawn volumes' claims (the EBS CSI add-on is the cluster stack's)
+    let claims = i.graph.components().find(|(n, c)| {
+        (c.is("k8s.statefulset") && boxes.contains(n)) || (c.is("k8s.volume") && !attached::users(i, *n).is_empty())
+    });
+    if let Some((_, c)) = claims.filter(|_| i.graph.draws_aws()) {
+        out.objects.push(stateful::storage_class(&i.settings.project, &c.id));
     }
     for n in boxes {
         let mut w = i.settings.workload(i.graph, n);
@@ -85,7 +91,9 @@ pub(crate) fn build(i: &Input<'_>, namespace: &str, ph: &mut Placeholders<'_>) -
             .has_output(&role_output)
             .then(|| ph.output(&role_output, StackId::Data, &format!("IAM role (IRSA) of the `{}` pods", w.node)));
         let image = image(&w, ph);
+        let attached = attached::attachments(i, n);
         let one = One {
+            attached,
             n,
             cronjob,
             stateful,
@@ -99,6 +107,7 @@ pub(crate) fn build(i: &Input<'_>, namespace: &str, ph: &mut Placeholders<'_>) -
         };
         one.build(i, ph, &mut out);
     }
+    attached::build(i, namespace, &mut out);
     out
 }
 
@@ -363,7 +372,7 @@ impl One<'_> {
             volume_mounts: Some(mounts),
             ..Container::default()
         };
-        PodSpec {
+        let mut pod = PodSpec {
             service_account_name: Some(self.service_account_name()),
             automount_service_account_token: Some(false),
             enable_service_links: Some(false),
@@ -380,7 +389,9 @@ impl One<'_> {
             containers: vec![container],
             volumes: Some(volumes),
             ..PodSpec::default()
-        }
+        };
+        attached::apply(&self.attached, &mut pod);
+        pod
     }
 
     /// `nodes.<id>.env`, then what the EKS pod identity webhook would inject for IRSA.
