@@ -90,9 +90,15 @@ pub(super) fn objects(i: &Input<'_>, ph: &mut Placeholders<'_>, lb: NodeIndex, t
         t.node
     );
     let mut out = vec![object(42, &svc, Some(lb_id), &comment, &format!("the NLB `{lb_id}` ({scheme})"))];
-    if !t.policy {
-        return out;
+    if t.policy {
+        out.push(policy(i, ph, lb, t, scheme));
     }
+    out
+}
+
+/// The NetworkPolicy admitting the NLB's subnets to the target's port.
+fn policy(i: &Input<'_>, ph: &mut Placeholders<'_>, lb: NodeIndex, t: &Target<'_>, scheme: &str) -> Object {
+    let lb_id = i.id(lb);
     let tier = if scheme == "internal" { "app" } else { "public" };
     let mut cidrs = i.subnet_cidrs(lb, tier, ph);
     cidrs.dedup();
@@ -124,6 +130,5 @@ pub(super) fn objects(i: &Input<'_>, ph: &mut Placeholders<'_>, lb: NodeIndex, t
         "Diagram: `{lb_id}` --> `{}`. With ip targets the NLB reaches the pods from its own network\ninterfaces (client IP preservation is off for ip targets), in the subnets it is drawn in: their\nCIDR blocks may reach port {}.",
         t.node, t.port
     );
-    out.push(object(16, &policy, Some(lb_id), &comment, "ingress from the NLB's subnets only"));
-    out
+    object(16, &policy, Some(lb_id), &comment, "ingress from the NLB's subnets only")
 }

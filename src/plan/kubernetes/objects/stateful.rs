@@ -5,9 +5,9 @@
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
-    EmptyDirVolumeSource, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodTemplateSpec, Probe, Secret,
-    SecretVolumeSource, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    ContainerPort, EmptyDirVolumeSource, EnvVar, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
+    PodTemplateSpec, Probe, Secret, SecretVolumeSource, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
@@ -184,7 +184,17 @@ impl One<'_> {
         object(41, &svc, self.node(), &comment, &format!("headless Service of `{}`", self.w.node))
     }
 
-    fn stateful_set(&self, i: &Input<'_>) -> Object {
+    /// The engine's writable directories besides its data (each an emptyDir).
+    fn scratch(&self) -> Vec<String> {
+        let mut scratch: Vec<String> =
+            self.engine.map_or(Vec::new(), |e| e.scratch.iter().map(|s| s.to_string()).collect());
+        scratch.retain(|s| s != "/tmp");
+        scratch
+    }
+
+    /// The pod: the shared one, with the port, TCP probes, the data volume, the engine's
+    /// directories, environment and password file.
+    fn stateful_pod(&self) -> PodSpec {
         let mut pod = self.pod(None);
         let tcp = |period: i32, failures: i32| Probe {
             tcp_socket: Some(TCPSocketAction { port: IntOrString::String("tcp".into()), host: None }),
@@ -192,56 +202,42 @@ impl One<'_> {
             failure_threshold: Some(failures),
             ..Probe::default()
         };
-        let mut scratch: Vec<String> =
-            self.engine.map_or(Vec::new(), |e| e.scratch.iter().map(|s| s.to_string()).collect());
-        scratch.retain(|s| s != "/tmp");
+        let scratch = self.scratch();
         if let Some(c) = pod.containers.first_mut() {
-            c.ports = Some(vec![k8s_openapi::api::core::v1::ContainerPort {
+            c.ports = Some(vec![ContainerPort {
                 name: Some("tcp".into()),
                 container_port: i32::from(self.w.port),
                 protocol: Some("TCP".into()),
-                ..Default::default()
+                ..ContainerPort::default()
             }]);
             c.startup_probe = Some(tcp(5, 60));
             c.liveness_probe = Some(tcp(10, 3));
             c.readiness_probe = Some(tcp(5, 3));
             let mounts = c.volume_mounts.get_or_insert_with(Vec::new);
-            mounts.push(VolumeMount {
-                name: "data".into(),
-                mount_path: self.data_path().into(),
-                ..VolumeMount::default()
-            });
+            let mount =
+                |name: String, path: &str| VolumeMount { name, mount_path: path.into(), ..VolumeMount::default() };
+            mounts.push(mount("data".into(), self.data_path()));
             for (n, dir) in scratch.iter().enumerate() {
-                mounts.push(VolumeMount {
-                    name: format!("scratch-{n}"),
-                    mount_path: dir.clone(),
-                    ..VolumeMount::default()
-                });
+                mounts.push(mount(format!("scratch-{n}"), dir));
             }
             let env = c.env.get_or_insert_with(Vec::new);
+            let var = |k: &str, v: &str| EnvVar { name: k.into(), value: Some(v.into()), ..EnvVar::default() };
             for (k, v) in self.engine.map_or(&[][..], |e| e.env) {
-                env.push(k8s_openapi::api::core::v1::EnvVar {
-                    name: (*k).into(),
-                    value: Some((*v).into()),
-                    ..Default::default()
-                });
+                env.push(var(k, v));
             }
-            if let Some(var) = self.engine.and_then(|e| e.password_file) {
-                mounts.push(VolumeMount {
-                    name: "credentials".into(),
-                    mount_path: "/etc/credentials".into(),
-                    read_only: Some(true),
-                    ..VolumeMount::default()
-                });
-                env.push(k8s_openapi::api::core::v1::EnvVar {
-                    name: var.into(),
-                    value: Some("/etc/credentials/password".into()),
-                    ..Default::default()
-                });
+            if let Some(name) = self.engine.and_then(|e| e.password_file) {
+                mounts.push(VolumeMount { read_only: Some(true), ..mount("credentials".into(), "/etc/credentials") });
+                env.push(var(name, "/etc/credentials/password"));
             }
         }
+        self.stateful_volumes(&mut pod, scratch.len());
+        pod
+    }
+
+    /// The emptyDirs of the engine's directories and the password's Secret.
+    fn stateful_volumes(&self, pod: &mut PodSpec, scratch: usize) {
         let volumes = pod.volumes.get_or_insert_with(Vec::new);
-        for n in 0..scratch.len() {
+        for n in 0..scratch {
             volumes.push(Volume {
                 name: format!("scratch-{n}"),
                 empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(q("64Mi")), medium: None }),
@@ -259,6 +255,10 @@ impl One<'_> {
                 ..Volume::default()
             });
         }
+    }
+
+    fn stateful_set(&self, i: &Input<'_>) -> Object {
+        let pod = self.stateful_pod();
         let eks = i.graph.draws_aws();
         let claim = PersistentVolumeClaim {
             metadata: ObjectMeta { name: Some("data".into()), ..ObjectMeta::default() },
