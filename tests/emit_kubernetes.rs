@@ -854,3 +854,23 @@ fn a_drawn_config_map_and_volume_are_given_to_the_workload_they_are_attached_to(
         "only the attached workload"
     );
 }
+
+/// In a diagram of several workloads the application may be configured by `nodes.<id>:` as
+/// well as by `app:`: the same settings give the same objects.
+#[test]
+fn the_application_takes_its_node_settings_as_it_takes_app() {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/architectures/eks-two-workloads-cronjob.md")).expect("fixture");
+    let app =
+        "app:\n  image: ghcr.io/acme/shop-api:2.3.1\n  port: 8080\n  health_path: /healthz\n  replicas: 2\nnodes:\n";
+    assert!(text.contains(app));
+    let by_node = text.replace(
+        app,
+        "nodes:\n  api:\n    image: ghcr.io/acme/shop-api:2.3.1\n    port: 8080\n    health_path: /healthz\n    replicas: 2\n",
+    );
+    let out = compile("two-workloads-by-node", Input::Text(by_node));
+    for (path, text) in two_workloads().files.iter().filter(|(p, _)| p.starts_with("kubernetes/") || *p == "Dockerfile")
+    {
+        assert_eq!(out.files.get(path), Some(text), "{path} differs");
+    }
+}

@@ -126,6 +126,8 @@ impl Settings {
         let app = match workload {
             None => None,
             Some((_, c)) => {
+                // `nodes.<app>:` first (a diagram of several workloads), then `app:`
+                let own = config.nodes.get(&c.id).map(|n| n.workload()).unwrap_or_default();
                 let edition = profile.map(|p| config.app.edition.clone().unwrap_or_else(|| p.default_edition.clone()));
                 let ed = profile.and_then(|p| edition.as_ref().and_then(|e| p.editions.get(e)));
                 let version = config
@@ -135,8 +137,9 @@ impl Settings {
                     .or_else(|| profile.map(|p| p.version.clone()))
                     .unwrap_or_else(|| "latest".into());
                 let max = ed.map_or(u32::MAX, |e| e.max_replicas);
-                let replicas = config.app.replicas.unwrap_or(if max == 1 { 1 } else { 2 }).min(max);
-                let base_image = match (&config.app.image, &config.app.image_repository, ed) {
+                let replicas = own.replicas.or(config.app.replicas).unwrap_or(if max == 1 { 1 } else { 2 }).min(max);
+                let image = own.image.clone().or_else(|| config.app.image.clone());
+                let base_image = match (&image, &config.app.image_repository, ed) {
                     (Some(image), _, _) => Some(image.clone()),
                     (None, Some(repo), _) => Some(format!("{repo}:{version}")),
                     (None, None, Some(ed)) => Some(format!("{}:{version}", ed.image)),
@@ -150,11 +153,11 @@ impl Settings {
                     version,
                     replicas,
                     base_image,
-                    port: config.app.port.or(profile.map(|p| p.port)).unwrap_or(8080),
-                    health_path: config
-                        .app
+                    port: own.port.or(config.app.port).or(profile.map(|p| p.port)).unwrap_or(8080),
+                    health_path: own
                         .health_path
                         .clone()
+                        .or_else(|| config.app.health_path.clone())
                         .or_else(|| profile.map(|p| p.health_path.clone()))
                         .unwrap_or_else(|| "/healthz".into()),
                 })
