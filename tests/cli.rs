@@ -281,3 +281,45 @@ fn typed_graph_of_the_seed() {
     let run = Test::new().args(["graph", "--format", "json", "examples/architecture.md"]).status(0);
     insta::assert_snapshot!(run.stdout);
 }
+
+/// Versions past (or near) the end of their standard support get PLN006 at the configuration
+/// key that sets them; archc's defaults get none on the day its data was read.
+#[test]
+fn versions_out_of_standard_support_are_found_at_their_configuration_key() {
+    let seed = std::fs::read_to_string(crate::test::root().join("examples/architecture.md")).expect("seed");
+    let config = "\n```yaml archc\neks:\n  version: \"1.33\"\ndatabase:\n  engine_version: \"16.4\"\napp:\n  version: \"10.11.4\"\n```\n";
+    let run = Test::new()
+        .args(["check", "--format", "json", "-"])
+        .env("ARCHC_TODAY", "2026-12-04")
+        .stdin(format!("{seed}{config}"))
+        .status(0);
+    let found: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let pln006: Vec<&serde_json::Value> =
+        found["diagnostics"].as_array().expect("diagnostics").iter().filter(|d| d["code"] == "PLN006").collect();
+    let messages: Vec<&str> = pln006.iter().filter_map(|d| d["message"].as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "Kubernetes on Amazon EKS 1.33 left standard support on 2026-07-29",
+            "Mattermost Server (Extended Support Releases) 10.11.4 left standard support on 2026-08-15",
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("set `eks.version` to a version in standard support"), "{}", run.stdout);
+    // within 60 days of the end: still a finding
+    let soon = Test::new()
+        .args(["check", "--format", "json", "-"])
+        .env("ARCHC_TODAY", "2027-02-01")
+        .stdin(seed.clone())
+        .status(0);
+    assert!(
+        soon.stdout.contains("Kubernetes on Amazon EKS 1.35 leaves standard support on 2027-03-27"),
+        "{}",
+        soon.stdout
+    );
+    assert!(soon.stdout.contains("archc's version data"), "{}", soon.stdout);
+    let today =
+        Test::new().args(["check", "--format", "json", "-"]).env("ARCHC_TODAY", "2026-12-04").stdin(seed).status(0);
+    assert!(!today.stdout.contains("PLN006"), "{}", today.stdout);
+}

@@ -254,7 +254,7 @@ fn network_architecture_is_created_kept_updated_and_destroyed_on_moto() {
         "what is left (as CloudFormation listed the stack's resources):",
         "Vpc (AWS::EC2::VPC) vpc-",
         "retained (not deleted by design):",
-        "kept (DeletionPolicy Retain)",
+        "kept (DeletionPolicy RetainExceptOnCreate)",
         "Destroy incomplete.",
     ] {
         assert!(run.stderr.contains(line), "missing `{line}` in\n{}", run.stderr);

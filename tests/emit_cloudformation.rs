@@ -362,7 +362,8 @@ fn eks_control_plane_is_locked_down() {
     assert_eq!(addons["aws-efs-csi-driver"]["ServiceAccountRoleArn"], get_att("EfsCsiDriverRole", "Arn"));
 }
 
-/// Nodes: app subnets only, IMDSv2 with hop limit 2, encrypted gp3, no SSH.
+/// Nodes: app subnets only, IMDSv2 with hop limit 1, encrypted gp3, no SSH; the CNI through IRSA;
+/// the upgrade policy explicit.
 #[test]
 fn node_group_runs_in_app_subnets_with_imdsv2() {
     let t = template(seed(), "cluster");
@@ -373,7 +374,14 @@ fn node_group_runs_in_app_subnets_with_imdsv2() {
     assert!(depends.contains(&json!("VpcCniAddon")), "vpc-cni before nodes");
     let lt = &resource(&t, "NgLaunchTemplate")["Properties"]["LaunchTemplateData"];
     assert_eq!(lt["MetadataOptions"]["HttpTokens"], "required");
-    assert_eq!(lt["MetadataOptions"]["HttpPutResponseHopLimit"], 2);
+    assert_eq!(lt["MetadataOptions"]["HttpPutResponseHopLimit"], 1, "no pod reaches the node role through IMDS");
+    let role = &resource(&t, "NgRole")["Properties"]["ManagedPolicyArns"];
+    assert!(!role.to_string().contains("AmazonEKS_CNI_Policy"), "the CNI's permissions are its own (IRSA)");
+    let cni = &resource(&t, "VpcCniRole")["Properties"];
+    assert!(cni["ManagedPolicyArns"].to_string().contains("AmazonEKS_CNI_Policy"));
+    assert!(cni["AssumeRolePolicyDocument"].to_string().contains("system:serviceaccount:kube-system:aws-node"));
+    assert_eq!(resource(&t, "VpcCniAddon")["Properties"]["ServiceAccountRoleArn"], get_att("VpcCniRole", "Arn"));
+    assert_eq!(resource(&t, "Ekscp")["Properties"]["UpgradePolicy"]["SupportType"], "STANDARD");
     let ebs = &lt["BlockDeviceMappings"][0]["Ebs"];
     assert_eq!((&ebs["Encrypted"], &ebs["VolumeType"]), (&json!(true), &json!("gp3")));
     assert!(lt.get("SecurityGroupIds").is_none(), "EKS attaches the cluster security group");
@@ -447,7 +455,12 @@ fn database_is_managed_encrypted_private_and_tls_only() {
     assert_eq!((&db["DeletionPolicy"], &db["UpdateReplacePolicy"]), (&json!("Snapshot"), &json!("Snapshot")));
     let p = &db["Properties"];
     assert_eq!(p["Engine"], "postgres");
-    assert_eq!(*default(&t, "RdsEngineVersion"), json!("16.10"), "pinned");
+    assert_eq!(
+        *default(&t, "RdsEngineVersion"),
+        json!("17"),
+        "pinned by major version: RDS picks and upgrades the minor"
+    );
+    assert_eq!(*default(&t, "RdsParameterGroupFamily"), json!("postgres17"));
     for (k, v) in [
         ("ManageMasterUserPassword", json!(true)),
         ("StorageEncrypted", json!(true)),
@@ -462,7 +475,6 @@ fn database_is_managed_encrypted_private_and_tls_only() {
     assert_eq!(p["VPCSecurityGroups"], json!([r("RdsSecurityGroup")]));
     let group = resource(&t, p["DBParameterGroupName"]["Ref"].as_str().expect("parameter group"));
     assert_eq!(group["Properties"]["Parameters"]["rds.force_ssl"], "1");
-    assert_eq!(*default(&t, "RdsParameterGroupFamily"), json!("postgres16"));
     let out = &t["Outputs"];
     assert_eq!(out["RdsSecretArn"]["Value"], get_att("Rds", "MasterUserSecret.SecretArn"));
     assert_eq!(out["RdsEndpointAddress"]["Value"], get_att("Rds", "Endpoint.Address"));
@@ -541,12 +553,24 @@ fn ci_deploy_role_is_pinned_and_least_privilege() {
     assert_eq!(cond["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
     assert_eq!(
         cond["token.actions.githubusercontent.com:sub"]["Fn::If"][1],
-        json!({"Fn::Sub": "repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}"})
+        json!({"Fn::Sub": "repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}:ref:refs/heads/${GitHubBranch}"}),
+        "the environment and the branch"
     );
     assert_eq!(*default(&t, "GitHubEnvironment"), json!("production"));
+    assert_eq!(*default(&t, "GitHubBranch"), json!("main"));
     let sts = statements(role);
     let by_sid: BTreeMap<&str, &Value> = sts.iter().map(|s| (s["Sid"].as_str().expect("sid"), s)).collect();
-    assert_eq!(by_sid.keys().copied().collect::<Vec<_>>(), ["EcrLogin", "EcrPush", "EksDescribeCluster"]);
+    assert_eq!(
+        by_sid.keys().copied().collect::<Vec<_>>(),
+        ["ApiPortForward", "ApiPortForwardEnd", "EcrLogin", "EcrPush", "EksDescribeCluster"]
+    );
+    assert_eq!(actions(by_sid["ApiPortForward"]), ["ssm:StartSession"]);
+    assert!(
+        by_sid["ApiPortForward"]["Resource"]
+            .to_string()
+            .contains("document/AWS-StartPortForwardingSessionToRemoteHost"),
+        "port forwarding only, no shell document"
+    );
     assert_eq!(actions(by_sid["EcrLogin"]), ["ecr:GetAuthorizationToken"]);
     assert_eq!(by_sid["EcrLogin"]["Resource"], "*");
     let push = actions(by_sid["EcrPush"]);
@@ -985,4 +1009,30 @@ fn unsupported_engines_are_errors_at_the_box() {
         errors.iter().any(|(l, m)| *l == line("cache[(ElastiCache Redis)]") && m.contains("memcached")),
         "{errors:?}"
     );
+}
+
+/// The private API is reachable without opening it: an SSM-managed access instance (no SSH key,
+/// no inbound rule, IMDSv2, encrypted) that the cluster security group admits on 443, its id an
+/// output that `archc deploy` and the workflow use for a port forward.
+#[test]
+fn the_private_api_is_reached_through_an_ssm_access_instance() {
+    let t = template(seed(), "cluster");
+    let i = &resource(&t, "AccessInstance")["Properties"];
+    assert!(i.get("KeyName").is_none(), "no SSH key");
+    assert_eq!(i["SubnetId"], r("PrivAppSubnet1Id"));
+    assert_eq!(i["IamInstanceProfile"], r("AccessInstanceProfile"));
+    let sg = &resource(&t, "AccessInstanceSecurityGroup")["Properties"];
+    assert!(sg.get("SecurityGroupIngress").is_none(), "no inbound rule");
+    let lt = &resource(&t, "AccessInstanceLaunchTemplate")["Properties"]["LaunchTemplateData"];
+    assert_eq!(lt["MetadataOptions"]["HttpTokens"], "required");
+    assert_eq!(lt["BlockDeviceMappings"][0]["Ebs"]["Encrypted"], true);
+    let role = &resource(&t, "AccessInstanceRole")["Properties"];
+    assert_eq!(role["ManagedPolicyArns"].as_array().map(Vec::len), Some(1));
+    assert!(role["ManagedPolicyArns"].to_string().contains("AmazonSSMManagedInstanceCore"));
+    let to_api = &resource(&t, "AccessInstanceToApi")["Properties"];
+    assert_eq!(to_api["GroupId"], get_att("Ekscp", "ClusterSecurityGroupId"));
+    assert_eq!((&to_api["FromPort"], &to_api["ToPort"]), (&json!(443), &json!(443)));
+    assert_eq!(t["Outputs"]["AccessInstanceId"]["Value"], r("AccessInstance"));
+    // the endpoint stays private unless eks.public_access_cidrs says who may use it
+    assert_eq!(*default(&t, "PublicAccessCidrs"), json!(""));
 }

@@ -218,7 +218,7 @@ fn deployment_has_ping_probes_requests_limits_and_a_restricted_security_context(
     }
     // the image CI pushes, by commit tag and digest
     assert_eq!(c["image"], "${EcrRepositoryUri}:${ImageTag}@${ImageDigest}");
-    assert!(seed().files["Dockerfile"].contains("\nFROM mattermost/mattermost-team-edition:10.11.4\n"));
+    assert!(seed().files["Dockerfile"].contains("\nFROM mattermost/mattermost-team-edition:11.7.3\n"));
     // no PDB equal to the replica count, no HPA, with one replica
     assert!(!seed().has_kind("PodDisruptionBudget") && !seed().has_kind("HorizontalPodAutoscaler"));
 }
@@ -658,7 +658,7 @@ fn a_cronjob_without_a_schedule_is_a_finding_and_no_object() {
         .replace("    schedule: \"30 2 * * *\"\n", "");
     let out = compile("cronjob-no-schedule", Input::Text(text));
     assert!(!out.has_kind("CronJob"));
-    assert!(out.stderr.contains("PLN006") && out.stderr.contains("has no schedule"), "{}", out.stderr);
+    assert!(out.stderr.contains("PLN007") && out.stderr.contains("has no schedule"), "{}", out.stderr);
     assert_eq!(out.object("Deployment", Some("worker"))["kind"], "Deployment", "the others are still built");
 }
 

@@ -10,6 +10,7 @@ mod deploy;
 mod emit_cloudformation;
 mod emit_consistency;
 mod emit_kubernetes;
+mod emit_serverless;
 mod judges;
 mod mutation;
 mod review;

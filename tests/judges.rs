@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::test::{root, Test};
 
 /// The Kubernetes version archc targets (and validates against).
-pub(crate) const KUBERNETES_VERSION: &str = "1.33.0";
+pub(crate) const KUBERNETES_VERSION: &str = "1.35.0";
 
 /// The architectures that must compile clean.
 pub(crate) fn architectures() -> Vec<String> {

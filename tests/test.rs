@@ -56,8 +56,11 @@ pub(crate) struct Run {
 }
 
 impl Test {
+    /// A run of archc on the day its version data was read (`ARCHC_TODAY`), so that no test's
+    /// outcome depends on the calendar (PLN006); `.env("ARCHC_TODAY", ..)` picks another day.
     pub(crate) fn new() -> Self {
-        Self { args: Vec::new(), stdin: None, dir: root(), env: Vec::new() }
+        let env = vec![("ARCHC_TODAY".to_string(), "2026-12-04".to_string())];
+        Self { args: Vec::new(), stdin: None, dir: root(), env }
     }
 
     /// Run in `dir` instead of the project root.

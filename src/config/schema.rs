@@ -36,7 +36,7 @@ const CODES: Ty = Ty::List(&Ty::Pattern("a rule code or prefix such as `NET` or 
 const EKS: &[Field] = &[
     Field {
         name: "version",
-        ty: Ty::Pattern("a Kubernetes version such as `1.33`", r"^1\.\d{2}$"),
+        ty: Ty::Pattern("a Kubernetes version such as `1.35`", r"^1\.\d{2}$"),
         doc: "EKS Kubernetes version",
     },
     Field { name: "public_access_cidrs", ty: CIDR_LIST, doc: "who may reach the public EKS API endpoint" },
@@ -201,7 +201,32 @@ const NODE: Ty = Ty::Map(&[
     Field {
         name: "schedule",
         ty: Ty::Pattern("a cron schedule such as `0 3 * * *`", r"^\S+( \S+){4,5}$"),
-        doc: "when a scheduled workload runs",
+        doc: "when a scheduled workload (or an EventBridge rule) runs",
+    },
+    Field {
+        name: "code",
+        ty: Ty::Pattern("a directory of the repository such as `functions/orders`", r"^[A-Za-z0-9._/-]+$"),
+        doc: "the directory a Lambda function's zip archive is built from (instead of a container image)",
+    },
+    Field {
+        name: "runtime",
+        ty: Ty::Pattern("a Lambda runtime such as `python3.13` or `nodejs22.x`", r"^[a-z]+[0-9.]*(\.x)?$"),
+        doc: "the runtime of a Lambda function built from `code` (default python3.13)",
+    },
+    Field {
+        name: "handler",
+        ty: Ty::Pattern("a handler such as `app.handler`", r"^[A-Za-z0-9_./-]+$"),
+        doc: "the handler of a Lambda function built from `code` (default app.handler)",
+    },
+    Field {
+        name: "partition_key",
+        ty: Ty::Pattern("an attribute name such as `pk`", r"^[A-Za-z0-9_.-]{1,255}$"),
+        doc: "the partition key (String) of a DynamoDB table (default pk)",
+    },
+    Field {
+        name: "sort_key",
+        ty: Ty::Pattern("an attribute name such as `sk`", r"^[A-Za-z0-9_.-]{1,255}$"),
+        doc: "the sort key (String) of a DynamoDB table (none by default)",
     },
 ]);
 

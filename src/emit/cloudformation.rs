@@ -3,7 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::yaml::{to_yaml, COMMENT};
-use crate::plan::{ParamSource, Plan, Stack};
+use crate::plan::{ParamSource, Plan, Stack, StackId};
 
 fn parameter(p: &crate::plan::Parameter) -> Value {
     let mut m = Map::new();
@@ -184,6 +184,7 @@ pub fn readme(plan: &Plan) -> String {
         }
         s.push('\n');
     }
+    s.push_str(&operations(plan));
     if !plan.permissions.is_empty() {
         s.push_str(
             "## Why each permission exists\n\nEvery IAM statement and managed policy, with the arrow of the diagram (or the AWS\nrequirement) it exists for.\n\n| stack | role or policy | statement | because |\n|---|---|---|---|\n",
@@ -199,5 +200,81 @@ pub fn readme(plan: &Plan) -> String {
         }
         s.push('\n');
     }
+    s
+}
+
+/// What an operator needs to know after the stacks exist: how to reach the private API, what
+/// the deploy role trusts, the version policy, and why a failed first deploy can be retried.
+fn operations(plan: &Plan) -> String {
+    let mut s = String::new();
+    let cluster = plan.stack(StackId::Cluster);
+    if let Some(c) = cluster.filter(|c| c.outputs.contains_key("AccessInstanceId")) {
+        s.push_str(&format!(
+            "## Reaching the Kubernetes API
+
+The API endpoint of `{}` is private (a public endpoint only for `eks.public_access_cidrs`,\nnever 0.0.0.0/0). The way in, for people, `archc deploy` and the CI workflow alike, is the\nSSM-managed access instance (output `AccessInstanceId`): no SSH key, no inbound rule, no\nKubernetes permission of its own. A port forward through it reaches the endpoint, and\nkubectl authenticates with your own IAM identity (an access entry must grant it; the stack's\ncreator is cluster admin, and `ClusterAdminPrincipalArn` adds one more):
+
+```sh
+endpoint=$(aws eks describe-cluster --name <ClusterName> --query cluster.endpoint --output text)
+aws ssm start-session --target <AccessInstanceId> \\
+  --document-name AWS-StartPortForwardingSessionToRemoteHost \\
+  --parameters \"host=${{endpoint#https://}},portNumber=443,localPortNumber=8443\" &
+aws eks update-kubeconfig --name <ClusterName>
+kubectl config set-cluster \"$(kubectl config current-context)\" \\
+  --server=https://127.0.0.1:8443 --tls-server-name=\"${{endpoint#https://}}\"
+```
+
+This needs the AWS CLI's Session Manager plugin. The workflow does the same with the\nrepository variable `EKS_ACCESS_INSTANCE_ID`, and its role may start only port-forwarding\nsessions to that instance.
+
+",
+            c.name
+        ));
+    }
+    if let Some(ci) = plan.stack(StackId::Ci).filter(|c| c.parameters.contains_key("GitHubBranch")) {
+        let default = |k: &str| {
+            ci.parameters
+                .get(k)
+                .and_then(|p| p.default.as_ref())
+                .and_then(|v| v.as_str())
+                .unwrap_or("<unset>")
+                .to_string()
+        };
+        s.push_str(&format!(
+            "## What the deploy role trusts
+
+The deploy role of `{}` accepts a GitHub OIDC token only for the environment `{}` on the\nbranch `{}`: its trust pins `sub` to\n`repo:<owner>/<repo>:environment:{}:ref:refs/heads/{}`. GitHub puts the ref in the\nsubject only once the repository's OIDC subject template includes it; set it once:
+
+```sh
+gh api -X PUT repos/<owner>/<repo>/actions/oidc/customization/sub \\
+  -F use_default=false -f 'include_claim_keys[]=repo' -f 'include_claim_keys[]=context' -f 'include_claim_keys[]=ref'
+```
+
+Also give the environment a deployment branch rule (Settings, Environments, `{}`: selected\nbranches, `{}`) and required reviewers if deploys need approval. Without the template the\nrole cannot be assumed (the deploy fails closed); `GitHubSubject` pins another exact subject.
+
+",
+            ci.name,
+            default("GitHubEnvironment"),
+            default("GitHubBranch"),
+            default("GitHubEnvironment"),
+            default("GitHubBranch"),
+            default("GitHubEnvironment"),
+            default("GitHubBranch"),
+        ));
+    }
+    if cluster.is_some() {
+        s.push_str(&format!(
+            "## Versions
+
+Kubernetes {} is in EKS standard support (archc's dates are in `targets/versions/`); the\ncluster's `UpgradePolicy` is `STANDARD`: at the end of standard support EKS upgrades it\nrather than billing extended support. `archc check` warns (PLN006) 60 days before a version\nleaves standard support. Database engines are pinned by major version: RDS picks the minor\nand upgrades it in the maintenance window.
+
+",
+            plan.settings.kubernetes_version
+        ));
+    }
+    s.push_str("## A failed first deploy
+
+Named resources that outlive their stack (registries, keys, buckets, log groups) are\n`DeletionPolicy: RetainExceptOnCreate`: when the operation that created them rolls back,\nthey are deleted with it, so the retry does not fail on a name that already exists. An\naccount that already has the GitHub OIDC provider passes its ARN in\n`ExistingGitHubOidcProviderArn` (or sets `github.oidc_provider: existing`).
+
+");
     s
 }

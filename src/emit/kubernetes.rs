@@ -211,11 +211,15 @@ pub fn readme(plan: &Plan) -> String {
     if plan.stacks.is_empty() {
         s.push_str("\nNo AWS is drawn: there are no stacks, and these manifests suit any conformant cluster.");
     }
-    s.push_str(if plan.stacks.is_empty() {
-        "\nNo Kubernetes API server can run where archc is tested, so these manifests are\nvalidated by their schemas (`kubernetes-validate --strict` for Kubernetes 1.33) and by\n`checkov`; `archc deploy` applies them in this order (server-side apply) and its tests run\nthe apply against an HTTP-level test double of the API.\n"
+    let stacks_first = if plan.stacks.is_empty() {
+        "\n"
     } else {
-        "\nThe stacks come first (network, cluster with its add-ons, data, ci): the placeholders are their\noutputs. No Kubernetes API server can run where archc is tested, so these manifests are\nvalidated by their schemas (`kubernetes-validate --strict` for Kubernetes 1.33) and by\n`checkov`; `archc deploy` applies them in this order (server-side apply) and its tests run\nthe apply against an HTTP-level test double of the API.\n"
-    });
+        "\nThe stacks come first (network, cluster with its add-ons, data, ci): the placeholders are their\noutputs. "
+    };
+    s.push_str(&format!(
+        "{stacks_first}No Kubernetes API server can run where archc is tested, so these manifests are\nvalidated by their schemas (`kubernetes-validate --strict` for Kubernetes {}) and by\n`checkov`; `archc deploy` applies them in this order (server-side apply) and its tests run\nthe apply against an HTTP-level test double of the API.\n",
+        plan.settings.kubernetes_version
+    ));
     if let Some(d) = k.objects.iter().find(|o| o.kind == "Deployment") {
         s.push_str(&container_contract(d));
     }

@@ -16,6 +16,7 @@ pub mod names;
 /// The `${Name}` placeholder contract, shared with `archc deploy` (crate `archc-placeholders`).
 pub use archc_placeholders as placeholders;
 mod settings;
+pub mod versions;
 pub mod workflow;
 
 use std::collections::BTreeMap;
@@ -199,6 +200,15 @@ impl Resource {
     pub fn keep(mut self, policy: &'static str) -> Self {
         self.deletion_policy = Some(policy);
         self.update_replace_policy = Some(policy);
+        self
+    }
+
+    /// Kept when the stack is deleted or the resource replaced, but deleted when the operation
+    /// that created it rolls back (`RetainExceptOnCreate`): a failed first deploy leaves no
+    /// named resource behind to block the retry.
+    pub fn retain(mut self) -> Self {
+        self.deletion_policy = Some("RetainExceptOnCreate");
+        self.update_replace_policy = Some("Retain");
         self
     }
 
@@ -551,6 +561,8 @@ pub fn build(graph: &ArchGraph, config: &Config) -> Result<Plan, Vec<Diagnostic>
         data_key_used: false,
     };
     lower::run(&mut lowering);
+    let cluster = lowering.stacks.iter().any(|s| s.id == StackId::Cluster && !s.is_empty());
+    let version_findings = versions::findings(graph, &settings, config, cluster, versions::Date::today());
     audit_permissions(&mut lowering);
     let Lowering { stacks, mut findings, grants: permissions, mut built_edges, mut used_nodes, .. } = lowering;
     let stacks: Vec<Stack> = stacks.into_iter().filter(|s| !s.is_empty()).collect();
@@ -592,6 +604,7 @@ pub fn build(graph: &ArchGraph, config: &Config) -> Result<Plan, Vec<Diagnostic>
     }
     findings.extend(region_finding);
     findings.extend(image_finding);
+    findings.extend(version_findings);
     let review_workflow = match workflow::review_plan(graph, &settings) {
         Ok(w) => w,
         Err(e) => {

@@ -182,7 +182,11 @@ impl Settings {
             az_count: config.availability_zones() as usize,
             vpc_cidr,
             nat_per_az: config.nat_gateways.as_deref() != Some("single"),
-            kubernetes_version: config.eks.version.clone().unwrap_or_else(|| "1.33".into()),
+            kubernetes_version: config
+                .eks
+                .version
+                .clone()
+                .unwrap_or_else(|| super::versions::default("kubernetes").unwrap_or_default().into()),
             public_access_cidrs: config.eks.public_access_cidrs.clone(),
             node_instance_types: if config.eks.node_instance_types.is_empty() {
                 vec!["m6i.large".into()]

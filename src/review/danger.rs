@@ -150,7 +150,7 @@ fn from_resources(stacks: &[StackDiff], old: &[Stack], new: &[Stack], out: &mut 
                             Level::Danger,
                             "DeletionPolicy Snapshot: a final snapshot is kept, the resource is deleted",
                         ),
-                        Some("Retain") => {
+                        Some("Retain" | "RetainExceptOnCreate") => {
                             (Level::Caution, "DeletionPolicy Retain: it is left in the account, unmanaged (and billed)")
                         }
                         _ => (Level::Danger, "it is deleted with its data"),

@@ -15,6 +15,7 @@ use crate::plan::names::pascal;
 use crate::plan::{Lowering, StackId, Why};
 
 const DATA: StackId = StackId::Data;
+const APP: StackId = StackId::App;
 
 /// The role's `calls-api` arrows from `n`, in diagram order.
 pub(super) fn calls(l: &Lowering<'_>, n: NodeIndex) -> Vec<(EdgeIndex, NodeIndex)> {
@@ -154,6 +155,123 @@ pub(super) fn statements(
                     sub(&format!("arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{name}")),
                     None,
                 ));
+            }
+            Some("aws.dynamodb") if l.stack(DATA).resources.contains_key(&tp) => {
+                // connections.yaml has one meaning (calls-api) for an arrow to a table: the
+                // item actions a service reads and writes with, on the table and its indexes
+                let arn = reference(
+                    l,
+                    stack,
+                    DATA,
+                    &format!("{tp}TableArn"),
+                    get_att(&tp, "Arn"),
+                    &format!("ARN of table `{}`", target.id),
+                );
+                let indexes = json!({"Fn::Join": ["", [arn.clone(), "/index/*"]]});
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Items"),
+                    &why,
+                    &[
+                        "dynamodb:GetItem",
+                        "dynamodb:BatchGetItem",
+                        "dynamodb:Query",
+                        "dynamodb:Scan",
+                        "dynamodb:PutItem",
+                        "dynamodb:UpdateItem",
+                        "dynamodb:DeleteItem",
+                        "dynamodb:BatchWriteItem",
+                        "dynamodb:ConditionCheckItem",
+                        "dynamodb:DescribeTable",
+                    ],
+                    json!([arn, indexes]),
+                    Some("the arrow does not say read or write: the item actions, on this table and its indexes only"),
+                ));
+                let key = reference(
+                    l,
+                    stack,
+                    DATA,
+                    "DataKmsKeyArn",
+                    get_att("DataKmsKey", "Arn"),
+                    "KMS key of the data stack",
+                );
+                let mut st = l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Kms"),
+                    &why,
+                    &["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                    key,
+                    Some("the table is encrypted with the data key: only through DynamoDB"),
+                );
+                st["Condition"] =
+                    json!({"StringEquals": {"kms:ViaService": sub("dynamodb.${AWS::Region}.amazonaws.com")}});
+                statements.push(st);
+            }
+            Some("aws.sqs") if stack >= APP && l.stack(APP).resources.contains_key(&tp) => {
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Send"),
+                    &why,
+                    &["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                    get_att(&tp, "Arn"),
+                    None,
+                ));
+                let key = super::messaging::queue_key(l);
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Kms"),
+                    &why,
+                    &["kms:GenerateDataKey", "kms:Decrypt"],
+                    key,
+                    Some("the queue is encrypted with the queue key"),
+                ));
+            }
+            Some("aws.sns") if stack >= APP && l.stack(APP).resources.contains_key(&tp) => {
+                statements.push(l.allow(stack, role, &format!("{tp}Publish"), &why, &["sns:Publish"], r(&tp), None));
+            }
+            Some("aws.eventbridge") => {
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}PutEvents"),
+                    &why,
+                    &["events:PutEvents"],
+                    sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"),
+                    Some("the default event bus, where the rules of the diagram listen"),
+                ));
+            }
+            Some("aws.kms") if l.stack(DATA).resources.contains_key(&tp) => {
+                let arn = reference(
+                    l,
+                    stack,
+                    DATA,
+                    &format!("{tp}KeyArn"),
+                    get_att(&tp, "Arn"),
+                    &format!("ARN of key `{}`", target.id),
+                );
+                statements.push(l.allow(
+                    stack,
+                    role,
+                    &format!("{tp}Use"),
+                    &why,
+                    &["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                    arn,
+                    Some("encrypt and decrypt with this key (envelope encryption: data keys), never administer it"),
+                ));
+            }
+            Some("aws.sqs" | "aws.sns") => {
+                l.unexpressed(
+                    e,
+                    format!(
+                        "`{}` is in the app stack, deployed after this role's {} stack: archc cannot name it here",
+                        target.id,
+                        stack.as_str()
+                    ),
+                );
             }
             _ => {
                 let what = target.kind.map_or("this component", |k| k.def.name.as_str());

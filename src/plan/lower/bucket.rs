@@ -13,9 +13,6 @@ const DATA: StackId = StackId::Data;
 pub(super) static LOWERER: super::Lowerer = super::Lowerer { name: "bucket", kinds: &["aws.s3"], lower };
 
 fn lower(l: &mut Lowering<'_>) {
-    if l.graph.of_kind("aws.vpc").next().is_none() {
-        return;
-    }
     let graph = l.graph;
     let mut s = Store::new(l);
     for n in graph.of_kind("aws.s3").collect::<Vec<_>>() {
@@ -39,7 +36,7 @@ impl Store<'_, '_> {
                 "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
             }])))
-            .keep("Retain")
+            .retain()
             .node(id)
             .comment("target of the buckets' server access logs (SSE-S3: what log delivery supports)")
             .checkov_skip(
@@ -100,7 +97,7 @@ impl Store<'_, '_> {
             &p,
             Resource::new("AWS::S3::Bucket", props)
                 .depends_on(&["AccessLogBucketPolicy"])
-                .keep("Retain")
+                .retain()
                 .node(&id)
                 .comment(&comment),
         );

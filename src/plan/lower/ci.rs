@@ -7,7 +7,9 @@
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::{json, Value};
 
-use crate::plan::cfn::{eks_access_policy, equals, get_att, if_, key_admin_statement, kms_key, policy, r, sub};
+use crate::plan::cfn::{
+    eks_access_policy, equals, get_att, if_, key_admin_statement, kms_key, policy, r, sub, sub_with,
+};
 use crate::plan::names::{kebab, pascal};
 use crate::plan::settings::OidcProvider;
 use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
@@ -87,7 +89,7 @@ fn repository(l: &mut Lowering<'_>, n: NodeIndex) {
                 ))],
             ),
         )
-        .keep("Retain")
+        .retain()
         .node(&id),
     );
     l.add(
@@ -133,7 +135,7 @@ fn repository(l: &mut Lowering<'_>, n: NodeIndex) {
                 "LifecyclePolicy": {"LifecyclePolicyText": sub(lifecycle)},
             }),
         )
-        .keep("Retain")
+        .retain()
         .node(&id)
         .comment(&format!(
             "registry `{id}`: immutable tags (CI pushes the git sha; a tag never moves), scan on push, KMS"
@@ -248,17 +250,24 @@ fn github(l: &mut Lowering<'_>, n: NodeIndex) {
     );
     l.param(
         CI,
+        "GitHubBranch",
+        Parameter::new("String", "The only branch whose deploy job may assume the role (github.branch)")
+            .known(settings.github_branch.as_str())
+            .pattern(r"^[A-Za-z0-9._/-]{1,255}$"),
+    );
+    l.param(
+        CI,
         "GitHubSubject",
         Parameter::new(
             "String",
-            "Optional exact OIDC sub to trust instead of repo:<org>/<repo>:environment:<env> (for example the repo:<org>@<orgId>/<repo>@<repoId>:... form of newer repositories)",
+            "Optional exact OIDC sub to trust instead of repo:<org>/<repo>:environment:<env>:ref:refs/heads/<branch> (for example another subject template of the repository)",
         )
         .default(""),
     );
     l.stack(CI).conditions.insert("UseDefaultSubject".into(), equals(r("GitHubSubject"), json!("")));
     let subject = if_(
         "UseDefaultSubject",
-        sub("repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}"),
+        sub("repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}:ref:refs/heads/${GitHubBranch}"),
         r("GitHubSubject"),
     );
     let provider = github_provider(l);
@@ -337,6 +346,30 @@ fn github(l: &mut Lowering<'_>, n: NodeIndex) {
                     arn,
                     Some("aws eks update-kubeconfig; what the role may do inside the cluster is the access entry's"),
                 ));
+                if l.stack(CL).outputs.contains_key("AccessInstanceId") {
+                    let instance = l.import_checked(CI, CL, "AccessInstanceId", "String", r"^i-[0-9a-f]{8,17}$");
+                    statements.push(l.allow(
+                        CI,
+                        &role,
+                        "ApiPortForward",
+                        &[Why::Edge(e)],
+                        &["ssm:StartSession"],
+                        json!([
+                            sub_with("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/${Instance}", json!({"Instance": instance})),
+                            sub("arn:${AWS::Partition}:ssm:${AWS::Region}::document/AWS-StartPortForwardingSessionToRemoteHost"),
+                        ]),
+                        Some("the API endpoint is private: a port forward through the access instance, with the\nport-forwarding document only (no shell on the instance)"),
+                    ));
+                    statements.push(l.allow(
+                        CI,
+                        &role,
+                        "ApiPortForwardEnd",
+                        &[Why::Edge(e)],
+                        &["ssm:TerminateSession", "ssm:ResumeSession"],
+                        sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:session/${!aws:userid}-*"),
+                        Some("its own sessions only"),
+                    ));
+                }
                 access_entry = Some(e);
             }
             _ => {
@@ -354,7 +387,7 @@ fn github(l: &mut Lowering<'_>, n: NodeIndex) {
                 "Description": sub(&format!("{id} deploy role: ${{GitHubOrg}}/${{GitHubRepo}} environment ${{GitHubEnvironment}}")),
                 "MaxSessionDuration": 3600,
                 "AssumeRolePolicyDocument": policy(vec![json!({
-                    "//": "only this repository's deploy environment: aud and sub pinned (without sub any GitHub\nrepository could assume the role)",
+                    "//": "only this repository's deploy environment on its deploy branch: aud and sub pinned (without\nsub any GitHub repository could assume the role; without the ref any branch whose workflow\nnames the environment could). The sub carries the ref once the repository's OIDC subject\ntemplate includes it (repo, context, ref: see README)",
                     "Effect": "Allow",
                     "Principal": {"Federated": provider},
                     "Action": "sts:AssumeRoleWithWebIdentity",

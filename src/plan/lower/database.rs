@@ -15,7 +15,8 @@ struct Engine {
     engine: &'static str,
     name: &'static str,
     port: u16,
-    default_version: &'static str,
+    /// The version when targets/versions/versions.yaml has none for the engine.
+    default_version: Option<&'static str>,
     /// Parameter group family of a version (`16.10` → `postgres16`).
     family: fn(&str) -> String,
     /// The parameter that makes the server refuse connections without TLS.
@@ -38,7 +39,7 @@ fn engine(kind: &str, name: &str) -> Option<Engine> {
             engine: "postgres",
             name: "PostgreSQL",
             port: 5432,
-            default_version: "16.10",
+            default_version: None,
             family: |v| format!("postgres{}", major(v)),
             tls: ("rds.force_ssl", "1"),
             logs: &["postgresql", "upgrade"],
@@ -48,7 +49,7 @@ fn engine(kind: &str, name: &str) -> Option<Engine> {
             engine: "mysql",
             name: "MySQL",
             port: 3306,
-            default_version: "8.4.7",
+            default_version: None,
             family: |v| format!("mysql{}", major_minor(v)),
             tls: ("require_secure_transport", "1"),
             logs: &["error", "general", "slowquery"],
@@ -58,7 +59,7 @@ fn engine(kind: &str, name: &str) -> Option<Engine> {
             engine: "mariadb",
             name: "MariaDB",
             port: 3306,
-            default_version: "10.11.14",
+            default_version: None,
             family: |v| format!("mariadb{}", major_minor(v)),
             tls: ("require_secure_transport", "1"),
             logs: &["error", "general", "slowquery"],
@@ -68,7 +69,7 @@ fn engine(kind: &str, name: &str) -> Option<Engine> {
             engine: "aurora-postgresql",
             name: "Aurora PostgreSQL",
             port: 5432,
-            default_version: "16.10",
+            default_version: None,
             family: |v| format!("aurora-postgresql{}", major(v)),
             tls: ("rds.force_ssl", "1"),
             logs: &["postgresql"],
@@ -78,7 +79,7 @@ fn engine(kind: &str, name: &str) -> Option<Engine> {
             engine: "aurora-mysql",
             name: "Aurora MySQL",
             port: 3306,
-            default_version: "8.0.mysql_aurora.3.10.0",
+            default_version: Some("8.0.mysql_aurora.3.10.0"),
             family: |_| "aurora-mysql8.0".to_string(),
             tls: ("require_secure_transport", "ON"),
             logs: &["error", "general", "slowquery", "audit"],
@@ -121,7 +122,9 @@ impl Store<'_, '_> {
         };
         let s = self.l.settings;
         let p = pascal(&id);
-        let version = s.db_engine_version.clone().unwrap_or_else(|| e.default_version.to_string());
+        let version = s.db_engine_version.clone().unwrap_or_else(|| {
+            crate::plan::versions::default(e.engine).or(e.default_version).unwrap_or_default().to_string()
+        });
         let key = self.key();
 
         // parameters
@@ -130,7 +133,7 @@ impl Store<'_, '_> {
             &format!("{p}EngineVersion"),
             Parameter::new(
                 "String",
-                &format!("Pinned {} engine version of `{id}` (must match {p}ParameterGroupFamily)", e.name),
+                &format!("{} engine version of `{id}`, a major version (RDS picks and upgrades the minor; must match {p}ParameterGroupFamily)", e.name),
             )
             .known(version.as_str()),
         );

@@ -11,7 +11,7 @@ use super::network::subnet_groups;
 use crate::model::ArchGraph;
 use crate::plan::cfn::{
     aws_policy, eks_access_policy, equals, get_att, if_, irsa_trust_with, key_admin_statement, kms_key, no_value, not,
-    policy, r, select, split, sub,
+    policy, r, select, split, sub, tags,
 };
 use crate::plan::names::{kebab, pascal};
 use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
@@ -219,7 +219,7 @@ fn lower(l: &mut Lowering<'_>) {
                 ],
             ),
         )
-        .keep("Retain")
+        .retain()
         .comment("KMS key of the cluster: Kubernetes secrets (envelope encryption) and the control-plane log group"),
     );
     l.add(
@@ -237,7 +237,7 @@ fn lower(l: &mut Lowering<'_>) {
             "AWS::Logs::LogGroup",
             json!({"LogGroupName": sub(log_group_name), "RetentionInDays": r("ControlPlaneLogRetentionDays"), "KmsKeyId": get_att("ClusterKmsKey", "Arn")}),
         )
-        .keep("Retain")
+        .retain()
         .comment("EKS writes the control-plane logs here; creating the group first sets retention and KMS"),
     );
 
@@ -302,6 +302,10 @@ fn lower(l: &mut Lowering<'_>) {
             "ResourcesVpcConfig": vpc_config,
             "EncryptionConfig": [{"Provider": {"KeyArn": get_att("ClusterKmsKey", "Arn")}, "Resources": ["secrets"]}],
             "Logging": {"ClusterLogging": {"EnabledTypes": log_types}},
+            "UpgradePolicy": {
+                "//": "STANDARD: at the end of standard support EKS upgrades the cluster instead of billing\nextended support (targets/versions/versions.yaml has the dates; archc warns 60 days before)",
+                "SupportType": "STANDARD",
+            },
         }),
     )
     .depends_on(&["ControlPlaneLogGroup"])
@@ -335,18 +339,46 @@ fn lower(l: &mut Lowering<'_>) {
         }
         Resource::new("AWS::EKS::Addon", p)
     };
+    l.grant(
+        CL,
+        "VpcCniRole",
+        "AmazonEKS_CNI_Policy",
+        Why::Required(
+            "the vpc-cni add-on (kube-system/aws-node) assigns pod addresses on the nodes' interfaces".into(),
+        ),
+    );
+    l.add(
+        CL,
+        "VpcCniRole",
+        Resource::new(
+            "AWS::IAM::Role",
+            json!({
+                "Description": "IRSA role of kube-system/aws-node (EKS add-on vpc-cni)",
+                "AssumeRolePolicyDocument": irsa_trust_with(r("ClusterOidcProvider"), issuer.clone(), "kube-system", "aws-node"),
+                "ManagedPolicyArns": [aws_policy("AmazonEKS_CNI_Policy")],
+            }),
+        )
+        .comment(&format!(
+            "{}\nthrough IRSA, not the node role: with IMDS hop limit 1 no pod can borrow the node's\npermissions, and only aws-node holds these",
+            l.managed_policies_comment(CL, "VpcCniRole", &["AmazonEKS_CNI_Policy"])
+        )),
+    );
     l.add(
         CL,
         "VpcCniAddon",
         addon(
             "vpc-cni",
-            json!({"ConfigurationValues": serde_json::to_string(&json!({"enableNetworkPolicy": "true"})).unwrap_or_default()}),
+            json!({
+                "ServiceAccountRoleArn": get_att("VpcCniRole", "Arn"),
+                "ConfigurationValues": serde_json::to_string(&json!({"enableNetworkPolicy": "true"})).unwrap_or_default(),
+            }),
         )
         .comment("vpc-cni must exist before the first node joins; its network policy agent enforces the\nNetworkPolicies of the Kubernetes manifests"),
     );
     l.add(CL, "KubeProxyAddon", addon("kube-proxy", json!({})));
 
     // ------------------------------------------------------------------ nodes
+    let first_subnet: Option<Value> = group_subnets.first().and_then(|g| g.first()).cloned();
     let mut node_roles: Vec<String> = Vec::new();
     let mut node_group_ids: Vec<String> = Vec::new();
     for ((id, n), subnets) in groups.iter().zip(group_subnets) {
@@ -356,7 +388,6 @@ fn lower(l: &mut Lowering<'_>) {
         let what = format!("managed nodes `{id}`");
         for (name, why) in [
             ("AmazonEKSWorkerNodePolicy", format!("{what} join the cluster (the node policy EKS requires)")),
-            ("AmazonEKS_CNI_Policy", format!("{what}: the vpc-cni add-on assigns pod addresses with the node role")),
             (
                 "AmazonEC2ContainerRegistryReadOnly",
                 format!("{what} pull the images of system pods and add-ons from ECR"),
@@ -381,11 +412,8 @@ fn lower(l: &mut Lowering<'_>) {
             Some(_) => r.node(id),
             None => r,
         };
-        let role_comment = l.managed_policies_comment(
-            CL,
-            &role,
-            &["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"],
-        );
+        let role_comment =
+            l.managed_policies_comment(CL, &role, &["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"]);
         l.add(
             CL,
             &role,
@@ -394,7 +422,7 @@ fn lower(l: &mut Lowering<'_>) {
                 json!({
                     "Description": sub(&format!("EKS managed node group {id} of ${{ClusterName}}")),
                     "AssumeRolePolicyDocument": policy(vec![json!({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})]),
-                    "ManagedPolicyArns": [aws_policy("AmazonEKSWorkerNodePolicy"), aws_policy("AmazonEKS_CNI_Policy"), aws_policy("AmazonEC2ContainerRegistryReadOnly")],
+                    "ManagedPolicyArns": [aws_policy("AmazonEKSWorkerNodePolicy"), aws_policy("AmazonEC2ContainerRegistryReadOnly")],
                 }),
             )
             .comment(&format!("node role of `{id}`; its AWS managed policies, each what EKS requires:\n{role_comment}"))),
@@ -411,10 +439,10 @@ fn lower(l: &mut Lowering<'_>) {
                     "AWS::EC2::LaunchTemplate",
                     json!({"LaunchTemplateData": {
                         "MetadataOptions": {
-                            "//": "IMDSv2 only; hop limit 2 so pods (the LB controller) can still reach IMDS",
+                            "//": "IMDSv2 only, hop limit 1: a pod cannot reach IMDS and the node role (the LB controller\nis given its region and VPC, the vpc-cni has its own IRSA role)",
                             "HttpEndpoint": "enabled",
                             "HttpTokens": "required",
-                            "HttpPutResponseHopLimit": 2,
+                            "HttpPutResponseHopLimit": 1,
                         },
                         "BlockDeviceMappings": [{
                             "//": "root device of the EKS AL2023 AMIs: encrypted gp3",
@@ -633,6 +661,11 @@ fn lower(l: &mut Lowering<'_>) {
         .comment("optional: cluster admin for the human operator passed in ClusterAdminPrincipalArn"),
     );
 
+    // ------------------------------------------------------------------ access to the private API
+    if let Some(subnet) = first_subnet {
+        access_instance(l, &cluster, subnet);
+    }
+
     // what serves the whole control plane belongs to its box in `archc plan`
     if let Some(id) = &cp_id {
         for logical in [
@@ -643,6 +676,13 @@ fn lower(l: &mut Lowering<'_>) {
             "KubeProxyAddon",
             "CoreDnsAddon",
             "ClusterAdminAccessEntry",
+            "VpcCniRole",
+            "AccessInstanceRole",
+            "AccessInstanceProfile",
+            "AccessInstanceSecurityGroup",
+            "AccessInstanceToApi",
+            "AccessInstanceLaunchTemplate",
+            "AccessInstance",
         ] {
             if let Some(res) = l.stack(CL).resources.get_mut(logical) {
                 res.node.get_or_insert_with(|| id.clone());
@@ -731,4 +771,118 @@ fn lb_controller(graph: &ArchGraph) -> Option<LbController> {
         role: "LoadBalancerControllerRole".to_string(),
         policy: "LoadBalancerControllerPolicy".to_string(),
     })
+}
+
+/// The way into the private API endpoint, for operators, `archc deploy` and CI alike: a small
+/// instance in the nodes' subnets that nobody logs into and that has no inbound rule; clients
+/// open an SSM port forward through it (`AWS-StartPortForwardingSessionToRemoteHost`) to the
+/// endpoint and authenticate to Kubernetes with their own IAM identity (the instance has no
+/// Kubernetes access of its own).
+fn access_instance(l: &mut Lowering<'_>, cluster: &str, subnet: Value) {
+    l.grant(
+        CL,
+        "AccessInstanceRole",
+        "AmazonSSMManagedInstanceCore",
+        Why::Required(
+            "the SSM agent of the access instance registers it with Systems Manager, which carries the port forwards to the private API"
+                .into(),
+        ),
+    );
+    l.param(
+        CL,
+        "AccessInstanceImageId",
+        Parameter::new(
+            "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+            "Amazon Linux 2023 (arm64) for the API access instance, from the public SSM parameter (patched on replacement)",
+        )
+        .default("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"),
+    );
+    l.add(
+        CL,
+        "AccessInstanceRole",
+        Resource::new(
+            "AWS::IAM::Role",
+            json!({
+                "Description": sub("SSM-managed access instance of ${ClusterName}: port forwards to the private API endpoint"),
+                "AssumeRolePolicyDocument": policy(vec![json!({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})]),
+                "ManagedPolicyArns": [aws_policy("AmazonSSMManagedInstanceCore")],
+            }),
+        )
+        .comment(&l.managed_policies_comment(CL, "AccessInstanceRole", &["AmazonSSMManagedInstanceCore"])),
+    );
+    l.add(
+        CL,
+        "AccessInstanceProfile",
+        Resource::new("AWS::IAM::InstanceProfile", json!({"Roles": [r("AccessInstanceRole")]})),
+    );
+    let vpc = l.import(CL, NET, "VpcId", "AWS::EC2::VPC::Id");
+    l.add(
+        CL,
+        "AccessInstanceSecurityGroup",
+        Resource::new(
+            "AWS::EC2::SecurityGroup",
+            json!({
+                "GroupDescription": "API access instance: no inbound rule; HTTPS out to Systems Manager and the API",
+                "VpcId": vpc,
+                "SecurityGroupEgress": [{
+                    "//": "the SSM agent reaches ssm, ssmmessages and ec2messages over HTTPS (through the NAT or\nVPC endpoints), and forwards to the API endpoint on 443",
+                    "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0",
+                    "Description": "HTTPS to Systems Manager and the EKS API endpoint",
+                }],
+                "Tags": tags(&[("Name", sub("${ClusterName}-api-access"))]),
+            }),
+        )
+        .comment("no ingress: sessions come in through the SSM agent's own outbound connection"),
+    );
+    l.add(
+        CL,
+        "AccessInstanceToApi",
+        Resource::new(
+            "AWS::EC2::SecurityGroupIngress",
+            json!({
+                "GroupId": get_att(cluster, "ClusterSecurityGroupId"),
+                "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                "SourceSecurityGroupId": r("AccessInstanceSecurityGroup"),
+                "Description": "Kubernetes API from the SSM access instance (port forwards)",
+            }),
+        )
+        .comment("the private endpoint admits the access instance on 443"),
+    );
+    l.add(
+        CL,
+        "AccessInstanceLaunchTemplate",
+        Resource::new(
+            "AWS::EC2::LaunchTemplate",
+            json!({"LaunchTemplateData": {
+                "MetadataOptions": {"HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 1},
+                "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeType": "gp3", "VolumeSize": 8, "Encrypted": true, "DeleteOnTermination": true}}],
+            }}),
+        )
+        .comment("IMDSv2 only; encrypted root volume"),
+    );
+    l.add(
+        CL,
+        "AccessInstance",
+        Resource::new(
+            "AWS::EC2::Instance",
+            json!({
+                "ImageId": r("AccessInstanceImageId"),
+                "InstanceType": "t4g.nano",
+                "SubnetId": subnet,
+                "SecurityGroupIds": [r("AccessInstanceSecurityGroup")],
+                "IamInstanceProfile": r("AccessInstanceProfile"),
+                "LaunchTemplate": {"LaunchTemplateId": r("AccessInstanceLaunchTemplate"), "Version": get_att("AccessInstanceLaunchTemplate", "LatestVersionNumber")},
+                "Monitoring": true,
+                "EbsOptimized": true,
+                "Tags": tags(&[("Name", sub("${ClusterName}-api-access"))]),
+            }),
+        )
+        .comment("the way into the private API: `aws ssm start-session --target <AccessInstanceId>\n--document-name AWS-StartPortForwardingSessionToRemoteHost` (archc deploy and the CI\nworkflow do this); no SSH key, no inbound rule, no Kubernetes permissions of its own"),
+    );
+    l.output(
+        CL,
+        "AccessInstanceId",
+        r("AccessInstance"),
+        "SSM-managed instance that port-forwards to the private API endpoint",
+    );
 }

@@ -76,7 +76,7 @@ impl Store<'_, '_> {
                     "FileSystemTags": tags(&[("Name", sub(&format!("${{AWS::StackName}}-{}", kebab(&id, 40))))]),
                 }),
             )
-            .keep("Retain")
+            .retain()
             .node(&id)
             .comment(&format!("file system `{id}`: encrypted, backed up")),
         );

@@ -7,6 +7,7 @@
 //! it.
 
 mod access;
+mod api;
 mod bucket;
 mod cache;
 pub(super) mod ci;
@@ -14,9 +15,14 @@ mod database;
 pub(super) mod eks;
 mod fargate;
 mod file_system;
+mod function;
+mod key;
+mod messaging;
 pub(super) mod network;
 mod secret;
 mod store;
+mod table;
+mod user_pool;
 mod workload_role;
 
 use super::Lowering;
@@ -42,8 +48,16 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &bucket::LOWERER,
     &file_system::LOWERER,
     &secret::LOWERER,
+    &table::LOWERER,
+    &key::LOWERER,
+    &user_pool::LOWERER,
     &workload_role::LOWERER,
     &store::DATA_KEY,
+    &messaging::LOWERER,
+    &function::LOWERER,
+    &messaging::EVENTS,
+    &api::LOWERER,
+    &function::LOGS,
     &ci::LOWERER,
 ];
 
@@ -58,19 +72,10 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.route53", "not built yet"),
     ("aws.acm-certificate", "not built yet"),
     ("aws.waf", "not built yet"),
-    ("aws.api-gateway", "not built yet"),
     ("aws.ecs-cluster", "not built yet"),
     ("aws.ecs-service", "not built yet"),
     ("aws.ec2-instance", "not built yet"),
     ("aws.autoscaling-group", "not built yet"),
-    ("aws.lambda", "not built yet"),
-    ("aws.dynamodb", "not built yet"),
-    ("aws.sqs", "not built yet"),
-    ("aws.sns", "not built yet"),
-    ("aws.eventbridge", "not built yet"),
-    ("aws.cognito", "not built yet"),
-    ("aws.kms", "not built yet"),
-    ("aws.cloudwatch", "not built yet"),
     ("ci.other", "archc emits workflows for GitHub Actions only"),
 ];
 

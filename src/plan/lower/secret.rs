@@ -13,9 +13,6 @@ const DATA: StackId = StackId::Data;
 pub(super) static LOWERER: super::Lowerer = super::Lowerer { name: "secret", kinds: &["aws.secrets-manager"], lower };
 
 fn lower(l: &mut Lowering<'_>) {
-    if l.graph.of_kind("aws.vpc").next().is_none() {
-        return;
-    }
     let graph = l.graph;
     let mut s = Store::new(l);
     for n in graph.of_kind("aws.secrets-manager").collect::<Vec<_>>() {
@@ -39,7 +36,7 @@ impl Store<'_, '_> {
                     "GenerateSecretString": {"PasswordLength": 32, "ExcludePunctuation": true},
                 }),
             )
-            .keep("Retain")
+            .retain()
             .node(&id),
         );
         self.l.output(DATA, &format!("{p}SecretArn"), r(&p), &format!("ARN of secret `{id}`"));

@@ -191,7 +191,7 @@ fn data_key(l: &mut Lowering<'_>) {
                 vec![key_admin_statement(None)],
             ),
         )
-        .keep("Retain")
+        .retain()
         .comment("KMS key of the data stack"),
     );
     l.add(

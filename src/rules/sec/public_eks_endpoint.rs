@@ -39,7 +39,7 @@ fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
         let (now, help) = if cidrs.is_empty() {
             (
                 "not set yet, so for now it is private only".to_string(),
-                "set `eks.public_access_cidrs` in the ```yaml archc block to your operators' and CI's CIDRs (GitHub-hosted runners have no fixed range: use runners with static IPs or a self-hosted runner in the VPC); until then the endpoint accepts no public client".to_string(),
+                "nothing to do for operators and CI: they reach the private endpoint through the SSM access instance archc builds (cloudformation/README.md); set `eks.public_access_cidrs` in the ```yaml archc block only to open the public endpoint to known CIDRs".to_string(),
             )
         } else {
             (
