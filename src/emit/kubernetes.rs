@@ -161,8 +161,8 @@ pub fn readme(plan: &Plan) -> String {
         ));
     }
     let storage = group(3);
-    // EBS: the gp3 class and the drawn volumes' claims (35 on); EFS: its class and claims (30-34)
-    let gp3 = |f: &String| f.contains("storageclass-gp3") || f.get(1..3).is_some_and(|p| p >= "35");
+    // EBS: the gp3 class (its claims bind with their pods); EFS: its class and claims
+    let gp3 = |f: &String| f.contains("storageclass-gp3");
     let efs: Vec<String> = storage.iter().filter(|f| !gp3(f)).cloned().collect();
     if !efs.is_empty() {
         steps.push(format!(

@@ -207,5 +207,6 @@ fn claim(i: &Input<'_>, b: NodeIndex, namespace: &str, users: &[&str], out: &mut
         users.join(", "),
         kebab(id, 40)
     );
-    object(35, &pvc, Some(id), &comment, "a volume claim")
+    // applied with the workloads: with WaitForFirstConsumer it binds once their pod is scheduled
+    object(45, &pvc, Some(id), &comment, "a volume claim")
 }
