@@ -575,3 +575,302 @@ fn mattermost_without_s3_keeps_its_files_on_efs() {
     let egress = out.object("NetworkPolicy", Some("mattermost-egress"));
     assert!(!ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 443)));
 }
+
+fn two_workloads() -> &'static Output {
+    static TWO: OnceLock<Output> = OnceLock::new();
+    TWO.get_or_init(|| compile("two-workloads", Input::File("fixtures/architectures/eks-two-workloads-cronjob.md")))
+}
+
+/// Every workload box besides the application's gets its own identity, Deployment, Service and
+/// egress policy, from its `nodes.<id>:` settings; its ServiceAccount is the one its IRSA role trusts.
+#[test]
+fn a_second_deployment_gets_its_own_objects_from_its_node_settings() {
+    let out = two_workloads();
+    let sa = out.object("ServiceAccount", Some("worker"));
+    assert_eq!(sa["metadata"]["namespace"], "shop", "the namespace comes from `name:`");
+    assert_eq!(sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], "${WorkerRoleArn}");
+    assert_eq!(sa["automountServiceAccountToken"], false);
+    let data = &out.files["cloudformation/data.yaml"];
+    assert!(
+        data.contains("  WorkerServiceAccount:\n    Type: String\n    Default: worker\n"),
+        "the role trusts that ServiceAccount"
+    );
+    let d = out.object("Deployment", Some("worker"));
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["spec"]["template"]["spec"]["serviceAccountName"], "worker");
+    let c = container(&d);
+    assert_eq!(c["image"], "ghcr.io/acme/upload-worker:2.3.1@${WorkerImageDigest}");
+    assert_eq!(c["ports"][0]["containerPort"], 9000);
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/ready");
+    assert_eq!(c["resources"]["limits"]["cpu"], "500m");
+    assert_eq!(c["resources"]["requests"]["memory"], "512Mi");
+    let sc = &c["securityContext"];
+    assert_eq!((&sc["runAsNonRoot"], &sc["readOnlyRootFilesystem"]), (&Value::Bool(true), &Value::Bool(true)));
+    assert_eq!(sc["capabilities"]["drop"][0], "ALL");
+    let env = env(&d);
+    assert_eq!(env["QUEUE_POLL_SECONDS"], "5");
+    assert_eq!(env["AWS_ROLE_ARN"], "${WorkerRoleArn}");
+    let svc = out.object("Service", Some("worker"));
+    assert_eq!(svc["spec"]["ports"][0]["port"], 9000);
+    assert_eq!(svc["spec"]["type"], "ClusterIP");
+    let np = out.object("NetworkPolicy", Some("worker-egress"));
+    let egress = ports(&np["spec"]["egress"]);
+    for want in [("TCP", 53), ("UDP", 53), ("TCP", 5432), ("TCP", 443)] {
+        assert!(egress.contains(&(want.0.to_string(), want.1)), "worker egress lacks {want:?}: {egress:?}");
+    }
+    assert!(!egress.contains(&("TCP".to_string(), 6379)), "worker draws no arrow to the cache");
+    assert!(np["spec"].get("ingress").is_none(), "nothing draws an arrow into the worker");
+    // CI rolls the application out, then waits for every other workload too
+    let workflow = &out.files[".github/workflows/deploy.yml"];
+    assert!(workflow.contains("kubectl -n \"$K8S_NAMESPACE\" rollout status deployment/worker --timeout=10m"));
+    // the application keeps its own path
+    assert_eq!(out.object("Deployment", Some("api"))["spec"]["template"]["spec"]["serviceAccountName"], "api");
+}
+
+#[test]
+fn a_cronjob_runs_on_its_schedule_never_overlapping_with_the_deployments_security_context() {
+    let out = two_workloads();
+    let cj = out.object("CronJob", Some("report"));
+    let spec = &cj["spec"];
+    assert_eq!(spec["schedule"], "30 2 * * *");
+    assert_eq!(spec["concurrencyPolicy"], "Forbid");
+    assert_eq!((&spec["successfulJobsHistoryLimit"], &spec["failedJobsHistoryLimit"]), (&3.into(), &3.into()));
+    let pod = &spec["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    assert_eq!(pod["serviceAccountName"], "report");
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let c = &pod["containers"][0];
+    assert_eq!(c["command"], serde_json::json!(["/app/report", "--since=24h"]));
+    assert_eq!(c["resources"]["limits"]["memory"], "1Gi");
+    let sc = &c["securityContext"];
+    assert_eq!(sc["allowPrivilegeEscalation"], false);
+    assert_eq!(sc["readOnlyRootFilesystem"], true);
+    assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
+    assert!(c.get("livenessProbe").is_none(), "a job has no probes");
+    assert!(!out.has_kind("Job"), "the CronJob makes the Jobs");
+    assert!(out.stderr.contains("`report` runs with what archc assumed: cpu 250m"), "{}", out.stderr);
+}
+
+#[test]
+fn a_cronjob_without_a_schedule_is_a_finding_and_no_object() {
+    let text = std::fs::read_to_string(root().join("fixtures/architectures/eks-two-workloads-cronjob.md"))
+        .expect("fixture")
+        .replace("    schedule: \"30 2 * * *\"\n", "");
+    let out = compile("cronjob-no-schedule", Input::Text(text));
+    assert!(!out.has_kind("CronJob"));
+    assert!(out.stderr.contains("PLN007") && out.stderr.contains("has no schedule"), "{}", out.stderr);
+    assert_eq!(out.object("Deployment", Some("worker"))["kind"], "Deployment", "the others are still built");
+}
+
+#[test]
+fn two_workloads_manifests_snapshots() {
+    for (path, text) in &two_workloads().files {
+        if path.starts_with("kubernetes/") {
+            insta::assert_snapshot!(format!("two-workloads-{}", path.replace('/', "__")), text);
+        }
+    }
+}
+
+fn k8s_only() -> &'static Output {
+    static K8S: OnceLock<Output> = OnceLock::new();
+    K8S.get_or_init(|| compile("k8s-only", Input::File("fixtures/architectures/k8s-only-app.md")))
+}
+
+/// No AWS drawn: manifests only, nothing of AWS in them, an Ingress any conformant controller serves.
+#[test]
+fn a_kubernetes_only_diagram_gets_manifests_without_aws() {
+    let out = k8s_only();
+    assert!(!out.files.keys().any(|f| f.starts_with("cloudformation/") && f.ends_with(".yaml")), "no stacks");
+    assert!(!out.files.keys().any(|f| f.starts_with(".github/")), "no workflow: nothing to deploy to");
+    for (file, text) in out.files.iter().filter(|(f, _)| f.starts_with("kubernetes/") && f.ends_with(".yaml")) {
+        for aws in ["eks.amazonaws.com", "alb.ingress", "service.beta.kubernetes.io/aws", "RoleArn", "Subnet"] {
+            assert!(!text.contains(aws), "{file} mentions {aws}");
+        }
+    }
+    let ing = out.object("Ingress", Some("server"));
+    assert_eq!(ing["spec"]["ingressClassName"], "nginx");
+    assert!(ing["metadata"].get("annotations").is_none(), "no vendor annotations");
+    assert_eq!(ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"], 3000);
+    let np = out.object("NetworkPolicy", Some("server-ingress-from-controller"));
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "ingress-nginx"
+    );
+    let text = std::fs::read_to_string(root().join("fixtures/architectures/k8s-only-app.md")).expect("fixture");
+    let traefik = compile(
+        "k8s-only-traefik",
+        Input::Text(text.replace(
+            "  replicas: 2\nnodes:",
+            "  replicas: 2\n  ingress_class: traefik\n  ingress_namespace: kube-system\nnodes:",
+        )),
+    );
+    assert_eq!(traefik.object("Ingress", Some("server"))["spec"]["ingressClassName"], "traefik");
+}
+
+/// A database and a cache drawn as pods become StatefulSets with a claim per pod, reachable
+/// only from the workloads whose arrows reach them.
+#[test]
+fn in_cluster_postgres_and_redis_become_stateful_sets_with_claims() {
+    let out = k8s_only();
+    let pg = out.object("StatefulSet", Some("pg"));
+    assert_eq!(pg["spec"]["serviceName"], "pg");
+    assert_eq!(pg["spec"]["replicas"], 1);
+    let claim = &pg["spec"]["volumeClaimTemplates"][0];
+    assert_eq!(claim["spec"]["accessModes"][0], "ReadWriteOnce");
+    assert!(claim["spec"].get("storageClassName").is_none(), "the cluster's default class");
+    let c = container(&pg);
+    assert!(c["image"].as_str().is_some_and(|i| i.starts_with("postgres:17.6@${PgImageDigest}")), "{}", c["image"]);
+    assert_eq!(c["readinessProbe"]["tcpSocket"]["port"], "tcp");
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    let env = env(&pg);
+    assert_eq!(env["POSTGRES_PASSWORD_FILE"], "/etc/credentials/password");
+    assert!(!env.contains_key("POSTGRES_PASSWORD"), "the password is a file, never a variable");
+    assert_eq!(out.object("Secret", Some("pg-credentials"))["stringData"]["password"], "${PgPassword}");
+    let svc = out.object("Service", Some("pg"));
+    assert_eq!(svc["spec"]["clusterIP"], "None");
+    let ingress = out.object("NetworkPolicy", Some("pg-ingress"));
+    let from: BTreeSet<String> = ingress["spec"]["ingress"][0]["from"]
+        .as_array()
+        .expect("from")
+        .iter()
+        .map(|p| p["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(from, BTreeSet::from(["server".to_string(), "worker".to_string()]));
+    let egress = out.object("NetworkPolicy", Some("worker-to-redis"));
+    assert_eq!(egress["spec"]["egress"][0]["ports"][0]["port"], 6379);
+    assert_eq!(
+        out.object("StatefulSet", Some("redis"))["spec"]["template"]["spec"]["containers"][0]["ports"][0]
+            ["containerPort"],
+        6379
+    );
+}
+
+#[test]
+fn k8s_only_manifests_snapshots() {
+    for (path, text) in &k8s_only().files {
+        if path.starts_with("kubernetes/") {
+            insta::assert_snapshot!(format!("k8s-only-{}", path.replace('/', "__")), text);
+        }
+    }
+}
+
+fn nlb_fixture() -> &'static Output {
+    static NLB: OnceLock<Output> = OnceLock::new();
+    NLB.get_or_init(|| {
+        compile("nlb-statefulset-fargate", Input::File("fixtures/architectures/eks-nlb-statefulset-fargate.md"))
+    })
+}
+
+/// An NLB in front of an EKS workload is a Service of type LoadBalancer for the AWS Load
+/// Balancer Controller: ip targets, the scheme as drawn, TLS on 443 with the certificate.
+#[test]
+fn an_nlb_in_front_of_eks_is_a_load_balancer_service_for_the_controller() {
+    let out = nlb_fixture();
+    let svc = out.object("Service", Some("ingest-nlb"));
+    assert_eq!(svc["spec"]["type"], "LoadBalancer");
+    assert_eq!(svc["spec"]["loadBalancerClass"], "service.k8s.aws/nlb");
+    let a = &svc["metadata"]["annotations"];
+    assert_eq!(a["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"], "ip");
+    assert_eq!(a["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internet-facing", "drawn in a public subnet");
+    assert!(a["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("arn:aws:acm:")));
+    assert_eq!(a["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"], "443");
+    assert_eq!((&svc["spec"]["ports"][0]["port"], &svc["spec"]["ports"][0]["targetPort"]), (&443.into(), &8443.into()));
+    let np = out.object("NetworkPolicy", Some("ingest-ingress-from-nlb"));
+    assert_eq!(np["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"], "${PubSubnet1Cidr}");
+    assert!(out.has_kind("ServiceAccount") && out.files.contains_key("helm/aws-load-balancer-controller.values.yaml"));
+    let internal = compile(
+        "nlb-internal",
+        Input::Text(
+            std::fs::read_to_string(root().join("fixtures/architectures/eks-nlb-statefulset-fargate.md"))
+                .expect("fixture")
+                .replace("        nlb[Network Load Balancer]\n", "")
+                .replace("        ng[Node group]\n", "        ng[Node group]\n        nlb[Network Load Balancer]\n")
+                .replace("  devices --> nlb --> ingest\n", "  nlb --> ingest\n"),
+        ),
+    );
+    let svc = internal.object("Service", Some("ingest-nlb"));
+    assert_eq!(svc["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internal");
+}
+
+/// A StatefulSet on EKS claims encrypted gp3 volumes through the EBS CSI add-on, whose IRSA role
+/// the cluster stack has; a CronJob drawn in a Fargate profile box is selected by that profile.
+#[test]
+fn eks_stateful_sets_get_encrypted_gp3_and_fargate_profiles_select_their_workloads() {
+    let out = nlb_fixture();
+    let class = out.object("StorageClass", Some("gp3-encrypted"));
+    assert_eq!(class["provisioner"], "ebs.csi.aws.com");
+    assert_eq!((&class["parameters"]["type"], &class["parameters"]["encrypted"]), (&"gp3".into(), &"true".into()));
+    assert_eq!(class["volumeBindingMode"], "WaitForFirstConsumer");
+    let set = out.object("StatefulSet", Some("broker"));
+    assert_eq!(set["spec"]["replicas"], 3);
+    assert_eq!(set["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"], "gp3-encrypted");
+    assert_eq!(container(&set)["ports"][0]["containerPort"], 4222);
+    let cluster = &out.files["cloudformation/cluster.yaml"];
+    for want in [
+        "  EbsCsiDriverAddon:\n    Type: AWS::EKS::Addon",
+        "AddonName: aws-ebs-csi-driver",
+        "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+        "  Fp:\n    Type: AWS::EKS::FargateProfile",
+        "service-role/AmazonEKSFargatePodExecutionRolePolicy",
+        "eks-fargate-pods.amazonaws.com",
+        "        - Namespace: telemetry\n          Labels:\n            - Key: app.kubernetes.io/name\n              Value: compact\n",
+    ] {
+        assert!(cluster.contains(want), "cluster stack lacks {want:?}");
+    }
+    let profile = &cluster[cluster.find("  Fp:\n").unwrap_or(0)..];
+    let subnets = &profile[profile.find("Subnets:").unwrap_or(0)..profile.find("Selectors:").unwrap_or(0)];
+    assert!(subnets.contains("AppSubnet1Id") && !subnets.contains("Pub"), "private subnets only: {subnets}");
+    assert_eq!(out.object("CronJob", Some("compact"))["spec"]["schedule"], "15 * * * *");
+}
+
+#[test]
+fn nlb_statefulset_fargate_manifests_snapshots() {
+    for (path, text) in &nlb_fixture().files {
+        if path.starts_with("kubernetes/") || path.starts_with("helm/") {
+            insta::assert_snapshot!(format!("nlb-fargate-{}", path.replace('/', "__")), text);
+        }
+    }
+}
+
+/// A ConfigMap and a volume drawn attached to a workload are built as drawn and given to it.
+#[test]
+fn a_drawn_config_map_and_volume_are_given_to_the_workload_they_are_attached_to() {
+    let out = k8s_only();
+    let cm = out.object("ConfigMap", Some("cfg"));
+    assert_eq!(cm["data"]["QUEUE_CONCURRENCY"], "4");
+    let pvc = out.object("PersistentVolumeClaim", Some("scratch"));
+    assert_eq!(pvc["spec"]["accessModes"][0], "ReadWriteOnce");
+    assert!(pvc["spec"].get("storageClassName").is_none(), "the cluster's default class without AWS");
+    let worker = out.object("Deployment", Some("worker"));
+    let c = container(&worker);
+    assert_eq!(c["envFrom"][0]["configMapRef"]["name"], "cfg");
+    assert!(c["volumeMounts"].as_array().expect("mounts").iter().any(|m| m["mountPath"] == "/mnt/scratch"));
+    let volumes = worker["spec"]["template"]["spec"]["volumes"].as_array().expect("volumes");
+    assert!(volumes.iter().any(|v| v["persistentVolumeClaim"]["claimName"] == "scratch"));
+    assert!(
+        container(&out.object("Deployment", Some("server"))).get("envFrom").is_none(),
+        "only the attached workload"
+    );
+}
+
+/// In a diagram of several workloads the application may be configured by `nodes.<id>:` as
+/// well as by `app:`: the same settings give the same objects.
+#[test]
+fn the_application_takes_its_node_settings_as_it_takes_app() {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/architectures/eks-two-workloads-cronjob.md")).expect("fixture");
+    let app =
+        "app:\n  image: ghcr.io/acme/shop-api:2.3.1\n  port: 8080\n  health_path: /healthz\n  replicas: 2\nnodes:\n";
+    assert!(text.contains(app));
+    let by_node = text.replace(
+        app,
+        "nodes:\n  api:\n    image: ghcr.io/acme/shop-api:2.3.1\n    port: 8080\n    health_path: /healthz\n    replicas: 2\n",
+    );
+    let out = compile("two-workloads-by-node", Input::Text(by_node));
+    for (path, text) in two_workloads().files.iter().filter(|(p, _)| p.starts_with("kubernetes/") || *p == "Dockerfile")
+    {
+        assert_eq!(out.files.get(path), Some(text), "{path} differs");
+    }
+}

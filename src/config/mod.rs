@@ -107,6 +107,8 @@ pub struct AppConfig {
     pub replicas: Option<u32>,
     pub namespace: Option<String>,
     pub image_repository: Option<String>,
+    pub ingress_class: Option<String>,
+    pub ingress_namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -140,6 +140,16 @@ const APP: &[Field] = &[
         doc: "namespace of the workload",
     },
     Field { name: "image_repository", ty: Ty::Str, doc: "upstream image the CI build starts from" },
+    Field {
+        name: "ingress_class",
+        ty: Ty::Pattern("an IngressClass name", r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$"),
+        doc: "IngressClass of the Ingress in a cluster without AWS (default nginx)",
+    },
+    Field {
+        name: "ingress_namespace",
+        ty: Ty::Pattern("a Kubernetes namespace name", r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"),
+        doc: "namespace of that ingress controller's pods, which the NetworkPolicy admits (default ingress-nginx)",
+    },
     Field { name: "image", ty: Ty::Str, doc: "image of a workload archc has no profile for" },
     Field {
         name: "port",

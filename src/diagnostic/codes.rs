@@ -40,5 +40,6 @@ syntax_codes! {
     PLAN_ARROW_NOT_BUILT = "PLN004", "arrow-not-built", "an arrow whose meaning nothing in the output expresses";
     PLAN_UNUSED = "PLN005", "unused-component", "a component archc builds (and AWS bills) although nothing in the diagram uses it";
     PLAN_VERSION_SUPPORT = "PLN006", "version-support", "a version past, or within 60 days of, the end of its standard support (extended-support prices, no more fixes)";
+    PLAN_ASSUMED = "PLN007", "assumed-settings", "a workload setting neither `nodes.<id>:` nor `app:` gives: what archc assumed, or (a CronJob's schedule) could not";
     EDGE_WITHOUT_PERMISSION = "IAM001", "edge-without-permission", "an arrow that asks for an AWS permission archc cannot express";
 }

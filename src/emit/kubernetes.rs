@@ -137,12 +137,23 @@ pub fn readme(plan: &Plan) -> String {
             identities.join(", ")
         ));
     }
-    let secrets = group(2);
+    let of_kind = |step: u8, kind: &str| -> Vec<String> {
+        k.objects
+            .iter()
+            .filter(|o| step_of(&o.file) == step && o.kind == kind)
+            .map(|o| format!("`{}`", o.file))
+            .collect()
+    };
+    let secrets = of_kind(2, "Secret");
+    let configs = of_kind(2, "ConfigMap");
     if !secrets.is_empty() {
         steps.push(format!(
             "{}: rendered in memory and piped to `kubectl apply -f -`, never written to disk (see \"Database secret\")",
             secrets.join(", ")
         ));
+    }
+    if !configs.is_empty() {
+        steps.push(format!("{}: configuration, before the pods that read it", configs.join(", ")));
     }
     for (file, _) in &k.helm {
         steps.push(format!(
@@ -150,21 +161,40 @@ pub fn readme(plan: &Plan) -> String {
         ));
     }
     let storage = group(3);
-    if !storage.is_empty() {
+    // EBS: the gp3 class (its claims bind with their pods); EFS: its class and claims
+    let gp3 = |f: &String| f.contains("storageclass-gp3");
+    let efs: Vec<String> = storage.iter().filter(|f| !gp3(f)).cloned().collect();
+    if !efs.is_empty() {
         steps.push(format!(
             "{}: wait until each claim is `Bound` (needs the EKS add-on `aws-efs-csi-driver`)",
-            storage.join(", ")
+            efs.join(", ")
+        ));
+    }
+    let ebs: Vec<String> = storage.iter().filter(|f| gp3(f)).cloned().collect();
+    if !ebs.is_empty() {
+        steps.push(format!(
+            "{}: claims bind when their pods are scheduled{}",
+            ebs.join(", "),
+            if plan.stacks.is_empty() { "" } else { " (needs the EKS add-on `aws-ebs-csi-driver`)" }
         ));
     }
     let workload = group(4);
     if let Some(w) = &k.workload {
         if !workload.is_empty() {
-            steps.push(format!(
-                "{}: wait for `kubectl -n {} rollout status deployment/{} --timeout=10m`",
-                workload.join(", "),
-                w.namespace,
-                w.deployment
-            ));
+            let waits: Vec<String> = k
+                .objects
+                .iter()
+                .filter(|o| o.kind == "Deployment" || o.kind == "StatefulSet")
+                .map(|o| {
+                    format!(
+                        "`kubectl -n {} rollout status {}/{} --timeout=10m`",
+                        w.namespace,
+                        o.kind.to_lowercase(),
+                        o.name
+                    )
+                })
+                .collect();
+            steps.push(format!("{}: wait for {}", workload.join(", "), waits.join(", ")));
         }
         let ingress = group(5);
         if !ingress.is_empty() {
@@ -178,8 +208,16 @@ pub fn readme(plan: &Plan) -> String {
     for (n, step) in steps.iter().enumerate() {
         s.push_str(&format!("{}. {step}\n", n + 1));
     }
+    if plan.stacks.is_empty() {
+        s.push_str("\nNo AWS is drawn: there are no stacks, and these manifests suit any conformant cluster.");
+    }
+    let stacks_first = if plan.stacks.is_empty() {
+        "\n"
+    } else {
+        "\nThe stacks come first (network, cluster with its add-ons, data, ci): the placeholders are their\noutputs. "
+    };
     s.push_str(&format!(
-        "\nThe stacks come first (network, cluster with its add-ons, data, ci): the placeholders are their\noutputs. No Kubernetes API server can run where archc is tested, so these manifests are\nvalidated by their schemas (`kubernetes-validate --strict` for Kubernetes {}) and by\n`checkov`; `archc deploy` applies them in this order (server-side apply) and its tests run\nthe apply against an HTTP-level test double of the API.\n",
+        "{stacks_first}No Kubernetes API server can run where archc is tested, so these manifests are\nvalidated by their schemas (`kubernetes-validate --strict` for Kubernetes {}) and by\n`checkov`; `archc deploy` applies them in this order (server-side apply) and its tests run\nthe apply against an HTTP-level test double of the API.\n",
         plan.settings.kubernetes_version
     ));
     if let Some(d) = k.objects.iter().find(|o| o.kind == "Deployment") {

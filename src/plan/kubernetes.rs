@@ -18,15 +18,24 @@ use crate::model::ArchGraph;
 
 pub(crate) use wiring::Wiring;
 
-/// The kinds the Kubernetes stage builds (objects of the workload). An ALB in front of the
-/// workload is its Ingress's (the AWS Load Balancer Controller makes it); the `aws.alb` kind
-/// is claimed by the load-balancer lowering, which builds only the ALBs in front of ECS and
-/// EC2 and leaves these to this stage.
-pub(crate) const KINDS: &[&str] = &["k8s.namespace", "k8s.ingress", "k8s.service", "k8s.deployment"];
+/// The kinds the Kubernetes stage builds (objects of the workloads). An ALB or NLB in front of
+/// the workloads is made by the AWS Load Balancer Controller from an Ingress or a Service of
+/// type LoadBalancer; the `aws.alb` and `aws.nlb` kinds are claimed by the load-balancer
+/// lowering, which builds only those in front of ECS and EC2 and leaves these to this stage.
+pub(crate) const KINDS: &[&str] = &[
+    "k8s.namespace",
+    "k8s.ingress",
+    "k8s.service",
+    "k8s.deployment",
+    "k8s.cronjob",
+    "k8s.statefulset",
+    "k8s.config",
+    "k8s.volume",
+];
 
 /// Kinds a lowering claims whose boxes in front of Kubernetes workloads this stage builds
-/// instead (an ALB made by an Ingress).
-pub(crate) const FRONTS: &[&str] = &["aws.alb"];
+/// instead (an ALB made by an Ingress, an NLB made by a Service of type LoadBalancer).
+pub(crate) const FRONTS: &[&str] = &["aws.alb", "aws.nlb"];
 
 /// One Kubernetes object, ready to serialise.
 #[derive(Debug, Clone)]
@@ -146,18 +155,25 @@ pub(super) fn plan(graph: &ArchGraph, settings: &Settings, stacks: &[Stack]) -> 
     let profile = profile::profile(app.profile.map(|p| p.id.as_str()));
     let wiring = Wiring::of(graph, workload);
     let mut placeholders = Placeholders::new(stacks);
-    let built = objects::build(&objects::Input { graph, settings, app, profile, wiring: &wiring }, &mut placeholders);
+    let input = objects::Input { graph, settings, app, profile, wiring: &wiring };
+    let built = objects::build(&input, &mut placeholders);
+    let others = objects::others::build(&input, &built.names.namespace, &mut placeholders);
     out.objects = built.objects;
+    out.objects.extend(others.objects);
+    // in apply order (the application's objects already are; the others' interleave)
+    out.objects.sort_by(|a, b| a.file.cmp(&b.file));
+    out.findings.extend(others.findings);
     out.helm = built.helm;
     out.findings.extend(built.findings);
     out.dockerfile = built.dockerfile;
     out.workload = Some(built.names);
     out.registry = built.registry;
-    if !settings.region_known {
+    if !settings.region_known && graph.draws_aws() {
         placeholders.output("Region", StackId::Network, "the region the stacks are deployed to");
     }
     (out.placeholders, out.deploy_values) = placeholders.into_sorted();
     out.built_edges = expressed_edges(graph, workload, &wiring, &out.objects);
+    out.built_edges.extend(others.edges);
     if let Some(ns) = graph.enclosing(workload, "k8s.namespace") {
         if let Some(names) = &out.workload {
             out.used_nodes.push((ns, format!("the namespace `{}` of the workload", names.namespace)));
@@ -183,12 +199,26 @@ fn expressed_edges(
         }
         let (ka, kb) = (graph.component(a).kind_id(), graph.component(b).kind_id());
         let how = match c.meaning {
+            "traffic" if ka == Some("aws.nlb") && (b == workload || Some(b) == wiring.service) => {
+                "the Service of type LoadBalancer (an NLB with ip targets) and its NetworkPolicy"
+            }
             "traffic" if (b == workload || Some(b) == wiring.service) && has("Ingress") && Some(a) == alb => {
                 "the Ingress (an ALB target group of the pods) and the NetworkPolicy admitting the ALB's subnets"
             }
             "traffic" if b == workload || Some(b) == wiring.service => "the NetworkPolicy admitting the load balancer",
             "selects" if b == workload && Some(a) == wiring.service && has("Service") => "the Service's selector",
             "ingress" if Some(b) == alb && has("Ingress") => "the Ingress's internet-facing HTTPS listener",
+            "ingress" if graph.component(b).is("aws.nlb") && wiring.load_balancers.contains(&b) => {
+                "the NLB's listener (a Service of type LoadBalancer)"
+            }
+            "unspecified" if Some(b) == wiring.ingress && alb.is_none() && has("Ingress") => {
+                "the Ingress, which the cluster's ingress controller serves"
+            }
+            "routes-to"
+                if ka == Some("k8s.ingress") && Some(b) == wiring.service && alb.is_none() && has("Ingress") =>
+            {
+                "the Ingress's rule to the Service"
+            }
             "configures" if kb == Some("k8s.lb-controller") && ka == Some("k8s.ingress") && has("Ingress") => {
                 "the Ingress class `alb`, which the AWS Load Balancer Controller reconciles"
             }

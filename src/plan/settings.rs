@@ -106,8 +106,12 @@ impl Settings {
         let region = config.region.clone().or_else(|| graph.region().map(str::to_string));
         let region_known = region.is_some();
         let region = region.unwrap_or_else(|| REGION_PLACEHOLDER.to_string());
-        let workload =
-            graph.components().find(|(_, c)| matches!(c.kind_id(), Some("k8s.deployment" | "k8s.statefulset")));
+        // the application: the first Deployment, else the first StatefulSet (a database drawn
+        // as a pod is no application)
+        let workload = graph
+            .components()
+            .find(|(_, c)| c.is("k8s.deployment"))
+            .or_else(|| graph.components().find(|(_, c)| c.is("k8s.statefulset")));
         let profile = workload.and_then(|(_, c)| c.app.as_deref()).and_then(|a| catalog().app(a));
         let project = config
             .name
@@ -124,6 +128,8 @@ impl Settings {
         let app = match workload {
             None => None,
             Some((_, c)) => {
+                // `nodes.<app>:` first (a diagram of several workloads), then `app:`
+                let own = config.nodes.get(&c.id).map(|n| n.workload()).unwrap_or_default();
                 let edition = profile.map(|p| config.app.edition.clone().unwrap_or_else(|| p.default_edition.clone()));
                 let ed = profile.and_then(|p| edition.as_ref().and_then(|e| p.editions.get(e)));
                 let version = config
@@ -133,8 +139,9 @@ impl Settings {
                     .or_else(|| profile.map(|p| p.version.clone()))
                     .unwrap_or_else(|| "latest".into());
                 let max = ed.map_or(u32::MAX, |e| e.max_replicas);
-                let replicas = config.app.replicas.unwrap_or(if max == 1 { 1 } else { 2 }).min(max);
-                let base_image = match (&config.app.image, &config.app.image_repository, ed) {
+                let replicas = own.replicas.or(config.app.replicas).unwrap_or(if max == 1 { 1 } else { 2 }).min(max);
+                let image = own.image.clone().or_else(|| config.app.image.clone());
+                let base_image = match (&image, &config.app.image_repository, ed) {
                     (Some(image), _, _) => Some(image.clone()),
                     (None, Some(repo), _) => Some(format!("{repo}:{version}")),
                     (None, None, Some(ed)) => Some(format!("{}:{version}", ed.image)),
@@ -148,11 +155,11 @@ impl Settings {
                     version,
                     replicas,
                     base_image,
-                    port: config.app.port.or(profile.map(|p| p.port)).unwrap_or(8080),
-                    health_path: config
-                        .app
+                    port: own.port.or(config.app.port).or(profile.map(|p| p.port)).unwrap_or(8080),
+                    health_path: own
                         .health_path
                         .clone()
+                        .or_else(|| config.app.health_path.clone())
                         .or_else(|| profile.map(|p| p.health_path.clone()))
                         .unwrap_or_else(|| "/healthz".into()),
                 })

@@ -183,6 +183,14 @@ pub(super) fn plan(
         "ecs_family": "",
         "ecs_cluster_output": "",
         "ecs_service_output": "",
+        // the diagram's other workloads, whose published images the push does not change: the
+        // job still waits until they are rolled out and healthy
+        "other_rollouts": k8s
+            .objects
+            .iter()
+            .filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet") && o.name != workload.deployment)
+            .map(|o| format!("{}/{}", o.kind.to_lowercase(), o.name))
+            .collect::<Vec<_>>(),
         "signer": format!(".github/workflows/deploy.yml@refs/heads/{}", settings.github_branch),
         "role_output": output(stacks, &format!("{}DeployRoleArn", pascal(ci_id)), StackId::Ci),
         "repository_output": output(stacks, &format!("{}RepositoryName", pascal(registry)), StackId::Ci),
@@ -266,6 +274,7 @@ fn ecs_plan(
         "container": w.name,
         "rollout_timeout": "10m",
         "ecs": true,
+        "other_rollouts": Vec::<String>::new(),
         "ecs_family": format!("{}-app-{}", settings.project, w.name),
         "ecs_cluster_output": output(stacks, &format!("{cluster}Name"), StackId::App),
         "ecs_service_output": output(stacks, &format!("{sp}ServiceName"), StackId::App),

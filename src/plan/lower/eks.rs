@@ -538,6 +538,50 @@ fn lower(l: &mut Lowering<'_>) {
         );
     }
 
+    // ------------------------------------------------------------------ EBS CSI driver
+    // the StatefulSets' volume claims (StorageClass gp3-encrypted, Kubernetes stage)
+    let stateful = l
+        .graph
+        .of_kind("k8s.statefulset")
+        .next()
+        .or_else(|| l.graph.of_kind("k8s.volume").next())
+        .map(|n| l.graph.component(n).id.clone());
+    if let Some(set) = &stateful {
+        l.grant(
+            CL,
+            "EbsCsiDriverRole",
+            "AmazonEBSCSIDriverPolicy",
+            Why::Required(format!(
+                "the EBS CSI driver creates and attaches the volumes of `{set}`'s claims (the add-on's policy)"
+            )),
+        );
+        l.add(
+            CL,
+            "EbsCsiDriverRole",
+            Resource::new(
+                "AWS::IAM::Role",
+                json!({
+                    "Description": "IRSA role of kube-system/ebs-csi-controller-sa (EKS add-on aws-ebs-csi-driver)",
+                    "AssumeRolePolicyDocument": irsa_trust_with(r("ClusterOidcProvider"), issuer.clone(), "kube-system", "ebs-csi-controller-sa"),
+                    "ManagedPolicyArns": [aws_policy("service-role/AmazonEBSCSIDriverPolicy")],
+                }),
+            )
+            .node(set)
+            .comment(&format!(
+                "{}\nIRSA trust policies are whole !Sub JSON strings: the condition keys embed the issuer\n(\"<issuer>:sub\") and CloudFormation cannot put an intrinsic in a map key",
+                l.managed_policies_comment(CL, "EbsCsiDriverRole", &["AmazonEBSCSIDriverPolicy"])
+            )),
+        );
+        l.add(
+            CL,
+            "EbsCsiDriverAddon",
+            addon("aws-ebs-csi-driver", json!({"ServiceAccountRoleArn": get_att("EbsCsiDriverRole", "Arn")}))
+                .depends_on(&after_nodes)
+                .node(set)
+                .comment("the EBS CSI controller needs schedulable nodes"),
+        );
+    }
+
     // ------------------------------------------------------------------ AWS Load Balancer Controller
     // Drawn as its own box, or implied: an ALB in front of a cluster is made from an Ingress by
     // the controller, which the Kubernetes side installs either way.
@@ -713,7 +757,14 @@ fn lb_controller(graph: &ArchGraph) -> Option<LbController> {
             policy: format!("{p}Policy"),
         });
     }
-    let alb = graph.of_kind("aws.alb").next()?;
+    // an ALB, else an NLB in front of a Kubernetes workload (a Service of type LoadBalancer)
+    let alb = graph.of_kind("aws.alb").next().or_else(|| {
+        graph.of_kind("aws.nlb").find(|&lb| {
+            graph.outgoing(lb).any(|(_, to)| {
+                matches!(graph.component(to).kind_id(), Some("k8s.service" | "k8s.deployment" | "k8s.statefulset"))
+            })
+        })
+    })?;
     Some(LbController {
         drawn: None,
         node_id: graph.component(alb).id.clone(),

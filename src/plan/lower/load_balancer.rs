@@ -4,8 +4,8 @@
 //! security group, one target group per box its `traffic` arrows reach (ip targets for
 //! Fargate, instance targets for EC2) with the workload's health check, and the rule into
 //! each target's security group. An ALB in front of Kubernetes workloads is the Kubernetes
-//! stage's (an Ingress the AWS Load Balancer Controller reconciles); an NLB in front of
-//! Kubernetes is not built yet.
+//! stage's (an Ingress the AWS Load Balancer Controller reconciles), and so is an NLB in front
+//! of Kubernetes (a Service of type LoadBalancer).
 
 use petgraph::stable_graph::NodeIndex;
 use serde_json::{json, Value};
@@ -39,6 +39,13 @@ pub(super) fn built(l: &Lowering<'_>, lb: NodeIndex) -> bool {
         && compute::targets(l, lb).iter().any(|(_, t)| buildable(l, *t))
 }
 
+/// Whether a `traffic` arrow from `lb` reaches something in the cluster (the Kubernetes stage
+/// builds the load balancer then).
+fn fronts_kubernetes(l: &Lowering<'_>, lb: NodeIndex) -> bool {
+    let graph = l.graph;
+    graph.outgoing(lb).any(|(e, b)| graph.connection(e).meaning == "traffic" && super::store::in_cluster(l, b))
+}
+
 fn lower(l: &mut Lowering<'_>) {
     let graph = l.graph;
     let lbs: Vec<NodeIndex> = graph
@@ -50,7 +57,7 @@ fn lower(l: &mut Lowering<'_>) {
         let c = graph.component(lb);
         if built(l, lb) {
             load_balancer(l, lb);
-        } else if c.is("aws.nlb") {
+        } else if c.is("aws.nlb") && !fronts_kubernetes(l, lb) {
             let why = if compute::targets(l, lb).is_empty() {
                 "archc builds NLBs in front of ECS services and EC2 Auto Scaling groups only"
             } else {

@@ -18,6 +18,7 @@ mod ecs;
 mod edge;
 pub(super) mod eks;
 mod endpoints;
+mod fargate;
 mod file_system;
 mod function;
 mod key;
@@ -50,6 +51,7 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &network::LOWERER,
     &endpoints::LOWERER,
     &eks::LOWERER,
+    &fargate::LOWERER,
     &database::LOWERER,
     &cache::LOWERER,
     &bucket::LOWERER,
@@ -78,11 +80,6 @@ pub(crate) static REPORTED: &[(&str, &str)] = &[
     ("aws.service", "an AWS service archc names but does not model"),
     ("aws.security-group", "archc derives security groups from the arrows, not from drawn ones"),
     ("aws.route-table", "archc derives route tables from the subnets' tiers"),
-    ("aws.fargate-profile", "not built yet"),
-    ("k8s.statefulset", "not built yet"),
-    ("k8s.cronjob", "not built yet"),
-    ("k8s.config", "not built yet"),
-    ("k8s.volume", "not built yet"),
     ("ci.other", "archc emits workflows for GitHub Actions only"),
 ];
 

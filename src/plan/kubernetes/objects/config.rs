@@ -1,0 +1,109 @@
+//! The workload's configuration: the database Secret and the environment.
+
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, Secret, SecretKeySelector};
+use serde_json::json;
+
+use crate::plan::kubernetes::profile::EnvValue;
+
+use super::{map, meta, object, render, s3_endpoint, Builder, IRSA_TOKEN_DIR, SECRET_VERSION_ANNOTATION};
+
+impl Builder<'_, '_> {
+    pub(super) fn secret(&mut self) {
+        let Some(db) = &self.r.database else { return };
+        let secret = Secret {
+            metadata: meta(&db.secret, self.ns(), self.labels()),
+            type_: Some("Opaque".into()),
+            string_data: Some(map(&[("datasource", &db.data_source)])),
+            ..Secret::default()
+        };
+        let dsn = self
+            .i
+            .profile
+            .deploy
+            .datasource
+            .values()
+            .find(|d| d.driver == db.driver)
+            .map(|d| d.dsn.clone())
+            .unwrap_or_default();
+        let comment = format!(
+            "Connection string of `{}` to `{}`: a template filled at deploy time, never a credential in a\nfile. The deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes\nuser and password, builds\n  {dsn}\nsubstitutes it for the placeholder in memory and pipes the result to `kubectl apply -f -`.\nRotation: RDS rotates the secret (every 7 days by default). The secret sync must run again\nafter each rotation: it re-applies this Secret and sets the pod annotation\n{SECRET_VERSION_ANNOTATION} to the new VersionId, which rolls the pods (the variable is\nread at start). See kubernetes/README.md.",
+            self.i.app.node,
+            self.i.id(db.dep.node)
+        );
+        self.objects.push(object(
+            20,
+            &secret,
+            Some(self.i.id(db.dep.node)),
+            &comment,
+            "the database DSN, filled at deploy time",
+        ));
+    }
+
+    pub(super) fn env(&self) -> Vec<EnvVar> {
+        let (i, r) = (self.i, self.r);
+        let d = &i.profile.deploy;
+        let mut ctx = json!({
+            "name": r.name,
+            "namespace": r.namespace,
+            "project": i.settings.project,
+            "port": i.app.port,
+            "region": i.settings.region,
+            "host": r.host,
+        });
+        let mut sets = vec![&d.env.always];
+        if let Some(db) = &r.database {
+            ctx["database"] = json!({"driver": db.driver});
+            sets.push(&d.env.database);
+        }
+        if let Some((_, bucket)) = &r.bucket {
+            ctx["bucket"] = json!(bucket);
+            ctx["s3_endpoint"] = json!(s3_endpoint(&i.settings.region));
+            sets.push(&d.env.s3);
+        } else if r.efs.is_some() && d.local_file_store.is_some() {
+            sets.push(&d.env.local_file_store);
+        }
+        if let Some(c) = &r.cache {
+            ctx["cache"] = json!({"address": c.address, "port": c.port, "tls": c.tls.to_string()});
+            sets.push(&d.env.cache);
+        }
+        if r.cluster {
+            sets.push(&d.env.cluster);
+        }
+        let mut env = Vec::new();
+        for set in sets {
+            for (name, value) in set {
+                env.push(match value {
+                    EnvValue::Value(t) => {
+                        EnvVar { name: name.clone(), value: Some(render(t, &ctx)), ..EnvVar::default() }
+                    }
+                    EnvValue::Secret { secret } => EnvVar {
+                        name: name.clone(),
+                        value_from: Some(EnvVarSource {
+                            secret_key_ref: Some(SecretKeySelector {
+                                name: r.database.as_ref().map(|db| db.secret.clone()).unwrap_or_default(),
+                                key: secret.clone(),
+                                optional: None,
+                            }),
+                            ..EnvVarSource::default()
+                        }),
+                        ..EnvVar::default()
+                    },
+                });
+            }
+        }
+        if let Some(role) = &r.role {
+            // what the EKS pod identity webhook would inject; with these present it changes nothing
+            for (name, value) in [
+                ("AWS_ROLE_ARN", role.as_str()),
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", &format!("{IRSA_TOKEN_DIR}/token")),
+                ("AWS_ROLE_SESSION_NAME", &r.name),
+                ("AWS_REGION", &i.settings.region),
+                ("AWS_DEFAULT_REGION", &i.settings.region),
+                ("AWS_STS_REGIONAL_ENDPOINTS", "regional"),
+            ] {
+                env.push(EnvVar { name: name.into(), value: Some(value.to_string()), ..EnvVar::default() });
+            }
+        }
+        env
+    }
+}
