@@ -239,7 +239,25 @@ fn mattermost_uses_s3_through_irsa_without_keys_and_the_dsn_from_a_secret() {
     let key = dsn["key"].as_str().expect("key");
     let placeholder = secret["stringData"][key].as_str().expect("DSN placeholder");
     assert_eq!(placeholder, "${RdsDataSource}");
-    assert!(seed().placeholders()["RdsDataSource"].contains("sslmode=require"));
+    // the DSN verifies the server against the RDS CA bundle the pods mount from a ConfigMap
+    let ds = &seed().placeholders()["RdsDataSource"];
+    assert!(ds.contains("sslmode=verify-full&sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem"), "{ds}");
+    assert!(!ds.contains("sslmode=require"), "{ds}");
+    let pod = &d["spec"]["template"]["spec"];
+    let volume = pod["volumes"].as_array().expect("volumes").iter().find(|v| v["name"] == "rds-ca").expect("CA volume");
+    let ca = seed().object("ConfigMap", Some(volume["configMap"]["name"].as_str().expect("ConfigMap name")));
+    let bundle = ca["data"]["rds-ca-bundle.pem"].as_str().expect("bundle");
+    assert!(bundle.matches("-----BEGIN CERTIFICATE-----").count() > 50, "every region's roots");
+    assert!(bundle.contains("-----END CERTIFICATE-----\n"));
+    let mount = container(&d)["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .find(|m| m["name"] == "rds-ca")
+        .expect("CA mount")
+        .clone();
+    assert_eq!(mount["mountPath"], "/etc/ssl/rds");
+    assert_eq!(mount["readOnly"], true);
     assert_eq!(e["MM_SERVICESETTINGS_SITEURL"], "https://${Domain}");
     // Team Edition: the cache is not wired (APP001 says so)
     assert!(e.keys().all(|k| !k.starts_with("MM_CACHESETTINGS") && !k.starts_with("MM_CLUSTERSETTINGS")));
@@ -501,7 +519,7 @@ fn fake(name: &str) -> String {
         n if n.ends_with("RepositoryUri") => "111122223333.dkr.ecr.eu-north-1.amazonaws.com/mattermost".into(),
         n if n.ends_with("FileSystemId") => "fs-0123456789abcdef0".into(),
         n if n.ends_with("DataSource") => {
-            "postgres://mmadmin:p%40ss%3Aw%23rd@db.example.eu-north-1.rds.amazonaws.com:5432/app?sslmode=require".into()
+            "postgres://mmadmin:p%40ss%3Aw%23rd@db.example.eu-north-1.rds.amazonaws.com:5432/app?sslmode=verify-full&sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem".into()
         }
         n if n.ends_with("Port") => "6379".into(),
         _ => "a-b-c".into(),

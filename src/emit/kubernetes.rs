@@ -66,6 +66,8 @@ fn container_contract(d: &crate::plan::kubernetes::Object) -> String {
                     format!("emptyDir, at most {}", v["emptyDir"]["sizeLimit"].as_str().unwrap_or("-"))
                 } else if let Some(claim) = v["persistentVolumeClaim"]["claimName"].as_str() {
                     format!("EFS claim `{claim}`, `{}/`", m["subPath"].as_str().unwrap_or(""))
+                } else if let Some(config_map) = v["configMap"]["name"].as_str() {
+                    format!("ConfigMap `{config_map}` (read-only): the Amazon RDS CA bundle the DSN names")
                 } else {
                     "the IRSA web-identity token (read-only)".to_string()
                 }
@@ -234,6 +236,15 @@ pub fn readme(plan: &Plan) -> String {
         s.push_str("\n## Database secret\n\n");
         s.push_str(
             "The DSN reaches the pods from a plain `v1/Secret` filled at deploy time (`2x-secret-*.yaml`),\nnot from an External Secrets Operator object: ESO's `SecretStore`/`ExternalSecret` are custom\nresources without a schema in `kubernetes-validate`, which archc's judges treat as errors.\nThe deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes user and\npassword, builds the DSN named in the placeholder table, and pipes the rendered Secret to\n`kubectl apply -f -`; the rendered Secret is never written to disk, logs or git.\n\n**Password rotation.** RDS rotates its managed secret (every 7 days by default) and changes the\npassword at once. Open connections keep working until they are recycled; new ones fail. So the\nsecret sync must run after every rotation (an EventBridge rule on Secrets Manager's\n`RotationSucceeded` event, a schedule shorter than the rotation period, or a manual deploy): it\nre-applies the Secret and sets the pod annotation `archc/db-secret-version` to the secret's new\n`VersionId`, which rolls the pods, since the application reads the variable only at start.\n",
+        );
+    }
+    if k.objects.iter().any(|o| o.kind == "ConfigMap" && o.name.ends_with("-rds-ca")) {
+        s.push_str(
+            "\n## TLS to the database
+\n",
+        );
+        s.push_str(
+            "A PostgreSQL DSN says `sslmode=verify-full&sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem`: the\nclient checks that the server's certificate chains to an Amazon RDS certificate authority and\nnames the host it dialled, so neither a spoofed endpoint nor a man in the middle gets the\npassword (`sslmode=require` encrypts but verifies nothing). The bundle (the RDS roots of every\ncommercial region) is in `2x-configmap-*-rds-ca.yaml`, mounted read-only at `/etc/ssl/rds`.\nIt is shipped in the output rather than built into the image or downloaded at start: it\nreaches the pods whether or not CI builds an image, needs no network, and a review sees the\nexact bytes the pods trust. When AWS adds a certificate authority, a newer archc's output\ncarries it; to add one by hand, append it to the ConfigMap and apply it (the kubelet updates\nthe file in place; new connections read it). Checking by hand:\n`psql \"host=<endpoint> sslmode=verify-full sslrootcert=rds-ca-bundle.pem ...\"`.\n",
         );
     }
     let mut skips = Vec::new();

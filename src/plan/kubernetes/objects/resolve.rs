@@ -179,6 +179,7 @@ impl Input<'_> {
                 driver: ds.driver.clone(),
                 data_source,
                 version,
+                ca_bundle: ds.dsn.contains(super::RDS_CA_PATH),
             }
         });
         let bucket = w.buckets.first().map(|&b| {
