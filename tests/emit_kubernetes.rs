@@ -892,3 +892,48 @@ fn the_application_takes_its_node_settings_as_it_takes_app() {
         assert_eq!(out.files.get(path), Some(text), "{path} differs");
     }
 }
+
+#[test]
+fn email_is_off_until_app_smtp_names_a_server_then_the_port_opens_and_mattermost_uses_it() {
+    // the seed configures no mail server: an info at the workload, no mail port, no settings
+    assert!(
+        seed().stderr.contains("PLN007") && seed().stderr.contains("email is off: `app.smtp` is not set"),
+        "{}",
+        seed().stderr
+    );
+    let d = seed().object("Deployment", None);
+    assert!(env(&d).keys().all(|k| !k.starts_with("MM_EMAILSETTINGS")));
+    let egress = seed().object("NetworkPolicy", Some("mattermost-egress"));
+    assert!(!ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 587)));
+
+    let out = compile("smtp", Input::Text(seed_with("app: {smtp: {host: email-smtp.eu-north-1.amazonaws.com}}")));
+    assert!(!out.stderr.contains("email is off"), "{}", out.stderr);
+    let e = env(&out.object("Deployment", None));
+    assert_eq!(e["MM_EMAILSETTINGS_SMTPSERVER"], "email-smtp.eu-north-1.amazonaws.com");
+    assert_eq!(e["MM_EMAILSETTINGS_SMTPPORT"], "587", "the profile's port");
+    assert_eq!(e["MM_EMAILSETTINGS_CONNECTIONSECURITY"], "STARTTLS");
+    assert_eq!(e["MM_EMAILSETTINGS_SENDEMAILNOTIFICATIONS"], "true");
+    assert!(e.keys().all(|k| !k.contains("PASSWORD")), "no SMTP password in the manifest");
+    let egress = out.object("NetworkPolicy", Some("mattermost-egress"));
+    let rule = egress["spec"]["egress"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["ports"][0]["port"] == 587)
+        .expect("a rule for the mail port")
+        .clone();
+    assert_eq!(rule["ports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rule["to"][0]["ipBlock"]["cidr"], "0.0.0.0/0");
+    assert_eq!(rule["to"][0]["ipBlock"]["except"][0], "${VpcCidr}");
+    let readme = &out.files["kubernetes/README.md"];
+    assert!(readme.contains("## Email") && readme.contains("`email-smtp.eu-north-1.amazonaws.com`"), "{readme}");
+
+    // another port: implicit TLS on 465
+    let out = compile("smtps", Input::Text(seed_with("app: {smtp: {host: smtp.example.com, port: 465}}")));
+    let e = env(&out.object("Deployment", None));
+    assert_eq!(e["MM_EMAILSETTINGS_SMTPPORT"], "465");
+    assert_eq!(e["MM_EMAILSETTINGS_CONNECTIONSECURITY"], "TLS");
+    let egress = out.object("NetworkPolicy", Some("mattermost-egress"));
+    assert!(ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 465)));
+    assert!(!ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 587)));
+}

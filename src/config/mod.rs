@@ -109,6 +109,16 @@ pub struct AppConfig {
     pub image_repository: Option<String>,
     pub ingress_class: Option<String>,
     pub ingress_namespace: Option<String>,
+    /// Outgoing email (`app.smtp`); without it the application sends none.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// `app.smtp`: the mail server the application sends through.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -238,6 +238,19 @@ pub fn readme(plan: &Plan) -> String {
             "The DSN reaches the pods from a plain `v1/Secret` filled at deploy time (`2x-secret-*.yaml`),\nnot from an External Secrets Operator object: ESO's `SecretStore`/`ExternalSecret` are custom\nresources without a schema in `kubernetes-validate`, which archc's judges treat as errors.\nThe deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes user and\npassword, builds the DSN named in the placeholder table, and pipes the rendered Secret to\n`kubectl apply -f -`; the rendered Secret is never written to disk, logs or git.\n\n**Password rotation.** RDS rotates its managed secret (every 7 days by default) and changes the\npassword at once. Open connections keep working until they are recycled; new ones fail. So the\nsecret sync must run after every rotation (an EventBridge rule on Secrets Manager's\n`RotationSucceeded` event, a schedule shorter than the rotation period, or a manual deploy): it\nre-applies the Secret and sets the pod annotation `archc/db-secret-version` to the secret's new\n`VersionId`, which rolls the pods, since the application reads the variable only at start.\n",
         );
     }
+    let email_off = k.findings.iter().any(|f| f.message.starts_with("email is off"));
+    if let Some(smtp) = plan.settings.app_config.smtp.as_ref().filter(|_| plan.settings.single_workload) {
+        s.push_str("\n## Email\n\n");
+        s.push_str(&format!(
+            "`app.smtp` names the mail server `{}`: the egress NetworkPolicy admits its port to\n0.0.0.0/0 except the VPC (a mail server outside the VPC, through the NAT gateway), and the\napplication's mail settings are in its environment. The SMTP user and password are not in\nany manifest: enter them in the application (Mattermost: System Console > Environment > SMTP,\nstored in the database). With Amazon SES, create SMTP credentials for a verified identity\n(`aws sesv2` or the console) and leave the SES sandbox before mailing users.\n",
+            smtp.host
+        ));
+    } else if email_off {
+        s.push_str("\n## Email\n\n");
+        s.push_str(
+            "Email is off (an info finding at the workload says so): no mail server is configured, so the\napplication sends no password resets or notifications and the egress NetworkPolicy opens no\nmail port. To turn it on, set the mail server in the ```yaml archc block, e.g.\n`app: {smtp: {host: email-smtp.<region>.amazonaws.com, port: 587}}` (Amazon SES; 587 is\nSTARTTLS, 465 implicit TLS), compile and apply again, then enter the SMTP user and password\nin the application (Mattermost: System Console > Environment > SMTP).\n",
+        );
+    }
     if k.objects.iter().any(|o| o.kind == "ConfigMap" && o.name.ends_with("-rds-ca")) {
         s.push_str(
             "\n## TLS to the database

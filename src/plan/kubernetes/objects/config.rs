@@ -42,6 +42,16 @@ impl Builder<'_, '_> {
         ));
     }
 
+    /// Outgoing email (`app.smtp`, which configures the one workload `app:` describes): host,
+    /// port (else the profile's, else 587) and Mattermost's connection security for it
+    /// (implicit TLS on 465 and 2465, STARTTLS otherwise).
+    pub(super) fn smtp(&self) -> Option<(String, u16, &'static str)> {
+        let s = self.i.settings;
+        let smtp = s.app_config.smtp.as_ref().filter(|_| s.single_workload)?;
+        let port = smtp.port.or(self.i.profile.deploy.smtp_port).unwrap_or(587);
+        Some((smtp.host.clone(), port, if matches!(port, 465 | 2465) { "TLS" } else { "STARTTLS" }))
+    }
+
     /// The name of the ConfigMap with the RDS CA bundle, when the DSN verifies the server.
     pub(super) fn ca_bundle_name(&self) -> Option<String> {
         self.r.database.as_ref().filter(|db| db.ca_bundle).map(|_| format!("{}-rds-ca", self.r.name))
@@ -103,6 +113,10 @@ impl Builder<'_, '_> {
         }
         if r.cluster {
             sets.push(&d.env.cluster);
+        }
+        if let Some((host, port, security)) = self.smtp() {
+            ctx["smtp"] = json!({"host": host, "port": port, "security": security});
+            sets.push(&d.env.email);
         }
         let mut env = Vec::new();
         for set in sets {

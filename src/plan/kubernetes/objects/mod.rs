@@ -233,6 +233,26 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
     }
     b.service_account();
     b.network_policies(ph);
+    if b.smtp().is_none() && input.profile.deploy.smtp_port.is_some() {
+        if let Some(n) = input.graph.node(&input.app.node) {
+            findings.push(
+                Diagnostic::new(
+                    codes::PLAN_ASSUMED,
+                    Severity::Info,
+                    format!(
+                        "email is off: `app.smtp` is not set, so {} sends no mail (password resets, notifications) and its NetworkPolicy opens no mail port",
+                        input.display()
+                    ),
+                )
+                .with_primary(input.graph.component(n).span, "no mail server configured")
+                .with_help(format!(
+                    "set `app: {{smtp: {{host: email-smtp.{}.amazonaws.com}}}}` (port {} unless `port:` says otherwise)",
+                    input.settings.region,
+                    input.profile.deploy.smtp_port.unwrap_or(587)
+                )),
+            );
+        }
+    }
     b.secret();
     b.ca_bundle();
     b.storage();
