@@ -94,6 +94,8 @@ pub struct DatabaseConfig {
 pub struct CacheConfig {
     pub node_type: Option<String>,
     pub transit_encryption: Option<String>,
+    /// Build the cache even when nothing drawn to it can use it.
+    pub build: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

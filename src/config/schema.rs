@@ -124,6 +124,11 @@ const CACHE: &[Field] = &[
         ty: Ty::Enum(&["required", "preferred"]),
         doc: "ElastiCache in-transit encryption mode",
     },
+    Field {
+        name: "build",
+        ty: Ty::Bool,
+        doc: "build a cache even when nothing drawn to it can use it (default: not built, an info says why)",
+    },
 ];
 
 const SMTP: &[Field] = &[
