@@ -937,3 +937,18 @@ fn email_is_off_until_app_smtp_names_a_server_then_the_port_opens_and_mattermost
     assert!(ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 465)));
     assert!(!ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 587)));
 }
+
+#[test]
+fn the_master_user_and_the_missing_rotation_sync_are_said_at_the_arrow_and_in_the_readme() {
+    let err = &seed().stderr;
+    assert!(
+        err.contains("`mm` connects to `rds` as its RDS master user")
+            && err.contains("a dedicated application user and a secret sync are not built yet"),
+        "{err}"
+    );
+    let readme = &seed().files["kubernetes/README.md"];
+    assert!(readme.contains("**archc builds no sync yet**") && readme.contains("**Application user.**"), "{readme}");
+    // the DSN is still the deploy-time template of the master secret
+    let secret = seed().object("Secret", Some("mattermost-rds"));
+    assert_eq!(secret["stringData"]["datasource"], "${RdsDataSource}");
+}

@@ -29,7 +29,7 @@ impl Builder<'_, '_> {
             .map(|d| d.dsn.clone())
             .unwrap_or_default();
         let comment = format!(
-            "Connection string of `{}` to `{}`: a template filled at deploy time, never a credential in a\nfile. The deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes\nuser and password, builds\n  {dsn}\nsubstitutes it for the placeholder in memory and pipes the result to `kubectl apply -f -`.\nRotation: RDS rotates the secret (every 7 days by default). The secret sync must run again\nafter each rotation: it re-applies this Secret and sets the pod annotation\n{SECRET_VERSION_ANNOTATION} to the new VersionId, which rolls the pods (the variable is\nread at start). See kubernetes/README.md.",
+            "Connection string of `{}` to `{}`: a template filled at deploy time, never a credential in a\nfile. The deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes\nuser and password, builds\n  {dsn}\nsubstitutes it for the placeholder in memory and pipes the result to `kubectl apply -f -`.\nRotation: RDS rotates the secret (every 7 days by default). No sync is built yet: run\n`archc deploy` again after each rotation; it re-applies this Secret and sets the pod\nannotation {SECRET_VERSION_ANNOTATION} to the new VersionId, which rolls the pods (the\nvariable is read at start). See kubernetes/README.md.",
             self.i.app.node,
             self.i.id(db.dep.node)
         );
