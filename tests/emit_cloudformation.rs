@@ -1081,6 +1081,11 @@ fn the_cache_team_edition_cannot_use_is_reported_at_its_line_and_not_built() {
     assert!(found[0].help.as_deref().is_some_and(|h| h.contains("cache: {build: true}")));
     // the arrow to it is covered by that finding, not reported again
     assert!(c.plan.findings.iter().all(|d| d.code != "PLN004"), "{:?}", c.plan.findings);
+    // the README says it, and what the database lacks
+    let readme = &c.files["cloudformation/README.md"];
+    assert!(readme.contains("- Not built: the cache `cache` is not built"), "{readme}");
+    assert!(readme.contains("Not built yet: a separate application user"), "{readme}");
     // an enterprise edition, or `cache.build`, builds it
     assert!(template(seed_with_cache(), "data")["Resources"]["Cache"].is_object());
+    assert!(!seed_with_cache().files["cloudformation/README.md"].contains("- Not built: the cache"));
 }
