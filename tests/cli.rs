@@ -7,7 +7,7 @@ use crate::test::Test;
 #[test]
 fn seed_checks_without_errors() {
     let run = Test::new().args(["check", "examples/architecture.md"]).status(0);
-    assert!(run.stderr.ends_with("examples/architecture.md: 3 warnings, 2 infos\n"), "{}", run.stderr);
+    assert!(run.stderr.ends_with("examples/architecture.md: 4 warnings, 4 infos\n"), "{}", run.stderr);
 }
 
 #[test]
@@ -196,8 +196,18 @@ fn readme_rule_table_is_current() {
 
 #[test]
 fn rules_can_be_turned_off_and_downgraded_by_prefix() {
-    let run =
-        Test::new().args(["check", "--ignore", "APP,K8S", "--ignore", "SEC001", "examples/architecture.md"]).status(0);
+    let run = Test::new()
+        .args([
+            "check",
+            "--ignore",
+            "APP,K8S",
+            "--ignore",
+            "SEC001",
+            "--ignore",
+            "PLN003,PLN007",
+            "examples/architecture.md",
+        ])
+        .status(0);
     assert_eq!(run.stderr, "");
     // the fixture's workload needs an image to plan (check runs the planner too)
     let fixture =

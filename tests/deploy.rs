@@ -524,7 +524,7 @@ fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double
         &requests.iter().find(|r| r.path().ends_with("/secrets/mattermost-rds")).expect("secret").body,
     )
     .expect("JSON");
-    let dsn = "postgres://appadmin:Zx9%3Aq%2Fw%40e%23r%25t@mattermost.c9akciq32.eu-north-1.rds.amazonaws.com:5432/mattermost?sslmode=require&connect_timeout=10";
+    let dsn = "postgres://appadmin:Zx9%3Aq%2Fw%40e%23r%25t@mattermost.c9akciq32.eu-north-1.rds.amazonaws.com:5432/mattermost?sslmode=verify-full&sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem&connect_timeout=10";
     assert_eq!(secret["stringData"]["datasource"], dsn);
     for leak in ["Zx9", "appadmin:", "k8s-aws-v1."] {
         assert!(!run.stderr.contains(leak) && !run.stdout.contains(leak), "`{leak}` printed:\n{}", run.stderr);

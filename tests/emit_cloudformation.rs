@@ -43,6 +43,17 @@ fn seed() -> &'static Compiled {
     SEED_PLAN.get_or_init(|| compile(SEED))
 }
 
+/// The seed with `cache: {build: true}`: the cache Team Edition cannot use, built anyway.
+fn seed_with_cache() -> &'static Compiled {
+    static PLAN: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
+    PLAN.get_or_init(|| {
+        let text = std::fs::read_to_string(root().join(SEED)).expect("seed");
+        let path = crate::test::scratch("seed-cache-build").join("architecture.md");
+        std::fs::write(&path, format!("{text}\n```yaml archc\ncache: {{build: true}}\n```\n")).expect("write");
+        compile(&path.display().to_string())
+    })
+}
+
 /// A YAML value with CloudFormation's short tags as the long forms, as JSON.
 fn untag(v: serde_yaml::Value) -> Value {
     use serde_yaml::Value as Y;
@@ -285,11 +296,7 @@ fn data_stores_are_open_only_to_the_cluster_security_group() {
         template(c, "cluster")["Outputs"]["ClusterSecurityGroupId"]["Value"],
         get_att("Ekscp", "ClusterSecurityGroupId")
     );
-    for (sg, port, arrow) in [
-        ("RdsSecurityGroup", 5432, "mm to rds"),
-        ("CacheSecurityGroup", 6379, "mm to cache"),
-        ("EfsSecurityGroup", 2049, "mm to efs"),
-    ] {
+    for (sg, port, arrow) in [("RdsSecurityGroup", 5432, "mm to rds"), ("EfsSecurityGroup", 2049, "mm to efs")] {
         let rules = resource(&t, sg)["Properties"]["SecurityGroupIngress"].as_array().expect("ingress rules").clone();
         assert_eq!(rules.len(), 1, "{sg}: one rule");
         let rule = &rules[0];
@@ -306,12 +313,14 @@ fn data_stores_are_open_only_to_the_cluster_security_group() {
         .filter(|(_, sg)| sg["Properties"]["SecurityGroupIngress"].is_array())
         .map(|(id, _)| id)
         .collect();
-    assert_eq!(open.len(), 3);
+    assert_eq!(open.len(), 2, "the cache Team Edition cannot use is not built");
     assert!(of_type(&t, "AWS::EC2::SecurityGroupIngress").is_empty());
-    for (group, ty) in
-        [("RdsSubnetGroup", "AWS::RDS::DBSubnetGroup"), ("CacheSubnetGroup", "AWS::ElastiCache::SubnetGroup")]
-    {
-        let g = resource(&t, group);
+    let cached = template(seed_with_cache(), "data");
+    for (t, group, ty) in [
+        (&t, "RdsSubnetGroup", "AWS::RDS::DBSubnetGroup"),
+        (&cached, "CacheSubnetGroup", "AWS::ElastiCache::SubnetGroup"),
+    ] {
+        let g = resource(t, group);
         assert_eq!(g["Type"], ty);
         let subnets = g["Properties"]["SubnetIds"].as_array().expect("subnets");
         assert_eq!(subnets, &vec![r("PrivDataSubnet1Id"), r("PrivDataSubnet2Id")], "{group}: both data subnets");
@@ -484,7 +493,18 @@ fn database_is_managed_encrypted_private_and_tls_only() {
 /// and the application's caveat is recorded, not hidden.
 #[test]
 fn cache_is_encrypted_with_a_generated_auth_token_and_a_recorded_caveat() {
-    let t = template(seed(), "data");
+    let t = template(seed_with_cache(), "data");
+    let rules =
+        resource(&t, "CacheSecurityGroup")["Properties"]["SecurityGroupIngress"].as_array().expect("rules").clone();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(
+        (rules[0]["FromPort"].as_u64(), rules[0]["SourceSecurityGroupId"].clone()),
+        (Some(6379), r("ClusterSecurityGroupId"))
+    );
+    let outputs = t["Outputs"].as_object().expect("outputs");
+    for o in ["CachePrimaryEndpointAddress", "CachePrimaryEndpointPort", "CacheAuthSecretArn"] {
+        assert!(outputs.contains_key(o), "data output {o}");
+    }
     let rg = &resource(&t, "Cache")["Properties"];
     assert_eq!(resource(&t, "Cache")["Type"], "AWS::ElastiCache::ReplicationGroup");
     for (k, v) in [
@@ -636,9 +656,6 @@ fn outputs_follow_the_naming_convention() {
         "RdsEndpointPort",
         "RdsSecretArn",
         "RdsDatabaseName",
-        "CachePrimaryEndpointAddress",
-        "CachePrimaryEndpointPort",
-        "CacheAuthSecretArn",
     ] {
         assert!(data.iter().any(|x| x == o), "data output {o}");
     }
@@ -999,7 +1016,7 @@ fn unsupported_engines_are_errors_at_the_box() {
     let errors: Vec<(usize, &str)> = plan
         .findings
         .iter()
-        .filter(|d| d.code == "PLN003")
+        .filter(|d| d.code == "PLN003" && d.severity == archc::diagnostic::Severity::Error)
         .map(|d| (file.line_col(d.primary_span().expect("span").start).line, d.message.as_str()))
         .collect();
     let line = |needle: &str| text.lines().position(|l| l.trim() == needle).expect("line") + 1;
@@ -1035,4 +1052,40 @@ fn the_private_api_is_reached_through_an_ssm_access_instance() {
     assert_eq!(t["Outputs"]["AccessInstanceId"]["Value"], r("AccessInstance"));
     // the endpoint stays private unless eks.public_access_cidrs says who may use it
     assert_eq!(*default(&t, "PublicAccessCidrs"), json!(""));
+}
+
+/// A cache nothing drawn can use (Mattermost Team Edition and Redis, APP001) is not built and
+/// not billed: an info at the cache's line says so and why; nothing of it is in any stack.
+#[test]
+fn the_cache_team_edition_cannot_use_is_reported_at_its_line_and_not_built() {
+    let c = seed();
+    for stack in ["network", "cluster", "data", "ci"] {
+        let text = &c.files[&format!("cloudformation/{stack}.yaml")];
+        assert!(!text.contains("AWS::ElastiCache"), "{stack}");
+        let t = template(c, stack);
+        assert!(t["Resources"].as_object().expect("resources").keys().all(|k| !k.starts_with("Cache")), "{stack}");
+        assert!(t["Outputs"].as_object().is_none_or(|o| o.keys().all(|k| !k.starts_with("Cache"))), "{stack}");
+    }
+    let seed_text = std::fs::read_to_string(root().join(SEED)).expect("seed");
+    let file = SourceFile::new("seed.md", seed_text.as_str(), InputKind::Markdown);
+    let line = seed_text.lines().position(|l| l.trim() == "cache[(ElastiCache Redis)]").expect("line") + 1;
+    let found: Vec<&archc::diagnostic::Diagnostic> = c
+        .plan
+        .findings
+        .iter()
+        .filter(|d| d.primary_span().is_some_and(|s| file.line_col(s.start).line == line))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].code, found[0].severity), ("PLN003", archc::diagnostic::Severity::Info));
+    assert!(found[0].message.contains("not built") && found[0].message.contains("team edition cannot use it"));
+    assert!(found[0].help.as_deref().is_some_and(|h| h.contains("cache: {build: true}")));
+    // the arrow to it is covered by that finding, not reported again
+    assert!(c.plan.findings.iter().all(|d| d.code != "PLN004"), "{:?}", c.plan.findings);
+    // the README says it, and what the database lacks
+    let readme = &c.files["cloudformation/README.md"];
+    assert!(readme.contains("- Not built: the cache `cache` is not built"), "{readme}");
+    assert!(readme.contains("Not built yet: a separate application user"), "{readme}");
+    // an enterprise edition, or `cache.build`, builds it
+    assert!(template(seed_with_cache(), "data")["Resources"]["Cache"].is_object());
+    assert!(!seed_with_cache().files["cloudformation/README.md"].contains("- Not built: the cache"));
 }

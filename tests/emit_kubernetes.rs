@@ -239,7 +239,25 @@ fn mattermost_uses_s3_through_irsa_without_keys_and_the_dsn_from_a_secret() {
     let key = dsn["key"].as_str().expect("key");
     let placeholder = secret["stringData"][key].as_str().expect("DSN placeholder");
     assert_eq!(placeholder, "${RdsDataSource}");
-    assert!(seed().placeholders()["RdsDataSource"].contains("sslmode=require"));
+    // the DSN verifies the server against the RDS CA bundle the pods mount from a ConfigMap
+    let ds = &seed().placeholders()["RdsDataSource"];
+    assert!(ds.contains("sslmode=verify-full&sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem"), "{ds}");
+    assert!(!ds.contains("sslmode=require"), "{ds}");
+    let pod = &d["spec"]["template"]["spec"];
+    let volume = pod["volumes"].as_array().expect("volumes").iter().find(|v| v["name"] == "rds-ca").expect("CA volume");
+    let ca = seed().object("ConfigMap", Some(volume["configMap"]["name"].as_str().expect("ConfigMap name")));
+    let bundle = ca["data"]["rds-ca-bundle.pem"].as_str().expect("bundle");
+    assert!(bundle.matches("-----BEGIN CERTIFICATE-----").count() > 50, "every region's roots");
+    assert!(bundle.contains("-----END CERTIFICATE-----\n"));
+    let mount = container(&d)["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .find(|m| m["name"] == "rds-ca")
+        .expect("CA mount")
+        .clone();
+    assert_eq!(mount["mountPath"], "/etc/ssl/rds");
+    assert_eq!(mount["readOnly"], true);
     assert_eq!(e["MM_SERVICESETTINGS_SITEURL"], "https://${Domain}");
     // Team Edition: the cache is not wired (APP001 says so)
     assert!(e.keys().all(|k| !k.starts_with("MM_CACHESETTINGS") && !k.starts_with("MM_CLUSTERSETTINGS")));
@@ -501,7 +519,7 @@ fn fake(name: &str) -> String {
         n if n.ends_with("RepositoryUri") => "111122223333.dkr.ecr.eu-north-1.amazonaws.com/mattermost".into(),
         n if n.ends_with("FileSystemId") => "fs-0123456789abcdef0".into(),
         n if n.ends_with("DataSource") => {
-            "postgres://mmadmin:p%40ss%3Aw%23rd@db.example.eu-north-1.rds.amazonaws.com:5432/app?sslmode=require".into()
+            "postgres://mmadmin:p%40ss%3Aw%23rd@db.example.eu-north-1.rds.amazonaws.com:5432/app?sslmode=verify-full&sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem".into()
         }
         n if n.ends_with("Port") => "6379".into(),
         _ => "a-b-c".into(),
@@ -873,4 +891,64 @@ fn the_application_takes_its_node_settings_as_it_takes_app() {
     {
         assert_eq!(out.files.get(path), Some(text), "{path} differs");
     }
+}
+
+#[test]
+fn email_is_off_until_app_smtp_names_a_server_then_the_port_opens_and_mattermost_uses_it() {
+    // the seed configures no mail server: an info at the workload, no mail port, no settings
+    assert!(
+        seed().stderr.contains("PLN007") && seed().stderr.contains("email is off: `app.smtp` is not set"),
+        "{}",
+        seed().stderr
+    );
+    let d = seed().object("Deployment", None);
+    assert!(env(&d).keys().all(|k| !k.starts_with("MM_EMAILSETTINGS")));
+    let egress = seed().object("NetworkPolicy", Some("mattermost-egress"));
+    assert!(!ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 587)));
+
+    let out = compile("smtp", Input::Text(seed_with("app: {smtp: {host: email-smtp.eu-north-1.amazonaws.com}}")));
+    assert!(!out.stderr.contains("email is off"), "{}", out.stderr);
+    let e = env(&out.object("Deployment", None));
+    assert_eq!(e["MM_EMAILSETTINGS_SMTPSERVER"], "email-smtp.eu-north-1.amazonaws.com");
+    assert_eq!(e["MM_EMAILSETTINGS_SMTPPORT"], "587", "the profile's port");
+    assert_eq!(e["MM_EMAILSETTINGS_CONNECTIONSECURITY"], "STARTTLS");
+    assert_eq!(e["MM_EMAILSETTINGS_SENDEMAILNOTIFICATIONS"], "true");
+    assert!(e.keys().all(|k| !k.contains("PASSWORD")), "no SMTP password in the manifest");
+    let egress = out.object("NetworkPolicy", Some("mattermost-egress"));
+    let rule = egress["spec"]["egress"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["ports"][0]["port"] == 587)
+        .expect("a rule for the mail port")
+        .clone();
+    assert_eq!(rule["ports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rule["to"][0]["ipBlock"]["cidr"], "0.0.0.0/0");
+    assert_eq!(rule["to"][0]["ipBlock"]["except"][0], "${VpcCidr}");
+    let readme = &out.files["kubernetes/README.md"];
+    assert!(readme.contains("## Email") && readme.contains("`email-smtp.eu-north-1.amazonaws.com`"), "{readme}");
+
+    // another port: implicit TLS on 465
+    let out = compile("smtps", Input::Text(seed_with("app: {smtp: {host: smtp.example.com, port: 465}}")));
+    let e = env(&out.object("Deployment", None));
+    assert_eq!(e["MM_EMAILSETTINGS_SMTPPORT"], "465");
+    assert_eq!(e["MM_EMAILSETTINGS_CONNECTIONSECURITY"], "TLS");
+    let egress = out.object("NetworkPolicy", Some("mattermost-egress"));
+    assert!(ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 465)));
+    assert!(!ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 587)));
+}
+
+#[test]
+fn the_master_user_and_the_missing_rotation_sync_are_said_at_the_arrow_and_in_the_readme() {
+    let err = &seed().stderr;
+    assert!(
+        err.contains("`mm` connects to `rds` as its RDS master user")
+            && err.contains("a dedicated application user and a secret sync are not built yet"),
+        "{err}"
+    );
+    let readme = &seed().files["kubernetes/README.md"];
+    assert!(readme.contains("**archc builds no sync yet**") && readme.contains("**Application user.**"), "{readme}");
+    // the DSN is still the deploy-time template of the master secret
+    let secret = seed().object("Secret", Some("mattermost-rds"));
+    assert_eq!(secret["stringData"]["datasource"], "${RdsDataSource}");
 }

@@ -94,6 +94,8 @@ pub struct DatabaseConfig {
 pub struct CacheConfig {
     pub node_type: Option<String>,
     pub transit_encryption: Option<String>,
+    /// Build the cache even when nothing drawn to it can use it.
+    pub build: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -109,6 +111,16 @@ pub struct AppConfig {
     pub image_repository: Option<String>,
     pub ingress_class: Option<String>,
     pub ingress_namespace: Option<String>,
+    /// Outgoing email (`app.smtp`); without it the application sends none.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// `app.smtp`: the mail server the application sends through.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -124,6 +124,27 @@ const CACHE: &[Field] = &[
         ty: Ty::Enum(&["required", "preferred"]),
         doc: "ElastiCache in-transit encryption mode",
     },
+    Field {
+        name: "build",
+        ty: Ty::Bool,
+        doc: "build a cache even when nothing drawn to it can use it (default: not built, an info says why)",
+    },
+];
+
+const SMTP: &[Field] = &[
+    Field {
+        name: "host",
+        ty: Ty::Pattern(
+            "a DNS name such as `email-smtp.eu-north-1.amazonaws.com`",
+            r"^[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?$",
+        ),
+        doc: "the mail server the application sends through (e.g. Amazon SES's SMTP endpoint)",
+    },
+    Field {
+        name: "port",
+        ty: Ty::Int { min: 1, max: 65535 },
+        doc: "its port (default: the application profile's, 587 with STARTTLS; 465 and 2465 mean TLS)",
+    },
 ];
 
 const APP: &[Field] = &[
@@ -140,6 +161,11 @@ const APP: &[Field] = &[
         doc: "namespace of the workload",
     },
     Field { name: "image_repository", ty: Ty::Str, doc: "upstream image the CI build starts from" },
+    Field {
+        name: "smtp",
+        ty: Ty::Map(SMTP),
+        doc: "outgoing email: the NetworkPolicy admits the mail port and the application is configured for it",
+    },
     Field {
         name: "ingress_class",
         ty: Ty::Pattern("an IngressClass name", r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$"),

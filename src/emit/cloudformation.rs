@@ -275,6 +275,46 @@ Kubernetes {} is in EKS standard support (archc's dates are in `targets/versions
             plan.settings.kubernetes_version
         ));
     }
+    let data = plan.stack(StackId::Data);
+    let databases: Vec<&String> = data
+        .map(|d| {
+            d.resources
+                .iter()
+                .filter(|(_, r)| r.ty == "AWS::RDS::DBInstance" || r.ty == "AWS::RDS::DBCluster")
+                .map(|(id, _)| id)
+                .collect()
+        })
+        .unwrap_or_default();
+    let unbuilt_caches: Vec<&str> = plan
+        .findings
+        .iter()
+        .filter(|f| f.message.starts_with("the cache `") && f.message.contains("is not built"))
+        .map(|f| f.message.as_str())
+        .collect();
+    // what follows is about a Kubernetes workload using the database through its DSN
+    let master_user = plan.kubernetes.findings.iter().any(|f| f.message.contains("as its RDS master user"));
+    let databases = if master_user { databases } else { Vec::new() };
+    let verified = plan.kubernetes.objects.iter().any(|o| o.kind == "ConfigMap" && o.name.ends_with("-rds-ca"));
+    if !databases.is_empty() || !unbuilt_caches.is_empty() {
+        s.push_str("## Databases and caches\n\n");
+    }
+    if !databases.is_empty() {
+        s.push_str(&format!(
+            "{}: RDS generates the master password and keeps it in Secrets Manager (the data\nstack's `<Name>SecretArn` output), encrypted with the data key, and rotates it every 7\ndays. Not built yet: a separate application user (the application connects as the master\nuser) and a sync that refreshes the application's copy after a rotation; a `PLN003` warning\nat the arrow says so, and `kubernetes/README.md` (\"Database secret\") says what to do: run\n`archc deploy` again after each rotation, and how to create an application user by hand.\nIAM database authentication is enabled but grants nothing: no role has `rds-db:connect`.\n{}\n",
+            databases.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "),
+            if verified {
+                "PostgreSQL clients verify the server's certificate (`sslmode=verify-full`, the RDS CA\nbundle in a ConfigMap).\n"
+            } else {
+                ""
+            }
+        ));
+    }
+    for message in &unbuilt_caches {
+        s.push_str(&format!("- Not built: {message}. `cache: {{build: true}}` builds it anyway.\n"));
+    }
+    if !unbuilt_caches.is_empty() {
+        s.push('\n');
+    }
     s.push_str("## A failed first deploy
 
 Named resources that outlive their stack (registries, keys, buckets, log groups) are\n`DeletionPolicy: RetainExceptOnCreate`: when the operation that created them rolls back,\nthey are deleted with it, so the retry does not fail on a name that already exists. An\naccount that already has the GitHub OIDC provider passes its ARN in\n`ExistingGitHubOidcProviderArn` (or sets `github.oidc_provider: existing`).

@@ -66,6 +66,8 @@ fn container_contract(d: &crate::plan::kubernetes::Object) -> String {
                     format!("emptyDir, at most {}", v["emptyDir"]["sizeLimit"].as_str().unwrap_or("-"))
                 } else if let Some(claim) = v["persistentVolumeClaim"]["claimName"].as_str() {
                     format!("EFS claim `{claim}`, `{}/`", m["subPath"].as_str().unwrap_or(""))
+                } else if let Some(config_map) = v["configMap"]["name"].as_str() {
+                    format!("ConfigMap `{config_map}` (read-only): the Amazon RDS CA bundle the DSN names")
                 } else {
                     "the IRSA web-identity token (read-only)".to_string()
                 }
@@ -233,7 +235,34 @@ pub fn readme(plan: &Plan) -> String {
     if k.objects.iter().any(|o| o.kind == "Secret") {
         s.push_str("\n## Database secret\n\n");
         s.push_str(
-            "The DSN reaches the pods from a plain `v1/Secret` filled at deploy time (`2x-secret-*.yaml`),\nnot from an External Secrets Operator object: ESO's `SecretStore`/`ExternalSecret` are custom\nresources without a schema in `kubernetes-validate`, which archc's judges treat as errors.\nThe deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes user and\npassword, builds the DSN named in the placeholder table, and pipes the rendered Secret to\n`kubectl apply -f -`; the rendered Secret is never written to disk, logs or git.\n\n**Password rotation.** RDS rotates its managed secret (every 7 days by default) and changes the\npassword at once. Open connections keep working until they are recycled; new ones fail. So the\nsecret sync must run after every rotation (an EventBridge rule on Secrets Manager's\n`RotationSucceeded` event, a schedule shorter than the rotation period, or a manual deploy): it\nre-applies the Secret and sets the pod annotation `archc/db-secret-version` to the secret's new\n`VersionId`, which rolls the pods, since the application reads the variable only at start.\n",
+            "The DSN reaches the pods from a plain `v1/Secret` filled at deploy time (`2x-secret-*.yaml`),\nnot from an External Secrets Operator object: ESO's `SecretStore`/`ExternalSecret` are custom\nresources without a schema in `kubernetes-validate`, which archc's judges treat as errors.\nThe deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes user and\npassword, builds the DSN named in the placeholder table, and pipes the rendered Secret to\n`kubectl apply -f -`; the rendered Secret is never written to disk, logs or git.\n",
+        );
+    }
+    if k.placeholders.iter().any(|(_, source)| source.contains("RDS-managed secret")) {
+        s.push_str(
+            "\n**Password rotation.** RDS rotates its managed secret (every 7 days by default) and changes the\npassword at once. Open connections keep working until they are recycled; new ones fail. So the\nSecret must be refreshed after every rotation: re-applying it with the new password and setting\nthe pod annotation `archc/db-secret-version` to the secret's new `VersionId` rolls the pods,\nsince the application reads the variable only at start. **archc builds no sync yet** (no\nCronJob, no operator; a `PLN003` warning at the arrow says so): run `archc deploy` again after\neach rotation, which does exactly that (see the secret's `LastRotatedDate` with `aws\nsecretsmanager describe-secret`), or schedule it within the 7 days.\n\n**Application user.** The DSN uses the RDS master user: archc creates no separate database\nuser yet (the same warning). To separate them by hand: connect once as the master user\n(through the SSM access instance), run\n`CREATE ROLE app LOGIN PASSWORD '...'; GRANT app TO CURRENT_USER; ALTER DATABASE <dbname> OWNER TO app;\nREVOKE ALL ON DATABASE <dbname> FROM PUBLIC;`, keep the password in a Secrets Manager secret of\nyour own, and give the deploy the DSN with `archc deploy --set <Name>DataSource='postgres://app:...'`\n(the placeholder table names it; with `--set`, rotation of that password is yours to do).\nIAM database authentication is enabled on the instance but unused: no role is granted\n`rds-db:connect`, so it admits nobody.\n",
+        );
+    }
+    let email_off = k.findings.iter().any(|f| f.message.starts_with("email is off"));
+    if let Some(smtp) = plan.settings.app_config.smtp.as_ref().filter(|_| plan.settings.single_workload) {
+        s.push_str("\n## Email\n\n");
+        s.push_str(&format!(
+            "`app.smtp` names the mail server `{}`: the egress NetworkPolicy admits its port to\n0.0.0.0/0 except the VPC (a mail server outside the VPC, through the NAT gateway), and the\napplication's mail settings are in its environment. The SMTP user and password are not in\nany manifest: enter them in the application (Mattermost: System Console > Environment > SMTP,\nstored in the database). With Amazon SES, create SMTP credentials for a verified identity\n(`aws sesv2` or the console) and leave the SES sandbox before mailing users.\n",
+            smtp.host
+        ));
+    } else if email_off {
+        s.push_str("\n## Email\n\n");
+        s.push_str(
+            "Email is off (an info finding at the workload says so): no mail server is configured, so the\napplication sends no password resets or notifications and the egress NetworkPolicy opens no\nmail port. To turn it on, set the mail server in the ```yaml archc block, e.g.\n`app: {smtp: {host: email-smtp.<region>.amazonaws.com, port: 587}}` (Amazon SES; 587 is\nSTARTTLS, 465 implicit TLS), compile and apply again, then enter the SMTP user and password\nin the application (Mattermost: System Console > Environment > SMTP).\n",
+        );
+    }
+    if k.objects.iter().any(|o| o.kind == "ConfigMap" && o.name.ends_with("-rds-ca")) {
+        s.push_str(
+            "\n## TLS to the database
+\n",
+        );
+        s.push_str(
+            "A PostgreSQL DSN says `sslmode=verify-full&sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem`: the\nclient checks that the server's certificate chains to an Amazon RDS certificate authority and\nnames the host it dialled, so neither a spoofed endpoint nor a man in the middle gets the\npassword (`sslmode=require` encrypts but verifies nothing). The bundle (the RDS roots of every\ncommercial region) is in `2x-configmap-*-rds-ca.yaml`, mounted read-only at `/etc/ssl/rds`.\nIt is shipped in the output rather than built into the image or downloaded at start: it\nreaches the pods whether or not CI builds an image, needs no network, and a review sees the\nexact bytes the pods trust. When AWS adds a certificate authority, a newer archc's output\ncarries it; to add one by hand, append it to the ConfigMap and apply it (the kubelet updates\nthe file in place; new connections read it). Checking by hand:\n`psql \"host=<endpoint> sslmode=verify-full sslrootcert=rds-ca-bundle.pem ...\"`.\n",
         );
     }
     let mut skips = Vec::new();

@@ -94,6 +94,8 @@ pub struct Settings {
     /// Number of images the ECR lifecycle policy keeps.
     pub image_retention: u32,
     pub cache_transit_encryption: String,
+    /// `cache.build`: build a cache even when nothing drawn to it can use it.
+    pub cache_build: bool,
     pub app: Option<AppSettings>,
 }
 
@@ -227,6 +229,7 @@ impl Settings {
             cache_node_type: config.cache.node_type.clone().unwrap_or_else(|| "cache.t4g.medium".into()),
             image_retention: 100,
             cache_transit_encryption: config.cache.transit_encryption.clone().unwrap_or_else(|| "required".into()),
+            cache_build: config.cache.build.unwrap_or(false),
             app,
         })
     }

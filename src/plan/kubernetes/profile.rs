@@ -27,6 +27,10 @@ pub(crate) struct Deploy {
     pub(crate) env: EnvSets,
     #[serde(default)]
     pub(crate) cluster_ports: Vec<PeerPort>,
+    /// The SMTP port the application sends mail on unless `app.smtp.port` says otherwise;
+    /// `None`: archc does not know whether it sends mail.
+    #[serde(default)]
+    pub(crate) smtp_port: Option<u16>,
     /// Database engine → driver name and the DSN format the deploy step fills.
     pub(crate) datasource: BTreeMap<String, Datasource>,
     pub(crate) probes: Probes,
@@ -53,6 +57,9 @@ pub(crate) struct EnvSets {
     pub(crate) local_file_store: IndexMap<String, EnvValue>,
     pub(crate) cache: IndexMap<String, EnvValue>,
     pub(crate) cluster: IndexMap<String, EnvValue>,
+    /// Outgoing email, when `app.smtp` is configured.
+    #[serde(default)]
+    pub(crate) email: IndexMap<String, EnvValue>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,8 @@ use petgraph::stable_graph::NodeIndex;
 use serde_json::json;
 
 use super::store::Store;
+use crate::diagnostic::{codes, Diagnostic, Severity};
+use crate::model::Style;
 use crate::plan::cfn::{get_att, if_, no_value, r, sub, tags};
 use crate::plan::names::{kebab, pascal};
 use crate::plan::{Lowering, Parameter, Resource, StackId};
@@ -19,8 +21,45 @@ fn lower(l: &mut Lowering<'_>) {
     let graph = l.graph;
     let mut s = Store::new(l);
     for n in graph.of_kind("aws.elasticache").collect::<Vec<_>>() {
+        let supported = matches!(graph.component(n).attr("engine").unwrap_or("redis"), "redis" | "valkey");
+        if let Some(why) = unusable(s.l, n).filter(|_| supported) {
+            let id = &graph.component(n).id;
+            s.l.findings.push(
+                Diagnostic::new(
+                    codes::PLAN_UNSUPPORTED,
+                    Severity::Info,
+                    format!("the cache `{id}` is not built: {why}, so a replication group would only be billed"),
+                )
+                .with_primary(graph.component(n).span, "not built: nothing drawn can use it")
+                .with_help(format!(
+                    "set `cache: {{build: true}}` to build it anyway, or `app.edition: enterprise` (Mattermost), or remove `{id}`"
+                )),
+            );
+            continue;
+        }
         s.cache(n);
     }
+}
+
+/// Why nothing drawn can use cache `n`, when so: every solid arrow into it comes from the
+/// application, whose edition has no use for a cache (Mattermost Team Edition: Redis is an
+/// Enterprise cache). `None` (build it) when `cache.build` is set, when nothing is drawn to it
+/// (as drawn: the coverage says it is unused), or when any other box connects to it (a generic
+/// workload, a function: archc cannot tell, so it builds).
+fn unusable(l: &Lowering<'_>, n: NodeIndex) -> Option<String> {
+    let s = l.settings;
+    if s.cache_build {
+        return None;
+    }
+    let app = s.app.as_ref()?;
+    let profile = app.profile?;
+    let edition = app.edition.as_deref()?;
+    let app_node = l.graph.node(&app.node)?;
+    let users: Vec<NodeIndex> =
+        l.graph.incoming(n).filter(|(e, _)| l.graph.connection(*e).style == Style::Solid).map(|(_, a)| a).collect();
+    let cannot = profile.editions.get(edition).is_some_and(|ed| !ed.cache);
+    (cannot && !users.is_empty() && users.iter().all(|&a| a == app_node))
+        .then(|| format!("{} {edition} edition cannot use it (APP001) and nothing else connects to it", profile.name))
 }
 
 impl Store<'_, '_> {

@@ -1,11 +1,14 @@
 //! The workload's configuration: the database Secret and the environment.
 
-use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, Secret, SecretKeySelector};
+use k8s_openapi::api::core::v1::{ConfigMap, EnvVar, EnvVarSource, Secret, SecretKeySelector};
 use serde_json::json;
 
 use crate::plan::kubernetes::profile::EnvValue;
 
-use super::{map, meta, object, render, s3_endpoint, Builder, IRSA_TOKEN_DIR, SECRET_VERSION_ANNOTATION};
+use super::{
+    map, meta, object, render, s3_endpoint, Builder, IRSA_TOKEN_DIR, RDS_CA_BUNDLE, RDS_CA_FILE, RDS_CA_PATH,
+    SECRET_VERSION_ANNOTATION,
+};
 
 impl Builder<'_, '_> {
     pub(super) fn secret(&mut self) {
@@ -26,7 +29,7 @@ impl Builder<'_, '_> {
             .map(|d| d.dsn.clone())
             .unwrap_or_default();
         let comment = format!(
-            "Connection string of `{}` to `{}`: a template filled at deploy time, never a credential in a\nfile. The deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes\nuser and password, builds\n  {dsn}\nsubstitutes it for the placeholder in memory and pipes the result to `kubectl apply -f -`.\nRotation: RDS rotates the secret (every 7 days by default). The secret sync must run again\nafter each rotation: it re-applies this Secret and sets the pod annotation\n{SECRET_VERSION_ANNOTATION} to the new VersionId, which rolls the pods (the variable is\nread at start). See kubernetes/README.md.",
+            "Connection string of `{}` to `{}`: a template filled at deploy time, never a credential in a\nfile. The deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes\nuser and password, builds\n  {dsn}\nsubstitutes it for the placeholder in memory and pipes the result to `kubectl apply -f -`.\nRotation: RDS rotates the secret (every 7 days by default). No sync is built yet: run\n`archc deploy` again after each rotation; it re-applies this Secret and sets the pod\nannotation {SECRET_VERSION_ANNOTATION} to the new VersionId, which rolls the pods (the\nvariable is read at start). See kubernetes/README.md.",
             self.i.app.node,
             self.i.id(db.dep.node)
         );
@@ -36,6 +39,48 @@ impl Builder<'_, '_> {
             Some(self.i.id(db.dep.node)),
             &comment,
             "the database DSN, filled at deploy time",
+        ));
+    }
+
+    /// Outgoing email (`app.smtp`, which configures the one workload `app:` describes): host,
+    /// port (else the profile's, else 587) and Mattermost's connection security for it
+    /// (implicit TLS on 465 and 2465, STARTTLS otherwise).
+    pub(super) fn smtp(&self) -> Option<(String, u16, &'static str)> {
+        let s = self.i.settings;
+        let smtp = s.app_config.smtp.as_ref().filter(|_| s.single_workload)?;
+        let port = smtp.port.or(self.i.profile.deploy.smtp_port).unwrap_or(587);
+        Some((smtp.host.clone(), port, if matches!(port, 465 | 2465) { "TLS" } else { "STARTTLS" }))
+    }
+
+    /// The name of the ConfigMap with the RDS CA bundle, when the DSN verifies the server.
+    pub(super) fn ca_bundle_name(&self) -> Option<String> {
+        self.r.database.as_ref().filter(|db| db.ca_bundle).map(|_| format!("{}-rds-ca", self.r.name))
+    }
+
+    /// The Amazon RDS certificate authorities as a ConfigMap the pods mount read-only, so that
+    /// the DSN's `sslmode=verify-full` has the roots to verify the database's certificate and
+    /// host name against. A ConfigMap (not a file in the image, not a download at start): it
+    /// reaches the pods whether or not CI builds an image (without a registry the upstream
+    /// image runs as published), needs no network at start, and the bytes are fixed in the
+    /// output, so a test or a review sees exactly what the pods trust.
+    pub(super) fn ca_bundle(&mut self) {
+        let (Some(name), Some(db)) = (self.ca_bundle_name(), &self.r.database) else { return };
+        let config_map = ConfigMap {
+            metadata: meta(&name, self.ns(), self.labels()),
+            data: Some(map(&[(RDS_CA_FILE, RDS_CA_BUNDLE)])),
+            ..ConfigMap::default()
+        };
+        let comment = format!(
+            "The Amazon RDS certificate authorities (every commercial region's roots still valid when\nvendored; targets/certificates/README.md in archc says from where), mounted read-only at\n{RDS_CA_PATH} in the `{}` pods: the DSN to `{}` says sslmode=verify-full\nand sslrootcert={RDS_CA_PATH}, so the client checks the server's certificate and\nhost name. A new bundle comes with a new archc output; the kubelet updates the mounted file in\nplace and the driver reads it at each new connection.",
+            self.i.app.node,
+            self.i.id(db.dep.node)
+        );
+        self.objects.push(object(
+            20,
+            &config_map,
+            Some(self.i.id(db.dep.node)),
+            &comment,
+            "the Amazon RDS CA bundle the DSN verifies the server with",
         ));
     }
 
@@ -68,6 +113,10 @@ impl Builder<'_, '_> {
         }
         if r.cluster {
             sets.push(&d.env.cluster);
+        }
+        if let Some((host, port, security)) = self.smtp() {
+            ctx["smtp"] = json!({"host": host, "port": port, "security": security});
+            sets.push(&d.env.email);
         }
         let mut env = Vec::new();
         for set in sets {

@@ -36,6 +36,14 @@ const IRSA_TOKEN_DIR: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
 const IRSA_TOKEN_VOLUME: &str = "aws-iam-token";
 /// The pod annotation that carries the database secret's version: a new value rolls the pods.
 pub(crate) const SECRET_VERSION_ANNOTATION: &str = "archc/db-secret-version";
+/// Where the pods find the Amazon RDS certificate authorities, for `sslmode=verify-full`: a
+/// DSN template of a profile that names this file gets the bundle mounted from a ConfigMap.
+pub(crate) const RDS_CA_PATH: &str = "/etc/ssl/rds/rds-ca-bundle.pem";
+const RDS_CA_DIR: &str = "/etc/ssl/rds";
+const RDS_CA_FILE: &str = "rds-ca-bundle.pem";
+/// The Amazon RDS root certificate authorities of every commercial region, still valid when
+/// vendored (targets/certificates/README.md says from where and how to refresh them).
+const RDS_CA_BUNDLE: &str = include_str!("../../../../targets/certificates/rds-ca-bundle.pem");
 
 pub(crate) struct Input<'a> {
     pub(crate) graph: &'a ArchGraph,
@@ -82,6 +90,8 @@ struct DatabaseUse {
     driver: String,
     data_source: String,
     version: String,
+    /// The DSN verifies the server against the RDS CA bundle (`RDS_CA_PATH`): the pods mount it.
+    ca_bundle: bool,
 }
 
 struct CacheUse {
@@ -223,7 +233,28 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
     }
     b.service_account();
     b.network_policies(ph);
+    if b.smtp().is_none() && input.profile.deploy.smtp_port.is_some() {
+        if let Some(n) = input.graph.node(&input.app.node) {
+            findings.push(
+                Diagnostic::new(
+                    codes::PLAN_ASSUMED,
+                    Severity::Info,
+                    format!(
+                        "email is off: `app.smtp` is not set, so {} sends no mail (password resets, notifications) and its NetworkPolicy opens no mail port",
+                        input.display()
+                    ),
+                )
+                .with_primary(input.graph.component(n).span, "no mail server configured")
+                .with_help(format!(
+                    "set `app: {{smtp: {{host: email-smtp.{}.amazonaws.com}}}}` (port {} unless `port:` says otherwise)",
+                    input.settings.region,
+                    input.profile.deploy.smtp_port.unwrap_or(587)
+                )),
+            );
+        }
+    }
     b.secret();
+    b.ca_bundle();
     b.storage();
     b.deployment();
     if input.wiring.service.is_some() || alb.is_some() {

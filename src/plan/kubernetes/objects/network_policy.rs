@@ -166,6 +166,21 @@ impl Builder<'_, '_> {
                 }
             ));
         }
+        if let Some((host, port, _)) = self.smtp() {
+            // the mail server is outside the VPC (Amazon SES or a provider): an SMTP relay
+            // inside the VPC would be a box of the diagram, reached by its own arrow
+            let vpc = ph.output("VpcCidr", StackId::Network, "the VPC's CIDR block");
+            egress.push(NetworkPolicyEgressRule {
+                to: Some(vec![NetworkPolicyPeer {
+                    ip_block: Some(IPBlock { cidr: "0.0.0.0/0".into(), except: Some(vec![vpc]) }),
+                    ..NetworkPolicyPeer::default()
+                }]),
+                ports: Some(vec![tcp(port)]),
+            });
+            lines.push(format!(
+                "- email (app.smtp): TCP {port} to {host}, a mail server outside the VPC whose addresses\n  cannot be listed, reached through the NAT gateway, hence 0.0.0.0/0 except the VPC."
+            ));
+        }
         if let Some((efs, _)) = r.efs {
             lines.push(format!(
                 "- {} <-> {}: no pod rule: the NFS mount is made by the kubelet and the EFS CSI node plugin\n  on the node; the file system's security group admits only the cluster's nodes.",

@@ -168,6 +168,21 @@ impl Input<'_> {
                     "database_output": dbname,
                 }}),
             );
+            // not built yet (issue 12): say so at the arrow rather than build half of it
+            findings.push(
+                Diagnostic::new(
+                    codes::PLAN_UNSUPPORTED,
+                    Severity::Warning,
+                    format!(
+                        "`{}` connects to `{}` as its RDS master user, and nothing refreshes the DSN when RDS rotates that password (every 7 days): a dedicated application user and a secret sync are not built yet",
+                        app.node, c.id
+                    ),
+                )
+                .with_primary(g.connection(dep.edge).span, "connects as the master user")
+                .with_help(
+                    "run `archc deploy` again after each rotation (it re-reads the secret and rolls the pods); to separate the users, create a role owning only the application's database and pass its DSN with `archc deploy --set` (kubernetes/README.md, \"Database secret\")",
+                ),
+            );
             let version = ph.deploy(
                 &format!("{p}SecretVersionId"),
                 &format!("the Secrets Manager VersionId of `{secret_arn}` the DSN was built from (rolls the pods after a rotation)"),
@@ -179,6 +194,7 @@ impl Input<'_> {
                 driver: ds.driver.clone(),
                 data_source,
                 version,
+                ca_bundle: ds.dsn.contains(super::RDS_CA_PATH),
             }
         });
         let bucket = w.buckets.first().map(|&b| {

@@ -8,16 +8,18 @@ use k8s_openapi::api::autoscaling::v2::{
     ResourceMetricSource,
 };
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, HTTPGetAction, Lifecycle, LifecycleHandler,
-    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ProjectedVolumeSource,
-    ResourceRequirements, SeccompProfile, SecurityContext, ServiceAccountTokenProjection, SleepAction,
-    TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
+    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, HTTPGetAction, Lifecycle,
+    LifecycleHandler, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ProjectedVolumeSource, ResourceRequirements, SeccompProfile, SecurityContext, ServiceAccountTokenProjection,
+    SleepAction, TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{map, meta, object, q, selector, Builder, IRSA_TOKEN_DIR, IRSA_TOKEN_VOLUME, SECRET_VERSION_ANNOTATION};
+use super::{
+    map, meta, object, q, selector, Builder, IRSA_TOKEN_DIR, IRSA_TOKEN_VOLUME, RDS_CA_DIR, SECRET_VERSION_ANNOTATION,
+};
 
 impl Builder<'_, '_> {
     pub(super) fn deployment(&mut self) {
@@ -64,6 +66,19 @@ impl Builder<'_, '_> {
             volumes.push(Volume {
                 name: s.name.clone(),
                 empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(q(&s.size)), medium: None }),
+                ..Volume::default()
+            });
+        }
+        if let Some(ca) = self.ca_bundle_name() {
+            mounts.push(VolumeMount {
+                name: "rds-ca".into(),
+                mount_path: RDS_CA_DIR.into(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            });
+            volumes.push(Volume {
+                name: "rds-ca".into(),
+                config_map: Some(ConfigMapVolumeSource { name: ca, ..ConfigMapVolumeSource::default() }),
                 ..Volume::default()
             });
         }
