@@ -369,3 +369,63 @@ fn the_seed_with_a_hosted_zone_gets_its_certificate_from_the_app_stack() {
     assert!(source.1.starts_with("app stack output `CertificateArn`"), "{source:?}");
     assert!(!c.plan.kubernetes.deploy_values.iter().any(|(k, _)| k == "CertificateArn"));
 }
+
+/// CloudFront in front of an ALB built in CloudFormation (the ECS fixture with a
+/// distribution): the ALB forwards only requests carrying the edge's `X-Origin-Verify` value
+/// (a listener rule with a dynamic reference to the app stack's secret) and answers 403 to the
+/// rest; the edge stack aliases `origin.<domain>` to the ALB, whose certificate names it; the
+/// listener uses the certificate the app stack creates, not a parameter.
+#[test]
+fn cloudfront_before_a_cloudformation_alb_requires_the_origin_header() {
+    let text = std::fs::read_to_string(crate::test::root().join("fixtures/architectures/ecs-fargate-web.md"))
+        .expect("fixture")
+        .replace("  users -->|HTTPS| alb\n", "  users -->|HTTPS| cdn -->|origin| alb\n")
+        .replace("  subgraph aws[AWS eu-west-1]\n", "  cdn[CloudFront]\n  subgraph aws[AWS eu-west-1]\n")
+        .replace(
+            "name: orders\n",
+            "name: orders\ndomain: www.example.com\nroute53: {hosted_zone_id: Z0123456789ABCDEFGHIJ}\n",
+        );
+    let path = crate::test::scratch("edge-cfn-alb").join("cfn-alb.md");
+    std::fs::write(&path, text).expect("write");
+    let c = compile(path.to_str().expect("utf-8"));
+    let app = template(&c, "app");
+    let listener = &resource(&app, "AlbHttpsListener")["Properties"];
+    assert_eq!(listener["DefaultActions"][0]["Type"], "fixed-response");
+    assert_eq!(listener["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"], "403");
+    assert_eq!(listener["Certificates"][0]["CertificateArn"], r("Certificate"));
+    assert!(app["Parameters"].get("CertificateArn").is_none(), "no certificate parameter");
+    let rule = resource(&app, "AlbOriginVerifyRule");
+    assert_eq!(rule["Type"], "AWS::ElasticLoadBalancingV2::ListenerRule");
+    let p = &rule["Properties"];
+    assert_eq!(p["ListenerArn"], r("AlbHttpsListener"));
+    let condition = &p["Conditions"][0];
+    assert_eq!(condition["Field"], "http-header");
+    assert_eq!(condition["HttpHeaderConfig"]["HttpHeaderName"], "X-Origin-Verify");
+    assert_eq!(
+        condition["HttpHeaderConfig"]["Values"][0],
+        serde_json::json!({"Fn::Sub": "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString:header}}"})
+    );
+    assert_eq!(p["Actions"][0]["Type"], "forward");
+    assert_eq!(p["Actions"][0]["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"], r("AlbApiTargetGroup"));
+    assert_eq!(resource(&app, "OriginVerifySecret")["Type"], "AWS::SecretsManager::Secret");
+    let cert = &resource(&app, "Certificate")["Properties"];
+    assert_eq!(cert["SubjectAlternativeNames"], serde_json::json!(["origin.www.example.com"]));
+    assert_eq!(cert["DomainValidationOptions"][1]["DomainName"], "origin.www.example.com");
+    // the edge: the origin header from the secret, and the alias record to the ALB
+    let edge = template(&c, "edge");
+    let record = &resource(&edge, "CdnAlbOriginRecord")["Properties"];
+    assert_eq!(record["Name"], "origin.www.example.com");
+    assert_eq!(record["Type"], "A");
+    assert_eq!(record["AliasTarget"]["DNSName"], r("AlbDnsName"));
+    assert_eq!(record["AliasTarget"]["HostedZoneId"], r("AlbCanonicalHostedZoneId"));
+    for output in ["AlbDnsName", "AlbCanonicalHostedZoneId", "OriginVerifySecretArn"] {
+        assert!(app["Outputs"].get(output).is_some(), "app output {output}");
+    }
+    let dist = &of_type(&edge, "AWS::CloudFront::Distribution")[0].1["Properties"]["DistributionConfig"];
+    let origin = dist["Origins"].as_array().expect("origins").iter().find(|o| o["Id"] == "alb").expect("alb origin");
+    assert_eq!(origin["DomainName"], "origin.www.example.com");
+    assert_eq!(origin["OriginCustomHeaders"][0]["HeaderName"], "X-Origin-Verify");
+    // no note asking for the record by hand
+    let notes = serde_json::to_string(&edge["Metadata"]).unwrap_or_default();
+    assert!(!notes.contains("create the alias record"), "{notes}");
+}
