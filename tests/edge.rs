@@ -429,3 +429,34 @@ fn cloudfront_before_a_cloudformation_alb_requires_the_origin_header() {
     let notes = serde_json::to_string(&edge["Metadata"]).unwrap_or_default();
     assert!(!notes.contains("create the alias record"), "{notes}");
 }
+
+/// Ranges written on subnet boxes are the subnets' ranges (one per AZ, or one shared by the
+/// AZs), and archc carves the others around them; a range outside the VPC is a located
+/// PLN008 and archc carves that subnet's range itself.
+#[test]
+fn subnet_ranges_in_labels_are_used_or_reported() {
+    let text = std::fs::read_to_string(crate::test::root().join("fixtures/architectures/ecs-fargate-web.md"))
+        .expect("fixture")
+        .replace("subgraph public[Public subnets]", "subgraph public[Public subnets 10.40.0.0/24]")
+        .replace("subgraph private[Private subnets]", "subgraph private[Private subnets 10.40.16.0/21, 10.40.24.0/21]")
+        .replace("subgraph data[Private subnets data]", "subgraph data[Private subnets data 10.41.0.0/24]");
+    let path = crate::test::scratch("edge-subnet-ranges").join("ranges.md");
+    std::fs::write(&path, text).expect("write");
+    let c = compile(path.to_str().expect("utf-8"));
+    let net = template(&c, "network");
+    let cidr = |p: &str| net["Parameters"][p]["Default"].as_str().unwrap_or_default().to_string();
+    assert_eq!(cidr("PublicSubnet1Cidr"), "10.40.0.0/25");
+    assert_eq!(cidr("PublicSubnet2Cidr"), "10.40.0.128/25");
+    assert_eq!(cidr("PrivateSubnet1Cidr"), "10.40.16.0/21");
+    assert_eq!(cidr("PrivateSubnet2Cidr"), "10.40.24.0/21");
+    // carved around the written ones
+    assert_eq!(cidr("DataSubnet1Cidr"), "10.40.1.0/24");
+    assert_eq!(cidr("DataSubnet2Cidr"), "10.40.2.0/24");
+    let pln008: Vec<_> = c.findings.iter().filter(|d| d.code == "PLN008").collect();
+    assert_eq!(pln008.len(), 1, "{pln008:#?}");
+    assert!(
+        pln008[0].message.contains("`data`")
+            && pln008[0].message.contains("10.41.0.0/24 is outside the VPC's 10.40.0.0/16")
+    );
+    assert!(!pln008[0].labels.is_empty(), "located");
+}
