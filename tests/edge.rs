@@ -460,3 +460,28 @@ fn subnet_ranges_in_labels_are_used_or_reported() {
     );
     assert!(!pln008[0].labels.is_empty(), "located");
 }
+
+/// A NAT label and `nat_gateways` that disagree: the configuration is built, and PLN008 at
+/// the box says the label is not; a label alone decides.
+#[test]
+fn a_nat_label_contradicting_the_configuration_is_reported() {
+    let fixture = std::fs::read_to_string(crate::test::root().join("fixtures/architectures/ecs-fargate-web.md"))
+        .expect("fixture");
+    for (label, config, nats, finding) in [
+        ("Single NAT Gateway", "nat_gateways: per-az\n", 2, true),
+        ("NAT Gateway per AZ", "nat_gateways: single\n", 1, true),
+        ("Single NAT Gateway", "", 1, false),
+        ("NAT Gateway per AZ", "", 2, false),
+    ] {
+        let text = fixture
+            .replace("nat[NAT Gateway]", &format!("nat[{label}]"))
+            .replace("name: orders\n", &format!("name: orders\n{config}"));
+        let path = crate::test::scratch("edge-nat-label").join("nat.md");
+        std::fs::write(&path, text).expect("write");
+        let c = compile(path.to_str().expect("utf-8"));
+        let net = template(&c, "network");
+        assert_eq!(of_type(&net, "AWS::EC2::NatGateway").len(), nats, "{label} {config}");
+        let pln008 = c.findings.iter().filter(|d| d.code == "PLN008").count();
+        assert_eq!(pln008, usize::from(finding), "{label} {config}");
+    }
+}

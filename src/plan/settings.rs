@@ -60,6 +60,8 @@ pub struct Settings {
     pub az_count: usize,
     pub vpc_cidr: String,
     pub nat_per_az: bool,
+    /// Whether `nat_gateways` is configured (a label saying otherwise is then a finding).
+    pub nat_configured: bool,
     pub cluster_name: String,
     pub kubernetes_version: String,
     pub public_access_cidrs: Vec<String>,
@@ -191,6 +193,7 @@ impl Settings {
             az_count: config.availability_zones() as usize,
             vpc_cidr,
             nat_per_az: config.nat_gateways.as_deref() != Some("single"),
+            nat_configured: config.nat_gateways.is_some(),
             kubernetes_version: config
                 .eks
                 .version

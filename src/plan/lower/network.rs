@@ -46,6 +46,19 @@ fn label_cidrs(label: &str) -> Vec<(u32, u8)> {
     CIDR.captures_iter(label).filter_map(|c| c.get(1)).filter_map(|m| parse_cidr(m.as_str())).collect()
 }
 
+/// What a NAT gateway's label says of their number: `Some(false)` for one ("Single NAT
+/// Gateway"), `Some(true)` for one per AZ ("NAT per AZ", "NAT Gateway in each AZ"), `None`.
+fn nat_label(label: &str) -> Option<bool> {
+    let lower = label.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    if words.contains(&"single") {
+        return Some(false);
+    }
+    let per_az = words.windows(2).any(|w| matches!(w, ["per" | "each" | "every", "az" | "availability"]))
+        || words.windows(3).any(|w| matches!(w, ["in", "each" | "every", "az" | "availability"]));
+    per_az.then_some(true)
+}
+
 /// Whether two ranges share an address.
 fn overlaps((a, al): (u32, u8), (b, bl): (u32, u8)) -> bool {
     let len = al.min(bl);
@@ -322,10 +335,26 @@ fn lower(l: &mut Lowering<'_>) {
         if group.tier != "public" {
             continue;
         }
-        // one per AZ unless configured (`nat_gateways: single`) or labelled (`Single NAT Gateway`)
-        let labelled_single =
-            l.graph.component(nat).label.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|w| w == "single");
-        let count = if settings.nat_per_az && !labelled_single { settings.az_count } else { 1 };
+        // one per AZ unless configured (`nat_gateways: single`) or labelled (`Single NAT
+        // Gateway`); configuration decides over a label that says otherwise, with a finding
+        let per_az = match (nat_label(&l.graph.component(nat).label), settings.nat_configured) {
+            (Some(labelled), true) if labelled != settings.nat_per_az => {
+                let (said, configured) =
+                    if labelled { ("a NAT gateway per AZ", "single") } else { ("a single NAT gateway", "per-az") };
+                l.findings.push(
+                    Diagnostic::warning(
+                        codes::PLAN_LABEL_FACT,
+                        format!("`{nat_id}` says {said}, but the configuration says `nat_gateways: {configured}`: the configuration is built"),
+                    )
+                    .with_primary(l.graph.component(nat).span, "the label says otherwise")
+                    .with_help("change the label or `nat_gateways` so that they agree"),
+                );
+                settings.nat_per_az
+            }
+            (Some(labelled), false) => labelled,
+            _ => settings.nat_per_az,
+        };
+        let count = if per_az { settings.az_count } else { 1 };
         #[allow(clippy::needless_range_loop)] // `i` is the AZ: subnets, names and the NAT slot
         for i in 0..count {
             let logical = format!("{}{}", pascal(&nat_id), i + 1);
@@ -537,6 +566,15 @@ fn associate(l: &mut Lowering<'_>, subnet: &str, rt: &str, node: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nat_labels_say_how_many() {
+        assert_eq!(nat_label("Single NAT Gateway"), Some(false));
+        assert_eq!(nat_label("NAT per AZ"), Some(true));
+        assert_eq!(nat_label("NAT Gateway (one in each AZ)"), Some(true));
+        assert_eq!(nat_label("NAT Gateway per availability zone"), Some(true));
+        assert_eq!(nat_label("NAT Gateway"), None);
+    }
 
     #[test]
     fn labelled_ranges_are_checked() {
