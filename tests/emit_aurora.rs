@@ -18,6 +18,7 @@ struct Compiled {
     /// Diagram node → resources.
     components: Vec<plan::ComponentPlan>,
     files: BTreeMap<String, String>,
+    findings: Vec<archc::diagnostic::Diagnostic>,
 }
 
 fn compile_file(name: &str, file: SourceFile, config: Option<SourceFile>) -> Compiled {
@@ -27,7 +28,8 @@ fn compile_file(name: &str, file: SourceFile, config: Option<SourceFile>) -> Com
     let plan = plan::build(graph, &analysis.config).unwrap_or_else(|d| panic!("{name} does not plan: {d:#?}"));
     let components = plan.components(graph);
     let files = archc::emit::files(&plan, &components);
-    Compiled { plan, components, files }
+    let findings = plan.findings.clone();
+    Compiled { plan, components, files, findings }
 }
 
 fn fixture() -> &'static Compiled {
@@ -213,4 +215,38 @@ fn instances_as_configured_or_labelled() {
         let engine = if cluster.contains("MySQL") { "aurora-mysql" } else { "aurora-postgresql" };
         assert_eq!(props(&data, "Aurora")["Engine"], engine, "{cluster}");
     }
+}
+
+/// Facts in database labels: the engine version, the instance class and Single-AZ become
+/// settings; against the configuration, the configuration is built and PLN008 says so.
+#[test]
+fn database_labels_give_version_class_and_multi_az() {
+    let c = variant("        aurora[(Aurora PostgreSQL 16 Single-AZ)]", "");
+    let data = template(&c, "data");
+    assert_eq!(data["Parameters"]["AuroraEngineVersion"]["Default"], "16");
+    assert_eq!(data["Parameters"]["AuroraParameterGroupFamily"]["Default"], "aurora-postgresql16");
+    assert_eq!(of_type(&data, "AWS::RDS::DBInstance").len(), 1, "Single-AZ: the writer alone");
+    let c = variant("        aurora[(RDS PostgreSQL 16<br/>db.r6g.large, Single-AZ)]", "");
+    let data = template(&c, "data");
+    let db = props(&data, "Aurora");
+    assert_eq!(data["Resources"]["Aurora"]["Type"], "AWS::RDS::DBInstance");
+    assert_eq!(db["MultiAZ"], false);
+    assert_eq!(data["Parameters"]["AuroraInstanceClass"]["Default"], "db.r6g.large");
+    assert_eq!(data["Parameters"]["AuroraEngineVersion"]["Default"], "16");
+    let skips = serde_json::to_string(&data["Resources"]["Aurora"]["Metadata"]).unwrap_or_default();
+    assert!(skips.contains("CKV_AWS_157"), "{skips}");
+    assert!(c.findings.iter().all(|d| d.code != "PLN008"));
+    // configured otherwise: the configuration, and a finding
+    let c = variant(
+        "        aurora[(RDS PostgreSQL 16<br/>t3.medium)]",
+        "database:\n  instance_class: db.m7g.large\n  engine_version: \"17\"\n",
+    );
+    let data = template(&c, "data");
+    assert_eq!(data["Parameters"]["AuroraInstanceClass"]["Default"], "db.m7g.large");
+    assert_eq!(data["Parameters"]["AuroraEngineVersion"]["Default"], "17");
+    assert_eq!(props(&data, "Aurora")["MultiAZ"], true);
+    let facts: Vec<&String> = c.findings.iter().filter(|d| d.code == "PLN008").map(|d| &d.message).collect();
+    assert_eq!(facts.len(), 2, "{facts:?}");
+    assert!(facts.iter().any(|m| m.contains("instance class db.t3.medium")), "{facts:?}");
+    assert!(facts.iter().any(|m| m.contains("version 16")), "{facts:?}");
 }

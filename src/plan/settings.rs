@@ -85,6 +85,8 @@ pub struct Settings {
     pub archc_repository: Option<String>,
     pub archc_rev: Option<String>,
     pub db_instance_class: String,
+    /// Whether `database.instance_class` is configured (a label saying otherwise is then a finding).
+    pub db_instance_class_configured: bool,
     /// Aurora has no `db.m*` classes: the configured class, else a memory-optimised one.
     pub aurora_instance_class: String,
     pub db_storage_gib: u32,
@@ -224,6 +226,7 @@ impl Settings {
             archc_repository: config.github.review.archc_repository.clone(),
             archc_rev: config.github.review.archc_rev.clone(),
             db_instance_class: config.database.instance_class.clone().unwrap_or_else(|| "db.m7g.large".into()),
+            db_instance_class_configured: config.database.instance_class.is_some(),
             aurora_instance_class: config.database.instance_class.clone().unwrap_or_else(|| "db.r7g.large".into()),
             db_storage_gib: config.database.allocated_storage_gib.unwrap_or(50),
             db_engine_version: config.database.engine_version.clone(),

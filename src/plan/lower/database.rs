@@ -4,6 +4,7 @@ use petgraph::stable_graph::NodeIndex;
 use serde_json::{json, Value};
 
 use super::store::Store;
+use crate::diagnostic::{codes, Diagnostic};
 use crate::model::ArchGraph;
 use crate::plan::cfn::{aws_policy, get_att, policy, r, sub, tags};
 use crate::plan::names::{kebab, pascal};
@@ -146,6 +147,9 @@ fn members(graph: &ArchGraph, n: NodeIndex) -> Vec<Member> {
         }
         return out;
     }
+    if c.attr("multi_az").is_some_and(|m| m.starts_with("single")) {
+        return count(1);
+    }
     if let Some(k) = c.attr("readers").and_then(|v| v.parse::<usize>().ok()) {
         return count(k + 1);
     }
@@ -156,6 +160,19 @@ fn members(graph: &ArchGraph, n: NodeIndex) -> Vec<Member> {
 }
 
 impl Store<'_, '_> {
+    /// PLN008 at box `n`: its label says `said`, the configuration `configured`, which is built.
+    fn label_fact(&mut self, n: NodeIndex, said: &str, configured: &str) {
+        let c = self.l.graph.component(n);
+        self.l.findings.push(
+            Diagnostic::warning(
+                codes::PLAN_LABEL_FACT,
+                format!("`{}` says {said}, but the configuration says {configured}: the configuration is built", c.id),
+            )
+            .with_primary(c.span, "the label says otherwise")
+            .with_help("change the label or the configuration so that they agree"),
+        );
+    }
+
     /// The writer and readers of the Aurora cluster `n` (logical id `p`): one
     /// `AWS::RDS::DBInstance` each, named after its box when drawn; readers wait for the
     /// writer (the first instance of a cluster is its writer) and fail over after it.
@@ -216,9 +233,24 @@ impl Store<'_, '_> {
         };
         let s = self.l.settings;
         let p = pascal(&id);
-        let version = s.db_engine_version.clone().unwrap_or_else(|| {
-            crate::plan::versions::default(e.engine).or(e.default_version).unwrap_or_default().to_string()
-        });
+        // a version written in the label ("PostgreSQL 16"; MySQL's with its minor, "MySQL 8.0")
+        let written = c
+            .attr("version")
+            .filter(|v| e.engine != "aurora-mysql" && (e.port != 3306 || v.contains('.')))
+            .map(str::to_string);
+        let version = match (&s.db_engine_version, written) {
+            (Some(configured), Some(w)) => {
+                if major(configured) != major(&w) {
+                    self.label_fact(n, &format!("version {w}"), &format!("`database.engine_version: {configured}`"));
+                }
+                configured.clone()
+            }
+            (Some(configured), None) => configured.clone(),
+            (None, Some(w)) => w,
+            (None, None) => {
+                crate::plan::versions::default(e.engine).or(e.default_version).unwrap_or_default().to_string()
+            }
+        };
         let key = self.key();
 
         // parameters
@@ -257,7 +289,23 @@ impl Store<'_, '_> {
                 Parameter::new("Number", "Serverless v2 maximum capacity (ACUs, 0.5 steps, up to 256)").known(16),
             );
         } else {
-            let class = if e.aurora { s.aurora_instance_class.as_str() } else { s.db_instance_class.as_str() };
+            let configured = if e.aurora { s.aurora_instance_class.as_str() } else { s.db_instance_class.as_str() };
+            // an instance class written in the label (`db.r6g.large`, `t3.medium`)
+            let written =
+                c.attr("instance_class").map(|k| if k.starts_with("db.") { k.to_string() } else { format!("db.{k}") });
+            let class = match written {
+                Some(w) if s.db_instance_class_configured && w != configured => {
+                    self.label_fact(
+                        n,
+                        &format!("instance class {w}"),
+                        &format!("`database.instance_class: {configured}`"),
+                    );
+                    configured.to_string()
+                }
+                Some(w) => w,
+                None => configured.to_string(),
+            };
+            let class = class.as_str();
             self.l.param(
                 DATA,
                 &format!("{p}InstanceClass"),
@@ -302,6 +350,7 @@ impl Store<'_, '_> {
 
         // network
         let port = e.port;
+        let multi_az = !c.attr("multi_az").is_some_and(|m| m.starts_with("single"));
         // arrows drawn to an instance box inside an Aurora cluster reach the cluster
         let mut side = vec![n];
         if e.aurora {
@@ -443,18 +492,25 @@ impl Store<'_, '_> {
                     "AllocatedStorage": r(&format!("{p}AllocatedStorageGiB")),
                     "MaxAllocatedStorage": r(&format!("{p}MaxAllocatedStorageGiB")),
                     "StorageType": "gp3",
-                    "MultiAZ": true,
+                    "MultiAZ": multi_az,
                     "Port": port.to_string(),
                     "VPCSecurityGroups": [r(&sg)],
                     params_prop: r(&params),
                     "Tags": tags(&[("Name", sub(&format!("${{AWS::StackName}}-{}", kebab(&id, 40))))]),
                 }),
             );
-            self.l.add(
-                DATA,
-                &p,
-                Resource::new("AWS::RDS::DBInstance", props).keep("Snapshot").node(&id).comment(&comment),
-            );
+            let mut res = Resource::new("AWS::RDS::DBInstance", props).keep("Snapshot").node(&id);
+            if multi_az {
+                res = res.comment(&comment);
+            } else {
+                res = res
+                    .comment(&comment.replace("private, Multi-AZ,", "private, Single-AZ (the label says so),"))
+                    .checkov_skip(
+                        "CKV_AWS_157",
+                        "the diagram's label says Single-AZ: one instance, no standby in a second AZ",
+                    );
+            }
+            self.l.add(DATA, &p, res);
         }
         self.l.output(
             DATA,
