@@ -369,3 +369,119 @@ fn the_seed_with_a_hosted_zone_gets_its_certificate_from_the_app_stack() {
     assert!(source.1.starts_with("app stack output `CertificateArn`"), "{source:?}");
     assert!(!c.plan.kubernetes.deploy_values.iter().any(|(k, _)| k == "CertificateArn"));
 }
+
+/// CloudFront in front of an ALB built in CloudFormation (the ECS fixture with a
+/// distribution): the ALB forwards only requests carrying the edge's `X-Origin-Verify` value
+/// (a listener rule with a dynamic reference to the app stack's secret) and answers 403 to the
+/// rest; the edge stack aliases `origin.<domain>` to the ALB, whose certificate names it; the
+/// listener uses the certificate the app stack creates, not a parameter.
+#[test]
+fn cloudfront_before_a_cloudformation_alb_requires_the_origin_header() {
+    let text = std::fs::read_to_string(crate::test::root().join("fixtures/architectures/ecs-fargate-web.md"))
+        .expect("fixture")
+        .replace("  users -->|HTTPS| alb\n", "  users -->|HTTPS| cdn -->|origin| alb\n")
+        .replace("  subgraph aws[AWS eu-west-1]\n", "  cdn[CloudFront]\n  subgraph aws[AWS eu-west-1]\n")
+        .replace(
+            "name: orders\n",
+            "name: orders\ndomain: www.example.com\nroute53: {hosted_zone_id: Z0123456789ABCDEFGHIJ}\n",
+        );
+    let path = crate::test::scratch("edge-cfn-alb").join("cfn-alb.md");
+    std::fs::write(&path, text).expect("write");
+    let c = compile(path.to_str().expect("utf-8"));
+    let app = template(&c, "app");
+    let listener = &resource(&app, "AlbHttpsListener")["Properties"];
+    assert_eq!(listener["DefaultActions"][0]["Type"], "fixed-response");
+    assert_eq!(listener["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"], "403");
+    assert_eq!(listener["Certificates"][0]["CertificateArn"], r("Certificate"));
+    assert!(app["Parameters"].get("CertificateArn").is_none(), "no certificate parameter");
+    let rule = resource(&app, "AlbOriginVerifyRule");
+    assert_eq!(rule["Type"], "AWS::ElasticLoadBalancingV2::ListenerRule");
+    let p = &rule["Properties"];
+    assert_eq!(p["ListenerArn"], r("AlbHttpsListener"));
+    let condition = &p["Conditions"][0];
+    assert_eq!(condition["Field"], "http-header");
+    assert_eq!(condition["HttpHeaderConfig"]["HttpHeaderName"], "X-Origin-Verify");
+    assert_eq!(
+        condition["HttpHeaderConfig"]["Values"][0],
+        serde_json::json!({"Fn::Sub": "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString:header}}"})
+    );
+    assert_eq!(p["Actions"][0]["Type"], "forward");
+    assert_eq!(p["Actions"][0]["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"], r("AlbApiTargetGroup"));
+    assert_eq!(resource(&app, "OriginVerifySecret")["Type"], "AWS::SecretsManager::Secret");
+    let cert = &resource(&app, "Certificate")["Properties"];
+    assert_eq!(cert["SubjectAlternativeNames"], serde_json::json!(["origin.www.example.com"]));
+    assert_eq!(cert["DomainValidationOptions"][1]["DomainName"], "origin.www.example.com");
+    // the edge: the origin header from the secret, and the alias record to the ALB
+    let edge = template(&c, "edge");
+    let record = &resource(&edge, "CdnAlbOriginRecord")["Properties"];
+    assert_eq!(record["Name"], "origin.www.example.com");
+    assert_eq!(record["Type"], "A");
+    assert_eq!(record["AliasTarget"]["DNSName"], r("AlbDnsName"));
+    assert_eq!(record["AliasTarget"]["HostedZoneId"], r("AlbCanonicalHostedZoneId"));
+    for output in ["AlbDnsName", "AlbCanonicalHostedZoneId", "OriginVerifySecretArn"] {
+        assert!(app["Outputs"].get(output).is_some(), "app output {output}");
+    }
+    let dist = &of_type(&edge, "AWS::CloudFront::Distribution")[0].1["Properties"]["DistributionConfig"];
+    let origin = dist["Origins"].as_array().expect("origins").iter().find(|o| o["Id"] == "alb").expect("alb origin");
+    assert_eq!(origin["DomainName"], "origin.www.example.com");
+    assert_eq!(origin["OriginCustomHeaders"][0]["HeaderName"], "X-Origin-Verify");
+    // no note asking for the record by hand
+    let notes = serde_json::to_string(&edge["Metadata"]).unwrap_or_default();
+    assert!(!notes.contains("create the alias record"), "{notes}");
+}
+
+/// Ranges written on subnet boxes are the subnets' ranges (one per AZ, or one shared by the
+/// AZs), and archc carves the others around them; a range outside the VPC is a located
+/// PLN008 and archc carves that subnet's range itself.
+#[test]
+fn subnet_ranges_in_labels_are_used_or_reported() {
+    let text = std::fs::read_to_string(crate::test::root().join("fixtures/architectures/ecs-fargate-web.md"))
+        .expect("fixture")
+        .replace("subgraph public[Public subnets]", "subgraph public[Public subnets 10.40.0.0/24]")
+        .replace("subgraph private[Private subnets]", "subgraph private[Private subnets 10.40.16.0/21, 10.40.24.0/21]")
+        .replace("subgraph data[Private subnets data]", "subgraph data[Private subnets data 10.41.0.0/24]");
+    let path = crate::test::scratch("edge-subnet-ranges").join("ranges.md");
+    std::fs::write(&path, text).expect("write");
+    let c = compile(path.to_str().expect("utf-8"));
+    let net = template(&c, "network");
+    let cidr = |p: &str| net["Parameters"][p]["Default"].as_str().unwrap_or_default().to_string();
+    assert_eq!(cidr("PublicSubnet1Cidr"), "10.40.0.0/25");
+    assert_eq!(cidr("PublicSubnet2Cidr"), "10.40.0.128/25");
+    assert_eq!(cidr("PrivateSubnet1Cidr"), "10.40.16.0/21");
+    assert_eq!(cidr("PrivateSubnet2Cidr"), "10.40.24.0/21");
+    // carved around the written ones
+    assert_eq!(cidr("DataSubnet1Cidr"), "10.40.1.0/24");
+    assert_eq!(cidr("DataSubnet2Cidr"), "10.40.2.0/24");
+    let pln008: Vec<_> = c.findings.iter().filter(|d| d.code == "PLN008").collect();
+    assert_eq!(pln008.len(), 1, "{pln008:#?}");
+    assert!(
+        pln008[0].message.contains("`data`")
+            && pln008[0].message.contains("10.41.0.0/24 is outside the VPC's 10.40.0.0/16")
+    );
+    assert!(!pln008[0].labels.is_empty(), "located");
+}
+
+/// A NAT label and `nat_gateways` that disagree: the configuration is built, and PLN008 at
+/// the box says the label is not; a label alone decides.
+#[test]
+fn a_nat_label_contradicting_the_configuration_is_reported() {
+    let fixture = std::fs::read_to_string(crate::test::root().join("fixtures/architectures/ecs-fargate-web.md"))
+        .expect("fixture");
+    for (label, config, nats, finding) in [
+        ("Single NAT Gateway", "nat_gateways: per-az\n", 2, true),
+        ("NAT Gateway per AZ", "nat_gateways: single\n", 1, true),
+        ("Single NAT Gateway", "", 1, false),
+        ("NAT Gateway per AZ", "", 2, false),
+    ] {
+        let text = fixture
+            .replace("nat[NAT Gateway]", &format!("nat[{label}]"))
+            .replace("name: orders\n", &format!("name: orders\n{config}"));
+        let path = crate::test::scratch("edge-nat-label").join("nat.md");
+        std::fs::write(&path, text).expect("write");
+        let c = compile(path.to_str().expect("utf-8"));
+        let net = template(&c, "network");
+        assert_eq!(of_type(&net, "AWS::EC2::NatGateway").len(), nats, "{label} {config}");
+        let pln008 = c.findings.iter().filter(|d| d.code == "PLN008").count();
+        assert_eq!(pln008, usize::from(finding), "{label} {config}");
+    }
+}

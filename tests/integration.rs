@@ -8,6 +8,7 @@ mod conformance;
 #[cfg(feature = "deploy")]
 mod deploy;
 mod edge;
+mod emit_aurora;
 mod emit_cloudformation;
 mod emit_consistency;
 mod emit_ecs_ec2;

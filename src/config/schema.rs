@@ -207,6 +207,11 @@ const NODE: Ty = Ty::Map(&[
     Field { name: "app", ty: Ty::Str, doc: "application profile of a workload" },
     Field { name: "service", ty: Ty::Str, doc: "AWS service of a VPC endpoint" },
     Field {
+        name: "instances",
+        ty: Ty::Int { min: 1, max: 16 },
+        doc: "instances of an Aurora cluster: a writer, the rest readers",
+    },
+    Field {
         name: "image",
         ty: Ty::Str,
         doc: "the image a workload runs (`repository:tag` or `repository@sha256:...`)",

@@ -60,6 +60,8 @@ pub struct Settings {
     pub az_count: usize,
     pub vpc_cidr: String,
     pub nat_per_az: bool,
+    /// Whether `nat_gateways` is configured (a label saying otherwise is then a finding).
+    pub nat_configured: bool,
     pub cluster_name: String,
     pub kubernetes_version: String,
     pub public_access_cidrs: Vec<String>,
@@ -83,6 +85,8 @@ pub struct Settings {
     pub archc_repository: Option<String>,
     pub archc_rev: Option<String>,
     pub db_instance_class: String,
+    /// Whether `database.instance_class` is configured (a label saying otherwise is then a finding).
+    pub db_instance_class_configured: bool,
     /// Aurora has no `db.m*` classes: the configured class, else a memory-optimised one.
     pub aurora_instance_class: String,
     pub db_storage_gib: u32,
@@ -108,11 +112,13 @@ impl Settings {
         let region = config.region.clone().or_else(|| graph.region().map(str::to_string));
         let region_known = region.is_some();
         let region = region.unwrap_or_else(|| REGION_PLACEHOLDER.to_string());
-        // the application: the first Deployment, else the first StatefulSet (a database drawn
-        // as a pod is no application)
-        let workload = graph
-            .components()
-            .find(|(_, c)| c.is("k8s.deployment"))
+        // the application: the first Deployment (in an EKS cluster when one is drawn: a pod of
+        // a local cluster beside it is no application of the stacks), else the first
+        // StatefulSet (a database drawn as a pod is no application)
+        let deployments = || graph.components().filter(|(_, c)| c.is("k8s.deployment"));
+        let workload = deployments()
+            .find(|(n, _)| graph.enclosing(*n, "aws.eks-cluster").is_some())
+            .or_else(|| deployments().next())
             .or_else(|| graph.components().find(|(_, c)| c.is("k8s.statefulset")));
         let profile = workload.and_then(|(_, c)| c.app.as_deref()).and_then(|a| catalog().app(a));
         let project = config
@@ -180,12 +186,18 @@ impl Settings {
             single_workload,
             region_known,
             cluster_name: project.clone(),
-            namespace: config.app.namespace.clone().unwrap_or_else(|| project.clone()),
+            namespace: config
+                .app
+                .namespace
+                .clone()
+                .or_else(|| drawn_namespace(graph, workload.map(|(n, _)| n)))
+                .unwrap_or_else(|| project.clone()),
             project,
             region,
             az_count: config.availability_zones() as usize,
             vpc_cidr,
             nat_per_az: config.nat_gateways.as_deref() != Some("single"),
+            nat_configured: config.nat_gateways.is_some(),
             kubernetes_version: config
                 .eks
                 .version
@@ -216,6 +228,7 @@ impl Settings {
             archc_repository: config.github.review.archc_repository.clone(),
             archc_rev: config.github.review.archc_rev.clone(),
             db_instance_class: config.database.instance_class.clone().unwrap_or_else(|| "db.m7g.large".into()),
+            db_instance_class_configured: config.database.instance_class.is_some(),
             aurora_instance_class: config.database.instance_class.clone().unwrap_or_else(|| "db.r7g.large".into()),
             db_storage_gib: config.database.allocated_storage_gib.unwrap_or(50),
             db_engine_version: config.database.engine_version.clone(),
@@ -369,6 +382,18 @@ pub(crate) const REGION_PLACEHOLDER: &str = "${Region}";
 
 /// The default database name: the application's name as an identifier (`mattermost`,
 /// `my_app`), or `app`.
+/// The namespace a `k8s.namespace` box around the application names ("Namespace shop" →
+/// `shop`).
+fn drawn_namespace(graph: &ArchGraph, workload: Option<petgraph::stable_graph::NodeIndex>) -> Option<String> {
+    let ns = graph.enclosing(workload?, "k8s.namespace")?;
+    let title = graph.component(ns).title.to_lowercase();
+    let words: Vec<&str> = title
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty() && !matches!(*w, "namespace" | "ns" | "k8s" | "kubernetes"))
+        .collect();
+    Some(kebab(&words.join(" "), 63)).filter(|n| !n.is_empty())
+}
+
 fn database_name(app: Option<&str>) -> String {
     let mut name: String =
         app.unwrap_or("app").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();

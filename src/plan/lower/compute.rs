@@ -154,14 +154,22 @@ pub(super) fn store_ingress(l: &mut Lowering<'_>, n: NodeIndex, sg: &str) {
         }
     }
     edges.sort_by_key(|(e, _)| (graph.connection(*e).span.start, e.index()));
+    // (group, port) → rule: boxes sharing a group (the writer and reader of an Aurora
+    // cluster) share the rule (AWS refuses the same rule twice)
+    let mut done: Vec<(Value, u16, String)> = Vec::new();
     for (e, b) in edges {
         let target = graph.component(b);
         let tp = pascal(&target.id);
         let output = format!("{tp}SecurityGroupId");
-        if !l.stack(DATA).outputs.contains_key(&output) {
+        let Some(group_value) = l.stack(DATA).outputs.get(&output).map(|o| o.value.clone()) else {
+            continue;
+        };
+        let port = store_port(l, e, b);
+        if let Some((_, _, logical)) = done.iter().find(|(g, p, _)| *g == group_value && *p == port) {
+            let logical = logical.clone();
+            l.built(e, format!("the ingress rule `{logical}` (app stack) on the security group of `{}`", target.id));
             continue;
         }
-        let port = store_port(l, e, b);
         let group = l.import(APP, DATA, &output, "AWS::EC2::SecurityGroup::Id");
         let (a, _) = graph.endpoints(e);
         let logical = format!("{tp}From{}Ingress", pascal(&graph.component(a).id));
@@ -189,5 +197,6 @@ pub(super) fn store_ingress(l: &mut Lowering<'_>, n: NodeIndex, sg: &str) {
             )),
         );
         l.built(e, format!("the ingress rule `{logical}` (app stack) on the security group of `{}`", target.id));
+        done.push((group_value, port, logical));
     }
 }

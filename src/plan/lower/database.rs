@@ -4,6 +4,8 @@ use petgraph::stable_graph::NodeIndex;
 use serde_json::{json, Value};
 
 use super::store::Store;
+use crate::diagnostic::{codes, Diagnostic};
+use crate::model::ArchGraph;
 use crate::plan::cfn::{aws_policy, get_att, policy, r, sub, tags};
 use crate::plan::names::{kebab, pascal};
 use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
@@ -99,13 +101,122 @@ fn lower(l: &mut Lowering<'_>) {
     let graph = l.graph;
     let mut s = Store::new(l);
     for kind in ["aws.rds", "aws.aurora"] {
-        for n in graph.of_kind(kind).collect::<Vec<_>>() {
+        // a database box drawn inside an Aurora cluster is one of its instances
+        for n in graph.of_kind(kind).filter(|&n| graph.enclosing(n, "aws.aurora").is_none()).collect::<Vec<_>>() {
             s.database(n);
         }
     }
 }
 
+/// One instance of an Aurora cluster: its box when drawn, and whether it is a reader.
+struct Member {
+    node: Option<NodeIndex>,
+    reader: bool,
+}
+
+/// Whether a title names a reader ("Reader", "Read replica", "Replica 2").
+fn names_reader(title: &str) -> bool {
+    title
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| matches!(w, "reader" | "readers" | "read" | "replica" | "replicas" | "ro"))
+}
+
+/// The instances of the Aurora cluster `n`, as drawn or configured: `nodes.<id>.instances`
+/// first, else the database boxes drawn inside it ("Writer", "Reader", "Primary", "Replica"),
+/// else what its label counts ("1 writer + 2 readers", "Writer / Reader", "Writer" alone),
+/// else a writer and a reader (Aurora's Multi-AZ).
+fn members(graph: &ArchGraph, n: NodeIndex) -> Vec<Member> {
+    let c = graph.component(n);
+    let count = |k: usize| -> Vec<Member> { (0..k.max(1)).map(|i| Member { node: None, reader: i > 0 }).collect() };
+    if let Some(k) = c.attr("instances").and_then(|v| v.parse::<usize>().ok()) {
+        return count(k);
+    }
+    let drawn: Vec<NodeIndex> = graph
+        .components()
+        .filter(|&(m, mc)| (mc.is("aws.rds") || mc.is("aws.aurora")) && graph.enclosing(m, "aws.aurora") == Some(n))
+        .map(|(m, _)| m)
+        .collect();
+    if !drawn.is_empty() {
+        let mut out: Vec<Member> =
+            drawn.iter().map(|&m| Member { node: Some(m), reader: names_reader(&graph.component(m).label) }).collect();
+        // the writer first (created first, it is the writer); none named: the first drawn
+        out.sort_by_key(|m| m.reader);
+        if let Some(first) = out.first_mut() {
+            first.reader = false;
+        }
+        return out;
+    }
+    if c.attr("multi_az").is_some_and(|m| m.starts_with("single")) {
+        return count(1);
+    }
+    if let Some(k) = c.attr("readers").and_then(|v| v.parse::<usize>().ok()) {
+        return count(k + 1);
+    }
+    match (c.attr("writer").is_some(), c.attr("reader").is_some()) {
+        (true, false) => count(1),
+        _ => count(2),
+    }
+}
+
 impl Store<'_, '_> {
+    /// PLN008 at box `n`: its label says `said`, the configuration `configured`, which is built.
+    fn label_fact(&mut self, n: NodeIndex, said: &str, configured: &str) {
+        let c = self.l.graph.component(n);
+        self.l.findings.push(
+            Diagnostic::warning(
+                codes::PLAN_LABEL_FACT,
+                format!("`{}` says {said}, but the configuration says {configured}: the configuration is built", c.id),
+            )
+            .with_primary(c.span, "the label says otherwise")
+            .with_help("change the label or the configuration so that they agree"),
+        );
+    }
+
+    /// The writer and readers of the Aurora cluster `n` (logical id `p`): one
+    /// `AWS::RDS::DBInstance` each, named after its box when drawn; readers wait for the
+    /// writer (the first instance of a cluster is its writer) and fail over after it.
+    fn aurora_instances(&mut self, n: NodeIndex, p: &str, engine: &str, instance: &dyn Fn(Value) -> Value) {
+        let graph = self.l.graph;
+        let id = graph.component(n).id.clone();
+        let members = members(graph, n);
+        let single = members.len() == 1;
+        let mut writer = String::new();
+        for (i, m) in members.iter().enumerate() {
+            let logical = match m.node {
+                Some(b) => pascal(&graph.component(b).id),
+                None => format!("{p}Instance{}", i + 1),
+            };
+            let mut props = instance(r(&format!("{p}InstanceClass")));
+            if let Some(o) = props.as_object_mut() {
+                o.insert("Engine".into(), json!(engine));
+                o.insert("DBClusterIdentifier".into(), r(p));
+                o.insert("PromotionTier".into(), json!(u8::from(m.reader)));
+            }
+            // the data lives in the cluster volume (snapshotted with the cluster): an instance
+            // of an Aurora cluster cannot be snapshotted on its own
+            let mut res = Resource::new("AWS::RDS::DBInstance", props).keep("Delete");
+            res = res.node(&m.node.map_or(id.clone(), |b| graph.component(b).id.clone()));
+            if let Some(b) = m.node {
+                let role = if m.reader { "a reader" } else { "the writer" };
+                res = res.comment(&format!(
+                    "`{}` drawn in `{id}`: {role} of the cluster; its data is the cluster's, snapshotted\nwith it, so deleting an instance loses nothing",
+                    graph.component(b).id
+                ));
+            } else if i == 0 && single {
+                res = res.comment("the writer alone (as drawn or configured): no reader to fail over to, so not Multi-AZ;\nits data is the cluster's, snapshotted with it");
+            } else if i == 0 {
+                res = res.comment("writer and reader in different AZs (Aurora's Multi-AZ); their data is the cluster's,\nsnapshotted with it, so deleting an instance loses nothing");
+            }
+            if i == 0 {
+                writer.clone_from(&logical);
+            } else {
+                res = res.depends_on(&[writer.as_str()]);
+            }
+            self.l.add(DATA, &logical, res);
+        }
+    }
+
     fn database(&mut self, n: NodeIndex) {
         let c = self.l.graph.component(n);
         let kind = c.kind_id().unwrap_or_default();
@@ -122,9 +233,24 @@ impl Store<'_, '_> {
         };
         let s = self.l.settings;
         let p = pascal(&id);
-        let version = s.db_engine_version.clone().unwrap_or_else(|| {
-            crate::plan::versions::default(e.engine).or(e.default_version).unwrap_or_default().to_string()
-        });
+        // a version written in the label ("PostgreSQL 16"; MySQL's with its minor, "MySQL 8.0")
+        let written = c
+            .attr("version")
+            .filter(|v| e.engine != "aurora-mysql" && (e.port != 3306 || v.contains('.')))
+            .map(str::to_string);
+        let version = match (&s.db_engine_version, written) {
+            (Some(configured), Some(w)) => {
+                if major(configured) != major(&w) {
+                    self.label_fact(n, &format!("version {w}"), &format!("`database.engine_version: {configured}`"));
+                }
+                configured.clone()
+            }
+            (Some(configured), None) => configured.clone(),
+            (None, Some(w)) => w,
+            (None, None) => {
+                crate::plan::versions::default(e.engine).or(e.default_version).unwrap_or_default().to_string()
+            }
+        };
         let key = self.key();
 
         // parameters
@@ -143,14 +269,51 @@ impl Store<'_, '_> {
             Parameter::new("String", &format!("Parameter group family of {p}EngineVersion"))
                 .known((e.family)(&version).as_str()),
         );
-        let class = if e.aurora { s.aurora_instance_class.as_str() } else { s.db_instance_class.as_str() };
-        self.l.param(
-            DATA,
-            &format!("{p}InstanceClass"),
-            Parameter::new("String", &format!("Instance class of `{id}`"))
-                .known(class)
-                .pattern(r"^db\.[a-z0-9-]+\.[a-z0-9]+$"),
-        );
+        let serverless = e.aurora && matches!(c.attr("serverless"), Some("serverless" | "true"));
+        if serverless {
+            self.l.param(
+                DATA,
+                &format!("{p}InstanceClass"),
+                Parameter::new("String", &format!("Instance class of `{id}` (Serverless v2: db.serverless)"))
+                    .known("db.serverless")
+                    .pattern(r"^db\.(serverless|[a-z0-9-]+\.[a-z0-9]+)$"),
+            );
+            self.l.param(
+                DATA,
+                &format!("{p}MinCapacity"),
+                Parameter::new("Number", "Serverless v2 minimum capacity (ACUs, 0.5 steps)").known(0.5),
+            );
+            self.l.param(
+                DATA,
+                &format!("{p}MaxCapacity"),
+                Parameter::new("Number", "Serverless v2 maximum capacity (ACUs, 0.5 steps, up to 256)").known(16),
+            );
+        } else {
+            let configured = if e.aurora { s.aurora_instance_class.as_str() } else { s.db_instance_class.as_str() };
+            // an instance class written in the label (`db.r6g.large`, `t3.medium`)
+            let written =
+                c.attr("instance_class").map(|k| if k.starts_with("db.") { k.to_string() } else { format!("db.{k}") });
+            let class = match written {
+                Some(w) if s.db_instance_class_configured && w != configured => {
+                    self.label_fact(
+                        n,
+                        &format!("instance class {w}"),
+                        &format!("`database.instance_class: {configured}`"),
+                    );
+                    configured.to_string()
+                }
+                Some(w) => w,
+                None => configured.to_string(),
+            };
+            let class = class.as_str();
+            self.l.param(
+                DATA,
+                &format!("{p}InstanceClass"),
+                Parameter::new("String", &format!("Instance class of `{id}`"))
+                    .known(class)
+                    .pattern(r"^db\.[a-z0-9-]+\.[a-z0-9]+$"),
+            );
+        }
         self.l.param(
             DATA,
             &format!("{p}DatabaseName"),
@@ -187,7 +350,13 @@ impl Store<'_, '_> {
 
         // network
         let port = e.port;
-        let sg = self.security_group(n, &[n], port, e.name);
+        let multi_az = !c.attr("multi_az").is_some_and(|m| m.starts_with("single"));
+        // arrows drawn to an instance box inside an Aurora cluster reach the cluster
+        let mut side = vec![n];
+        if e.aurora {
+            side.extend(members(self.l.graph, n).iter().filter_map(|m| m.node));
+        }
+        let sg = self.security_group(n, &side, port, e.name);
         let subnets = self.subnets(Some(n), "data");
         let subnet_group = format!("{p}SubnetGroup");
         self.l.add(
@@ -279,7 +448,7 @@ impl Store<'_, '_> {
             e.name
         );
         if e.aurora {
-            let cluster_props = merge(
+            let mut cluster_props = merge(
                 common,
                 json!({
                     "DatabaseName": r(&format!("{p}DatabaseName")),
@@ -289,24 +458,32 @@ impl Store<'_, '_> {
                     "Tags": tags(&[("Name", sub(&format!("${{AWS::StackName}}-{}", kebab(&id, 40))))]),
                 }),
             );
+            if serverless {
+                cluster_props = merge(
+                    cluster_props,
+                    json!({"ServerlessV2ScalingConfiguration": {
+                        "MinCapacity": r(&format!("{p}MinCapacity")),
+                        "MaxCapacity": r(&format!("{p}MaxCapacity")),
+                    }}),
+                );
+            }
+            // a writer alone has no reader in another AZ to fail over to
+            let comment = if members(self.l.graph, n).len() == 1 {
+                comment.replace("private, Multi-AZ,", "private,")
+            } else {
+                comment
+            };
+            let comment = if serverless {
+                format!("{comment}; Serverless v2 (the label says so): capacity scales between\n{p}MinCapacity and {p}MaxCapacity ACUs")
+            } else {
+                comment
+            };
             self.l.add(
                 DATA,
                 &p,
                 Resource::new("AWS::RDS::DBCluster", cluster_props).keep("Snapshot").node(&id).comment(&comment),
             );
-            for i in 1..=2 {
-                let props = merge(
-                    instance(r(&format!("{p}InstanceClass"))),
-                    json!({"Engine": e.engine, "DBClusterIdentifier": r(&p)}),
-                );
-                // the data lives in the cluster volume (snapshotted with the cluster): an instance
-                // of an Aurora cluster cannot be snapshotted on its own
-                let mut res = Resource::new("AWS::RDS::DBInstance", props).keep("Delete").node(&id);
-                if i == 1 {
-                    res = res.comment("writer and reader in different AZs (Aurora's Multi-AZ); their data is the cluster's,\nsnapshotted with it, so deleting an instance loses nothing");
-                }
-                self.l.add(DATA, &format!("{p}Instance{i}"), res);
-            }
+            self.aurora_instances(n, &p, e.engine, &instance);
         } else {
             let props = merge(
                 merge(common, instance(r(&format!("{p}InstanceClass")))),
@@ -315,18 +492,25 @@ impl Store<'_, '_> {
                     "AllocatedStorage": r(&format!("{p}AllocatedStorageGiB")),
                     "MaxAllocatedStorage": r(&format!("{p}MaxAllocatedStorageGiB")),
                     "StorageType": "gp3",
-                    "MultiAZ": true,
+                    "MultiAZ": multi_az,
                     "Port": port.to_string(),
                     "VPCSecurityGroups": [r(&sg)],
                     params_prop: r(&params),
                     "Tags": tags(&[("Name", sub(&format!("${{AWS::StackName}}-{}", kebab(&id, 40))))]),
                 }),
             );
-            self.l.add(
-                DATA,
-                &p,
-                Resource::new("AWS::RDS::DBInstance", props).keep("Snapshot").node(&id).comment(&comment),
-            );
+            let mut res = Resource::new("AWS::RDS::DBInstance", props).keep("Snapshot").node(&id);
+            if multi_az {
+                res = res.comment(&comment);
+            } else {
+                res = res
+                    .comment(&comment.replace("private, Multi-AZ,", "private, Single-AZ (the label says so),"))
+                    .checkov_skip(
+                        "CKV_AWS_157",
+                        "the diagram's label says Single-AZ: one instance, no standby in a second AZ",
+                    );
+            }
+            self.l.add(DATA, &p, res);
         }
         self.l.output(
             DATA,
@@ -347,5 +531,51 @@ impl Store<'_, '_> {
             r(&format!("{p}DatabaseName")),
             &format!("database name in `{id}`"),
         );
+        if e.aurora {
+            self.member_outputs(n, &p, &sg);
+        }
+    }
+
+    /// What an arrow to an instance box drawn inside the Aurora cluster `n` reaches: the
+    /// cluster's endpoint (a writer box) or its reader endpoint (a reader box), its security
+    /// group, secret and database, as outputs named after the box (what the app stack and
+    /// the manifests read for the box an arrow points at).
+    fn member_outputs(&mut self, n: NodeIndex, p: &str, sg: &str) {
+        let graph = self.l.graph;
+        for m in members(graph, n) {
+            let Some(b) = m.node else { continue };
+            let bid = graph.component(b).id.clone();
+            let bp = pascal(&bid);
+            let (endpoint, what) = if m.reader {
+                ("ReadEndpoint.Address", "the reader endpoint")
+            } else {
+                ("Endpoint.Address", "the writer endpoint")
+            };
+            self.l.output(
+                DATA,
+                &format!("{bp}EndpointAddress"),
+                get_att(p, endpoint),
+                &format!("{what} of the cluster `{bid}` is in"),
+            );
+            self.l.output(DATA, &format!("{bp}EndpointPort"), get_att(p, "Endpoint.Port"), &format!("port of `{bid}`"));
+            self.l.output(
+                DATA,
+                &format!("{bp}SecurityGroupId"),
+                r(sg),
+                &format!("security group of the cluster `{bid}` is in"),
+            );
+            self.l.output(
+                DATA,
+                &format!("{bp}SecretArn"),
+                get_att(p, "MasterUserSecret.SecretArn"),
+                &format!("RDS-managed master user secret of the cluster `{bid}` is in"),
+            );
+            self.l.output(
+                DATA,
+                &format!("{bp}DatabaseName"),
+                r(&format!("{p}DatabaseName")),
+                &format!("database name in the cluster `{bid}` is in"),
+            );
+        }
     }
 }

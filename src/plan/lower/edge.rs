@@ -20,7 +20,9 @@
 //!   policy, access logs to a log bucket of the edge stack.
 //! - **WAF** (drawn): a CLOUDFRONT-scope web ACL with the AWS managed common and known-bad-
 //!   inputs rule sets, in the certificate stack (us-east-1, where CLOUDFRONT web ACLs live).
-//! - **Records**: alias A and AAAA records of `domain` to the distribution (edge stack). The
+//! - **Records**: alias A and AAAA records of `domain` to the distribution (edge stack), and
+//!   `origin.<domain>` to a load balancer of the app stack behind it (which requires the
+//!   header: `load_balancer.rs`, and whose certificate names `origin.<domain>`). The
 //!   ALB of an Ingress is created by the AWS Load Balancer Controller after the stacks, so no
 //!   template can alias it: the app stack's notes say which record to create after deploy.
 
@@ -110,6 +112,7 @@ fn lower(l: &mut Lowering<'_>) {
     let balancer = graph.of_kind("aws.alb").next().is_some() || graph.of_kind("aws.nlb").next().is_some();
     if let (Some(domain), true, None) = (&domain, balancer || acm_regional.is_some(), &l.settings.certificate_arn) {
         if let Some(zone) = hosted_zone(l, APP) {
+            let zone_value = zone.clone();
             let node = acm_regional.map(id_of);
             let logical = node.as_deref().map_or_else(|| "Certificate".to_string(), pascal);
             certificate(
@@ -121,6 +124,36 @@ fn lower(l: &mut Lowering<'_>) {
                 node.as_deref(),
                 &format!("the certificate of `{domain}` for the load balancer (HTTPS listener)"),
             );
+            // the HTTPS listeners of the app stack's load balancers use it (not a parameter)
+            let param = json!({"Ref": "CertificateArn"});
+            let mut listeners = 0;
+            for res in l.stack(APP).resources.values_mut() {
+                if res.ty == "AWS::ElasticLoadBalancingV2::Listener" {
+                    if let Some(certs) = res.properties["Certificates"].as_array_mut() {
+                        for c in certs.iter_mut().filter(|c| c["CertificateArn"] == param) {
+                            c["CertificateArn"] = r(&logical);
+                            listeners += 1;
+                        }
+                    }
+                }
+            }
+            if listeners > 0 {
+                l.stack(APP).parameters.shift_remove("CertificateArn");
+            }
+            // a load balancer of the app stack behind CloudFront is reached at `origin.<domain>`:
+            // its certificate names that too (CloudFront checks the origin's name)
+            let behind_cdn = graph.components().filter(|(_, c)| c.is("aws.alb")).any(|(lb, c)| {
+                l.stack(APP).outputs.contains_key(&format!("{}DnsName", pascal(&c.id))) && fronting_cdn(l, lb).is_some()
+            });
+            if behind_cdn {
+                let origin = format!("origin.{domain}");
+                if let Some(cert) = l.stack(APP).resources.get_mut(&logical) {
+                    cert.properties["SubjectAlternativeNames"] = json!([origin]);
+                    if let Some(v) = cert.properties["DomainValidationOptions"].as_array_mut() {
+                        v.push(json!({"DomainName": origin, "HostedZoneId": zone_value.clone()}));
+                    }
+                }
+            }
             l.output(
                 APP,
                 "CertificateArn",
@@ -218,6 +251,8 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
     let domain = l.settings.domain.clone();
     let mut origins: Vec<Origin> = Vec::new();
     let mut bucket_policies: Vec<(String, String)> = Vec::new();
+    // load balancers of the app stack whose `origin.<domain>` record is built here
+    let mut cfn_origins: Vec<String> = Vec::new();
     let targets: Vec<(EdgeIndex, NodeIndex)> =
         graph.outgoing(cdn).filter(|(e, _)| matches!(graph.connection(*e).meaning, "origin" | "ingress")).collect();
     for (e, b) in targets {
@@ -322,11 +357,32 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
                         "a CloudFront origin over HTTPS only at `origin.{domain}` with the `{ORIGIN_HEADER}` header"
                     ),
                 );
+                // a load balancer of the app stack: `origin.<domain>` is an alias of it
+                let lp = pascal(&oid);
+                if l.stack(APP).outputs.contains_key(&format!("{lp}DnsName")) {
+                    if let Some(zone) = hosted_zone(l, EDGE) {
+                        let dns = l.import(EDGE, APP, &format!("{lp}DnsName"), "String");
+                        let lb_zone = l.import(EDGE, APP, &format!("{lp}CanonicalHostedZoneId"), "String");
+                        l.add(
+                            EDGE,
+                            &format!("{dist}{lp}OriginRecord"),
+                            Resource::new(
+                                "AWS::Route53::RecordSet",
+                                json!({"HostedZoneId": zone, "Name": format!("origin.{domain}"), "Type": "A", "AliasTarget": {"DNSName": dns, "HostedZoneId": lb_zone, "EvaluateTargetHealth": false}}),
+                            )
+                            .node(&cdn_id)
+                            .comment(&format!("`origin.{domain}`, where CloudFront `{cdn_id}` reaches it, is an alias of the load balancer `{oid}`")),
+                        );
+                        cfn_origins.push(oid.clone());
+                    }
+                }
             }
             _ => continue,
         }
     }
-    if let (Some(d), true) = (&domain, origins.iter().any(|o| o.value.get("CustomOriginConfig").is_some())) {
+    if let (Some(d), true) =
+        (&domain, origins.iter().any(|o| o.value.get("CustomOriginConfig").is_some() && !cfn_origins.contains(&o.id)))
+    {
         l.stack(EDGE).notes.push((
             "OriginRecord".into(),
             format!("CloudFront reaches its load balancer at `origin.{d}`: that name must point at the load balancer. The ALB of a Kubernetes Ingress is created by the AWS Load Balancer Controller after the stacks: create the alias record `origin.{d}` to the Ingress' address after deploy (or run ExternalDNS). That ALB does not require the `{ORIGIN_HEADER}` header yet."),
@@ -559,6 +615,13 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
 /// The secret CloudFront sends to load-balancer origins as `X-Origin-Verify` (app stack, so
 /// that a load balancer built there can require it); its ARN as the edge stack's parameter.
 fn origin_secret(l: &mut Lowering<'_>, cdn_id: &str) -> Value {
+    origin_secret_resource(l, cdn_id);
+    l.import(EDGE, APP, "OriginVerifySecretArn", "String")
+}
+
+/// The app stack's `OriginVerifySecret` (logical id), created once: the edge lowering sends
+/// its value, a load balancer built in the app stack requires it.
+pub(super) fn origin_secret_resource(l: &mut Lowering<'_>, cdn_id: &str) -> &'static str {
     if !l.stack(APP).resources.contains_key("OriginVerifySecret") {
         l.add(
             APP,
@@ -582,7 +645,17 @@ fn origin_secret(l: &mut Lowering<'_>, cdn_id: &str) -> Value {
             &format!("secret of the {ORIGIN_HEADER} header (JSON key `header`)"),
         );
     }
-    l.import(EDGE, APP, "OriginVerifySecretArn", "String")
+    "OriginVerifySecret"
+}
+
+/// The CloudFront box with an origin arrow to load balancer `lb`, when CloudFront reaches it
+/// (a `domain` is configured: the origin is `origin.<domain>`).
+pub(super) fn fronting_cdn(l: &Lowering<'_>, lb: NodeIndex) -> Option<NodeIndex> {
+    l.settings.domain.as_ref()?;
+    l.graph.incoming(lb).find_map(|(e, a)| {
+        (l.graph.component(a).is("aws.cloudfront") && matches!(l.graph.connection(e).meaning, "origin" | "ingress"))
+            .then_some(a)
+    })
 }
 
 /// The CLOUDFRONT-scope web ACL of box `w` in the certificate stack; its ARN in the edge stack.

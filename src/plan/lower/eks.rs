@@ -85,8 +85,15 @@ fn lower(l: &mut Lowering<'_>) {
     let cp_id = cp.map(|n| l.graph.component(n).id.clone());
     let cluster = cp_id.as_deref().map_or_else(|| "Cluster".to_string(), pascal);
     let groups = node_groups(l);
+    // an EKS cluster box drawn around the nodes besides the control plane is the cluster
+    // resource (the control plane keeps its role, key, logs and identity provider)
+    let cluster_box = l
+        .graph
+        .of_kind("aws.eks-cluster")
+        .find(|&b| Some(b) != cp)
+        .filter(|_| cp.is_some_and(|n| l.graph.component(n).is("aws.eks-control-plane")));
     for box_ in l.graph.of_kind("aws.eks-cluster").collect::<Vec<_>>() {
-        if Some(box_) != cp {
+        if Some(box_) != cp && Some(box_) != cluster_box {
             l.used(box_, format!("the EKS cluster `{cluster}` it draws around its nodes"));
         }
     }
@@ -314,7 +321,9 @@ fn lower(l: &mut Lowering<'_>) {
     } else {
         "the control plane: private endpoint on; the public endpoint only when PublicAccessCidrs\nnames who may use it (eks.public_access_cidrs), never 0.0.0.0/0"
     });
-    if let Some(id) = &cp_id {
+    if let Some(b) = cluster_box {
+        cluster_resource = cluster_resource.node(&l.graph.component(b).id);
+    } else if let Some(id) = &cp_id {
         cluster_resource = cluster_resource.node(id);
     }
     l.add(CL, &cluster, cluster_resource);

@@ -73,6 +73,10 @@ fn logs(l: &mut Lowering<'_>) {
             if graph.connection(e).becomes != "iam-permission" {
                 l.built(e, format!("log group `{fp}LogGroup` (the function's logs)"));
             }
+            // the log group is what the box draws: CloudWatch Logs, where the function logs
+            if let Some(group) = l.stack(APP).resources.get_mut(&format!("{fp}LogGroup")) {
+                group.node = Some(graph.component(n).id.clone());
+            }
             functions.push(format!("`{}`", graph.component(a).id));
         }
         if !functions.is_empty() {

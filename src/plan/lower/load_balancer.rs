@@ -292,6 +292,19 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
     if alb {
         let certificate = certificate(l);
         let https = format!("{p}HttpsListener");
+        // behind CloudFront: only requests carrying the edge's secret header are forwarded
+        let cdn = super::edge::fronting_cdn(l, lb).map(|n| graph.component(n).id.clone());
+        let (default_actions, comment) = match &cdn {
+            Some(cdn) => (
+                json!([{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "403", "ContentType": "text/plain", "MessageBody": "Forbidden"}}]),
+                format!("HTTPS (TLS 1.3 and 1.2) with the certificate; 403 to any request without CloudFront `{cdn}`'s\n`{}` header (the rule `{p}OriginVerifyRule` forwards those with it)", super::edge::ORIGIN_HEADER),
+            ),
+            None if groups.len() > 1 => (
+                forward.clone(),
+                "HTTPS (TLS 1.3 and 1.2) with the certificate; requests spread evenly over the target groups".to_string(),
+            ),
+            None => (forward.clone(), "HTTPS (TLS 1.3 and 1.2) with the certificate, to the target group".to_string()),
+        };
         l.add(
             APP,
             &https,
@@ -303,16 +316,37 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
                     "Protocol": "HTTPS",
                     "SslPolicy": SSL_POLICY,
                     "Certificates": [{"CertificateArn": certificate}],
-                    "DefaultActions": forward,
+                    "DefaultActions": default_actions,
                 }),
             )
             .node(&id)
-            .comment(if groups.len() > 1 {
-                "HTTPS (TLS 1.3 and 1.2) with the certificate; requests spread evenly over the target groups"
-            } else {
-                "HTTPS (TLS 1.3 and 1.2) with the certificate, to the target group"
-            }),
+            .comment(&comment),
         );
+        if let Some(cdn) = &cdn {
+            let secret = super::edge::origin_secret_resource(l, cdn);
+            let header = super::edge::ORIGIN_HEADER;
+            l.add(
+                APP,
+                &format!("{p}OriginVerifyRule"),
+                Resource::new(
+                    "AWS::ElasticLoadBalancingV2::ListenerRule",
+                    json!({
+                        "ListenerArn": r(&https),
+                        "Priority": 1,
+                        "Conditions": [{
+                            "Field": "http-header",
+                            "HttpHeaderConfig": {
+                                "HttpHeaderName": header,
+                                "Values": [sub(&format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:header}}}}"))],
+                            },
+                        }],
+                        "Actions": forward,
+                    }),
+                )
+                .node(&id)
+                .comment(&format!("CloudFront `{cdn}` sends `{header}` with the value of `{secret}` (a dynamic reference,\nresolved at deploy, never in the template): only those requests reach the targets")),
+            );
+        }
         listeners.push(https);
         let http = format!("{p}HttpListener");
         l.add(

@@ -1,4 +1,5 @@
-//! The network stack: VPC, subnets (each subnet box → one subnet per AZ), internet
+//! The network stack: VPC, subnets (each subnet box → one subnet per AZ, in the range its
+//! label writes when it writes one that fits, else in a range carved around those), internet
 //! gateway, NAT gateways (one per AZ by default), route tables: public → IGW, app → the NAT
 //! of its AZ when a box in the tier has an arrow to a NAT gateway, data → local only.
 
@@ -36,6 +37,82 @@ fn parse_cidr(cidr: &str) -> Option<(u32, u8)> {
 
 fn format_cidr(addr: u32, len: u8) -> String {
     format!("{}.{}.{}.{}/{}", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255, len)
+}
+
+/// The IPv4 ranges written in a label (`Public Subnet 10.0.1.0/24`).
+fn label_cidrs(label: &str) -> Vec<(u32, u8)> {
+    static CIDR: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| crate::constant_regex(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/\d{1,2})\b"));
+    CIDR.captures_iter(label).filter_map(|c| c.get(1)).filter_map(|m| parse_cidr(m.as_str())).collect()
+}
+
+/// What a NAT gateway's label says of their number: `Some(false)` for one ("Single NAT
+/// Gateway"), `Some(true)` for one per AZ ("NAT per AZ", "NAT Gateway in each AZ"), `None`.
+fn nat_label(label: &str) -> Option<bool> {
+    let lower = label.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    if words.contains(&"single") {
+        return Some(false);
+    }
+    let per_az = words.windows(2).any(|w| matches!(w, ["per" | "each" | "every", "az" | "availability"]))
+        || words.windows(3).any(|w| matches!(w, ["in", "each" | "every", "az" | "availability"]));
+    per_az.then_some(true)
+}
+
+/// Whether two ranges share an address.
+fn overlaps((a, al): (u32, u8), (b, bl): (u32, u8)) -> bool {
+    let len = al.min(bl);
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+    a & mask == b & mask
+}
+
+/// The subnets of a box from the ranges in its label: one range per AZ, or one range shared
+/// by the AZs (split into equal aligned blocks); each a network address inside the VPC that
+/// no other subnet uses. The reason when not.
+fn labelled_blocks(
+    ranges: &[(u32, u8)],
+    azs: usize,
+    vpc: (u32, u8),
+    taken: &[(u32, u8)],
+) -> Result<Vec<(u32, u8)>, String> {
+    if let Some(&(a, len)) = ranges.iter().find(|&&(a, len)| len < vpc.1 || !overlaps((a, len), vpc)) {
+        return Err(format!("{} is outside the VPC's {}", format_cidr(a, len), format_cidr(vpc.0, vpc.1)));
+    }
+    let blocks = match ranges {
+        [one] if azs > 1 => {
+            let bits = u8::try_from(azs.next_power_of_two().trailing_zeros()).unwrap_or(u8::MAX);
+            let len = one.1.saturating_add(bits);
+            if len > 28 {
+                return Err(format!(
+                    "{} is too small for {azs} AZs (a subnet is a /28 at least)",
+                    format_cidr(one.0, one.1)
+                ));
+            }
+            let size = 1u32 << (32 - u32::from(len));
+            (0..azs).map(|i| (one.0.wrapping_add(size.wrapping_mul(u32::try_from(i).unwrap_or(0))), len)).collect()
+        }
+        many if many.len() == azs => many.to_vec(),
+        many => return Err(format!("{} ranges for {azs} AZs", many.len())),
+    };
+    for &(a, len) in &blocks {
+        let cidr = format_cidr(a, len);
+        if !(16..=28).contains(&len) {
+            return Err(format!("{cidr}: a subnet is a /16 to a /28"));
+        }
+        let host_bits = 32 - u32::from(len);
+        if a & ((1u32 << host_bits) - 1) != 0 {
+            return Err(format!("{cidr} is not a network address"));
+        }
+        if len < vpc.1 || !overlaps((a, len), vpc) {
+            return Err(format!("{cidr} is outside the VPC's {}", format_cidr(vpc.0, vpc.1)));
+        }
+        if let Some(&t) =
+            taken.iter().chain(blocks.iter().filter(|&&b| b != (a, len))).find(|&&t| overlaps(t, (a, len)))
+        {
+            return Err(format!("{cidr} overlaps {}", format_cidr(t.0, t.1)));
+        }
+    }
+    Ok(blocks)
 }
 
 /// Subnet prefix length per tier for a VPC of `vpc_len` (a /16 gives app /19, public /22,
@@ -131,18 +208,64 @@ fn lower(l: &mut Lowering<'_>) {
             .pattern(r"^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}/(1[6-9]|2[0-4])$"),
     );
     let groups = subnet_groups(l);
+    // ranges written in the subnets' labels first (checked), then archc's own around them
+    let mut taken: Vec<(u32, u8)> = Vec::new();
+    let mut written: Vec<Option<Vec<(u32, u8)>>> = Vec::new();
+    for g in &groups {
+        let c = l.graph.component(g.node);
+        let ranges = label_cidrs(&c.label);
+        if ranges.is_empty() {
+            written.push(None);
+            continue;
+        }
+        match labelled_blocks(&ranges, settings.az_count, (vpc_addr, vpc_len), &taken) {
+            Ok(blocks) => {
+                taken.extend(blocks.iter().copied());
+                written.push(Some(blocks));
+            }
+            Err(why) => {
+                l.findings.push(
+                    Diagnostic::warning(
+                        codes::PLAN_LABEL_FACT,
+                        format!("the range written on subnet `{}` is not used: {why}", g.id),
+                    )
+                    .with_primary(c.span, "archc carves this subnet's range itself")
+                    .with_help(format!(
+                        "write a range inside the VPC's {vpc_cidr} that no other subnet uses, large enough for {} AZs (a /28 each at least)",
+                        settings.az_count
+                    )),
+                );
+                written.push(None);
+            }
+        }
+    }
     let mut next = vpc_addr;
     let mut cidrs: Vec<Vec<String>> = Vec::new();
-    for g in &groups {
+    for (g, w) in groups.iter().zip(&written) {
+        if let Some(blocks) = w {
+            cidrs.push(blocks.iter().map(|&(a, n)| format_cidr(a, n)).collect());
+            continue;
+        }
         let len = tier_prefix(&g.tier, vpc_len);
-        cidrs.push(g.subnets.iter().map(|_| format_cidr(allocate(&mut next, len), len)).collect());
+        cidrs.push(
+            g.subnets
+                .iter()
+                .map(|_| loop {
+                    let a = allocate(&mut next, len);
+                    if !taken.iter().any(|&t| overlaps(t, (a, len))) {
+                        break format_cidr(a, len);
+                    }
+                })
+                .collect(),
+        );
     }
-    for (g, cs) in groups.iter().zip(&cidrs) {
+    for ((g, cs), w) in groups.iter().zip(&cidrs).zip(&written) {
+        let from = if w.is_some() { " (from its label)" } else { "" };
         for (i, (logical, cidr)) in g.subnets.iter().zip(cs).enumerate() {
             l.param(
                 NET,
                 &format!("{logical}Cidr"),
-                Parameter::new("String", &format!("CIDR of the {} subnet `{}` in AZ {}", g.tier, g.id, i + 1))
+                Parameter::new("String", &format!("CIDR of the {} subnet `{}` in AZ {}{from}", g.tier, g.id, i + 1))
                     .known(cidr.as_str()),
             );
         }
@@ -212,10 +335,26 @@ fn lower(l: &mut Lowering<'_>) {
         if group.tier != "public" {
             continue;
         }
-        // one per AZ unless configured (`nat_gateways: single`) or labelled (`Single NAT Gateway`)
-        let labelled_single =
-            l.graph.component(nat).label.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|w| w == "single");
-        let count = if settings.nat_per_az && !labelled_single { settings.az_count } else { 1 };
+        // one per AZ unless configured (`nat_gateways: single`) or labelled (`Single NAT
+        // Gateway`); configuration decides over a label that says otherwise, with a finding
+        let per_az = match (nat_label(&l.graph.component(nat).label), settings.nat_configured) {
+            (Some(labelled), true) if labelled != settings.nat_per_az => {
+                let (said, configured) =
+                    if labelled { ("a NAT gateway per AZ", "single") } else { ("a single NAT gateway", "per-az") };
+                l.findings.push(
+                    Diagnostic::warning(
+                        codes::PLAN_LABEL_FACT,
+                        format!("`{nat_id}` says {said}, but the configuration says `nat_gateways: {configured}`: the configuration is built"),
+                    )
+                    .with_primary(l.graph.component(nat).span, "the label says otherwise")
+                    .with_help("change the label or `nat_gateways` so that they agree"),
+                );
+                settings.nat_per_az
+            }
+            (Some(labelled), false) => labelled,
+            _ => settings.nat_per_az,
+        };
+        let count = if per_az { settings.az_count } else { 1 };
         #[allow(clippy::needless_range_loop)] // `i` is the AZ: subnets, names and the NAT slot
         for i in 0..count {
             let logical = format!("{}{}", pascal(&nat_id), i + 1);
@@ -427,6 +566,44 @@ fn associate(l: &mut Lowering<'_>, subnet: &str, rt: &str, node: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nat_labels_say_how_many() {
+        assert_eq!(nat_label("Single NAT Gateway"), Some(false));
+        assert_eq!(nat_label("NAT per AZ"), Some(true));
+        assert_eq!(nat_label("NAT Gateway (one in each AZ)"), Some(true));
+        assert_eq!(nat_label("NAT Gateway per availability zone"), Some(true));
+        assert_eq!(nat_label("NAT Gateway"), None);
+    }
+
+    #[test]
+    fn labelled_ranges_are_checked() {
+        let vpc = parse_cidr("10.0.0.0/16").expect("cidr");
+        let cidrs = |r: Result<Vec<(u32, u8)>, String>| -> Vec<String> {
+            r.expect("accepted").into_iter().map(|(a, l)| format_cidr(a, l)).collect()
+        };
+        assert_eq!(label_cidrs("Public Subnet 10.0.1.0/24<br/>AZ a"), vec![(0x0a00_0100, 24)]);
+        // one range shared by the AZs, or one per AZ
+        assert_eq!(cidrs(labelled_blocks(&label_cidrs("10.0.1.0/24"), 2, vpc, &[])), ["10.0.1.0/25", "10.0.1.128/25"]);
+        assert_eq!(
+            cidrs(labelled_blocks(&label_cidrs("10.0.1.0/24"), 3, vpc, &[])),
+            ["10.0.1.0/26", "10.0.1.64/26", "10.0.1.128/26"]
+        );
+        assert_eq!(
+            cidrs(labelled_blocks(&label_cidrs("10.0.1.0/24, 10.0.2.0/24"), 2, vpc, &[])),
+            ["10.0.1.0/24", "10.0.2.0/24"]
+        );
+        let why = |text: &str, azs: usize, taken: &[(u32, u8)]| {
+            labelled_blocks(&label_cidrs(text), azs, vpc, taken).expect_err("refused")
+        };
+        assert!(why("10.1.0.0/24", 2, &[]).contains("outside"), "{}", why("10.1.0.0/24", 2, &[]));
+        assert!(why("10.0.1.0/28", 2, &[]).contains("too small"));
+        assert!(why("10.0.1.0/24 10.0.2.0/24 10.0.3.0/24", 2, &[]).contains("3 ranges for 2 AZs"));
+        assert!(why("10.0.1.5/24", 1, &[]).contains("not a network address"));
+        let taken = [parse_cidr("10.0.0.0/23").expect("cidr")];
+        assert!(why("10.0.1.0/24", 2, &taken).contains("overlaps 10.0.0.0/23"));
+        assert!(why("10.0.1.0/24, 10.0.1.0/25", 2, &[]).contains("overlaps"));
+    }
 
     #[test]
     fn cidrs_are_carved_in_tier_order() {

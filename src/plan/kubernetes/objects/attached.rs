@@ -1,7 +1,7 @@
 //! What a workload is drawn attached to: a `k8s.config` box (a ConfigMap, its data from
 //! `nodes.<id>.env`, given to the workload as environment) and a `k8s.volume` box (a
-//! PersistentVolumeClaim, mounted at `/mnt/<id>`). Only the workloads `nodes.<id>:` configures
-//! (not the application, which its profile describes) take them.
+//! PersistentVolumeClaim, mounted at `/mnt/<id>`), for the application and every other
+//! workload drawn.
 
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapEnvSource, EnvFromSource, PersistentVolumeClaim, PersistentVolumeClaimSpec,
@@ -129,7 +129,7 @@ pub(super) fn build(i: &Input<'_>, namespace: &str, out: &mut Others) {
     }
 }
 
-/// The workloads `nodes.<id>:` configures that an arrow joins to box `b`.
+/// The workloads (the application and the others) an arrow joins to box `b`.
 pub(super) fn users(i: &Input<'_>, b: NodeIndex) -> Vec<(NodeIndex, EdgeIndex)> {
     let mut out = Vec::new();
     for (e, x, y, _) in i.graph.connections() {
@@ -141,8 +141,7 @@ pub(super) fn users(i: &Input<'_>, b: NodeIndex) -> Vec<(NodeIndex, EdgeIndex)> 
             continue;
         };
         let c = i.graph.component(w);
-        if c.kind_id().is_some_and(|k| WORKLOADS.contains(&k))
-            && c.id != i.app.node
+        if (c.kind_id().is_some_and(|k| WORKLOADS.contains(&k)) || c.id == i.app.node)
             && !out.iter().any(|(o, _)| *o == w)
         {
             out.push((w, e));

@@ -36,7 +36,14 @@ impl Builder<'_, '_> {
                 "\n- elbv2.k8s.aws/pod-readiness-gate-inject: the AWS Load Balancer Controller adds a target-health\n  readiness gate to the pods, so a rollout waits until the ALB calls each new pod healthy\n  (target-type ip only, which the Ingress uses).",
             );
         }
-        let o = object(0, &ns, self.node(), &comment, "the namespace, Pod Security Admission `restricted`");
+        // the namespace box drawn around the workload, if any, is this object
+        let drawn = self
+            .i
+            .graph
+            .node(&self.i.app.node)
+            .and_then(|n| self.i.graph.enclosing(n, "k8s.namespace"))
+            .map(|ns| self.i.graph.component(ns).id.as_str());
+        let o = object(0, &ns, drawn.or(self.node()), &comment, "the namespace, Pod Security Admission `restricted`");
         self.objects.push(o);
     }
 

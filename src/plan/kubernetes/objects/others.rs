@@ -549,6 +549,14 @@ impl One<'_> {
                     "the Service of type LoadBalancer (an NLB with ip targets) and its NetworkPolicy".into(),
                 ));
             }
+            // what comes into the NLB in front of the workload: its listener
+            if c.meaning == "ingress"
+                && self.wiring.load_balancers.contains(&b)
+                && super::nlb::is_nlb(i, b)
+                && !out.edges.iter().any(|(x, _)| *x == e)
+            {
+                out.edges.push((e, "the NLB's listener (a Service of type LoadBalancer)".into()));
+            }
             // a Fargate profile's pods are not built yet: only a node group runs them
             if b == self.n && c.meaning == "runs" && i.graph.component(a).is("aws.eks-nodegroup") {
                 let what = if self.cronjob {

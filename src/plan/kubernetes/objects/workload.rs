@@ -179,7 +179,7 @@ impl Builder<'_, '_> {
                 ..TopologySpreadConstraint::default()
             }]
         });
-        let pod = PodSpec {
+        let mut pod = PodSpec {
             service_account_name: Some(r.name.clone()),
             automount_service_account_token: Some(false),
             enable_service_links: Some(false),
@@ -199,6 +199,10 @@ impl Builder<'_, '_> {
             volumes: Some(volumes),
             ..PodSpec::default()
         };
+        // the ConfigMaps and claims drawn attached to the application
+        if let Some(n) = i.graph.node(&i.app.node) {
+            super::attached::apply(&super::attached::attachments(i, n), &mut pod);
+        }
         let mut m = meta(&r.name, self.ns(), self.pod_labels());
         // checkov skips that apply, each with its reason
         let skips: BTreeMap<String, String> = d
