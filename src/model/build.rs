@@ -110,6 +110,8 @@ pub fn build(diagram: &Diagram, source: &str, config: &Config) -> (ArchGraph, Ve
             becomes: "none",
             protocol: None,
             port: None,
+            access: super::graph::Access::of_label(&plain(&e.text), &catalog.label_access),
+            label_port: super::graph::label_port(&plain(&e.text)),
             span: e.span,
         };
         pending.push(g.graph.add_edge(a, b, conn));

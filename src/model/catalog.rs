@@ -219,6 +219,16 @@ struct ServicesFile {
 #[derive(Deserialize)]
 struct ConnectionsFile {
     connections: Vec<ConnectionRule>,
+    #[serde(default)]
+    label_access: LabelAccess,
+}
+
+/// Words of an arrow's label that narrow a `calls-api` arrow to reading or to writing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelAccess {
+    pub read: Vec<String>,
+    pub write: Vec<String>,
 }
 
 /// Everything archc knows about kinds, connections and applications.
@@ -238,6 +248,7 @@ pub struct Catalog {
     /// (kind, pattern) of the label patterns that are evidence for a kind (a region code).
     pub scored_patterns: Vec<(usize, usize)>,
     pub connections: Vec<ConnectionRule>,
+    pub label_access: LabelAccess,
     pub apps: Vec<AppProfile>,
 }
 
@@ -367,6 +378,7 @@ impl Catalog {
             by_node_id,
             by_shape,
             connections: connections.connections,
+            label_access: connections.label_access,
             apps,
         })
     }

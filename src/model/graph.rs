@@ -135,8 +135,75 @@ pub struct Connection {
     pub becomes: &'static str,
     pub protocol: Option<String>,
     pub port: Option<u16>,
+    /// What the label narrows the arrow to (`targets/catalog/connections.yaml` `label_access`).
+    pub access: Access,
+    /// A port written in the label (`5432`, `TCP/5432`, `:6379`, `port 8080`).
+    pub label_port: Option<u16>,
     /// `a --> b` as written.
     pub span: Span,
+}
+
+/// What an arrow's label says it does with its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Neither or both said: reads and writes.
+    #[default]
+    ReadWrite,
+    Read,
+    Write,
+}
+
+impl Access {
+    /// From the label's words.
+    pub fn of_label(label: &str, words: &super::catalog::LabelAccess) -> Access {
+        let lower = label.to_lowercase();
+        let tokens: Vec<&str> =
+            lower.split(|c: char| !(c.is_alphanumeric() || c == '-')).filter(|t| !t.is_empty()).collect();
+        let says = |list: &[String]| tokens.iter().any(|t| list.iter().any(|w| w == t));
+        match (says(&words.read), says(&words.write)) {
+            (true, false) => Access::Read,
+            (false, true) => Access::Write,
+            _ => Access::ReadWrite,
+        }
+    }
+}
+
+/// A port written in an arrow's label: the whole label (`5432`), after `:` or `/` (`:6379`,
+/// `TCP/5432`), or after a word naming a port or protocol (`port 8080`, `HTTPS 443`).
+pub fn label_port(label: &str) -> Option<u16> {
+    const WORDS: &[&str] =
+        &["port", "tcp", "udp", "http", "https", "grpc", "tls", "postgres", "postgresql", "mysql", "redis", "smtp"];
+    let lower = label.trim().to_lowercase();
+    let parse = |t: &str| t.parse::<u16>().ok().filter(|p| *p >= 10);
+    if let Some(p) = parse(&lower) {
+        return Some(p);
+    }
+    let bytes = lower.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let before = &lower[..start];
+        let after = &lower[i..];
+        // `10.0.1.0/24` is a range and `v1.2` a version, not ports
+        let in_number = before.ends_with('.') || after.starts_with(|c: char| c == '.' || c.is_alphanumeric());
+        let cidr = before.ends_with('/') && before[..before.len() - 1].ends_with(|c: char| c.is_ascii_digit());
+        let glued = (before.ends_with(':') || before.ends_with('/')) && !cidr;
+        let word =
+            before.trim_end_matches([' ', ':', '/', '=']).rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+        if !in_number && (glued || WORDS.contains(&word)) {
+            if let Some(p) = parse(&lower[start..i]) {
+                return Some(p);
+            }
+        }
+    }
+    None
 }
 
 /// The architecture: components and connections.
@@ -291,5 +358,39 @@ impl ArchGraph {
             })
             .collect();
         json!({"cloud": self.cloud.as_str(), "region": self.region(), "nodes": nodes, "edges": edges})
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_read_where_a_label_writes_them() {
+        for (label, port) in [
+            ("5432", Some(5432)),
+            ("TCP/5432", Some(5432)),
+            ("HTTPS 443", Some(443)),
+            ("port 8080", Some(8080)),
+            ("redis :6379", Some(6379)),
+            ("SQL (5432)", None),
+            ("1 writer + 2 readers", None),
+            ("v1.2", None),
+            ("10.0.1.0/24", None),
+            ("reads", None),
+        ] {
+            assert_eq!(label_port(label), port, "{label}");
+        }
+    }
+
+    #[test]
+    fn access_words_narrow_an_arrow() {
+        let words = &crate::model::catalog().label_access;
+        assert_eq!(Access::of_label("reads", words), Access::Read);
+        assert_eq!(Access::of_label("Read-only", words), Access::Read);
+        assert_eq!(Access::of_label("uploads files", words), Access::Write);
+        assert_eq!(Access::of_label("read / write", words), Access::ReadWrite);
+        assert_eq!(Access::of_label("", words), Access::ReadWrite);
+        assert_eq!(Access::of_label("orders", words), Access::ReadWrite);
     }
 }

@@ -10,5 +10,5 @@ pub mod source_facts;
 pub use build::{build, plain};
 pub use catalog::{catalog, AppProfile, Catalog, Kind};
 pub use classify::{attributes, classify, title_and_details, Decision, Evidence};
-pub use graph::{ArchGraph, Classification, Cloud, Component, Connection, Style};
+pub use graph::{label_port, Access, ArchGraph, Classification, Cloud, Component, Connection, Style};
 pub use source_facts::SourceFacts;

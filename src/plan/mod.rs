@@ -602,6 +602,7 @@ pub fn build(graph: &ArchGraph, config: &Config) -> Result<Plan, Vec<Diagnostic>
     for n in graph.of_kind("aws.availability-zone") {
         used_nodes.entry(n).or_insert_with(|| format!("one of the {} zones of the VPC", settings.az_count));
     }
+    findings.extend(label_port_findings(graph));
     findings.extend(region_finding);
     findings.extend(image_finding);
     findings.extend(version_findings);
@@ -629,6 +630,34 @@ pub fn build(graph: &ArchGraph, config: &Config) -> Result<Plan, Vec<Diagnostic>
     let coverage_findings = plan.coverage.findings(graph, &plan.findings);
     plan.findings.extend(coverage_findings);
     Ok(plan)
+}
+
+/// `PLN008` for an arrow whose label names another port than the one archc opens for it
+/// (`app -->|6432| rds` to PostgreSQL on 5432): the drawing's port is not silently replaced.
+fn label_port_findings(graph: &ArchGraph) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (_, a, b, c) in graph.connections() {
+        let (Some(said), Some(built)) = (c.label_port, c.port) else { continue };
+        if said == built || c.becomes != "security-group-rule" {
+            continue;
+        }
+        out.push(
+            Diagnostic::warning(
+                codes::PLAN_LABEL_FACT,
+                format!(
+                    "the arrow `{}` -> `{}` says port {said}; archc opens {built}, the port `{}` listens on",
+                    graph.component(a).id,
+                    graph.component(b).id,
+                    graph.component(b).id
+                ),
+            )
+            .with_primary(c.span, format!("port {said} written here"))
+            .with_help(format!(
+                "write {built} on the arrow, or configure the target to listen on {said} outside archc"
+            )),
+        );
+    }
+    out
 }
 
 /// The identity-policy statements and managed policies of a resource: (statement key, the

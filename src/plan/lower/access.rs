@@ -10,12 +10,44 @@
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::{json, Value};
 
+use crate::model::Access;
 use crate::plan::cfn::{get_att, r, sub};
 use crate::plan::names::pascal;
 use crate::plan::{Lowering, StackId, Why};
 
 const DATA: StackId = StackId::Data;
 const APP: StackId = StackId::App;
+
+/// The DynamoDB item actions an arrow's label allows.
+fn dynamodb_actions(access: Access) -> &'static [&'static str] {
+    const READ: &[&str] =
+        &["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable"];
+    const WRITE: &[&str] = &[
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DescribeTable",
+    ];
+    const BOTH: &[&str] = &[
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DescribeTable",
+    ];
+    match access {
+        Access::Read => READ,
+        Access::Write => WRITE,
+        Access::ReadWrite => BOTH,
+    }
+}
 
 /// The role's `calls-api` arrows from `n`, in diagram order.
 pub(super) fn calls(l: &Lowering<'_>, n: NodeIndex) -> Vec<(EdgeIndex, NodeIndex)> {
@@ -69,29 +101,34 @@ pub(super) fn statements(
                     get_att(&tp, "Arn"),
                     &format!("ARN of bucket `{}`", target.id),
                 );
-                statements.push(l.allow(
-                    stack,
-                    role,
-                    &format!("{tp}Bucket"),
-                    &why,
-                    &["s3:ListBucket", "s3:GetBucketLocation"],
-                    arn.clone(),
-                    None,
-                ));
+                let access = graph.connection(e).access;
+                if access != Access::Write {
+                    statements.push(l.allow(
+                        stack,
+                        role,
+                        &format!("{tp}Bucket"),
+                        &why,
+                        &["s3:ListBucket", "s3:GetBucketLocation"],
+                        arn.clone(),
+                        None,
+                    ));
+                }
                 let objects = if stack == DATA {
                     sub(&format!("${{{tp}.Arn}}/*"))
                 } else {
                     json!({"Fn::Join": ["", [arn, "/*"]]})
                 };
-                statements.push(l.allow(
-                    stack,
-                    role,
-                    &format!("{tp}Objects"),
-                    &why,
-                    &["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                    objects,
-                    None,
-                ));
+                let (actions, note): (&[&str], Option<&str>) = match access {
+                    Access::Read => (&["s3:GetObject"], Some("the arrow's label says it reads: no write")),
+                    Access::Write => (
+                        &["s3:PutObject", "s3:AbortMultipartUpload"],
+                        Some("the arrow's label says it writes: no read, no delete"),
+                    ),
+                    Access::ReadWrite => {
+                        (&["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], None)
+                    }
+                };
+                statements.push(l.allow(stack, role, &format!("{tp}Objects"), &why, actions, objects, note));
             }
             Some("aws.secrets-manager") if l.stack(DATA).resources.contains_key(&tp) => {
                 let arn = reference(
@@ -173,20 +210,19 @@ pub(super) fn statements(
                     role,
                     &format!("{tp}Items"),
                     &why,
-                    &[
-                        "dynamodb:GetItem",
-                        "dynamodb:BatchGetItem",
-                        "dynamodb:Query",
-                        "dynamodb:Scan",
-                        "dynamodb:PutItem",
-                        "dynamodb:UpdateItem",
-                        "dynamodb:DeleteItem",
-                        "dynamodb:BatchWriteItem",
-                        "dynamodb:ConditionCheckItem",
-                        "dynamodb:DescribeTable",
-                    ],
+                    dynamodb_actions(graph.connection(e).access),
                     json!([arn, indexes]),
-                    Some("the arrow does not say read or write: the item actions, on this table and its indexes only"),
+                    Some(match graph.connection(e).access {
+                        Access::Read => {
+                            "the arrow's label says it reads: read actions, on this table and its indexes only"
+                        }
+                        Access::Write => {
+                            "the arrow's label says it writes: write actions, on this table and its indexes only"
+                        }
+                        Access::ReadWrite => {
+                            "the arrow does not say read or write: the item actions, on this table and its indexes only"
+                        }
+                    }),
                 ));
                 let key = reference(
                     l,
