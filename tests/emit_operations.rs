@@ -2,7 +2,7 @@
 //! logs that expire, flow logs, alarms, access logs, tags, registry lifecycle (issue 12,
 //! "Smaller"). Assertions on the parsed templates.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::emit_cloudformation::{compile, of_type, template, Compiled};
 use crate::judges::architectures;
@@ -85,4 +85,38 @@ fn database_log_exports_go_to_groups_archc_creates() {
         }
     }
     assert!(databases > 0);
+}
+
+/// Every VPC logs its flows to a log group of the network stack, through a role that writes
+/// that group only.
+#[test]
+fn every_vpc_has_flow_logs_to_its_own_group() {
+    let mut vpcs = 0;
+    for (arch, stack, t) in every_template() {
+        for (vpc, _) in of_type(&t, "AWS::EC2::VPC") {
+            vpcs += 1;
+            assert_eq!(stack, "network");
+            let logs = of_type(&t, "AWS::EC2::FlowLog");
+            assert_eq!(logs.len(), 1, "{arch}: one flow log");
+            let p = &logs[0].1["Properties"];
+            assert_eq!(p["ResourceId"], json!({"Ref": vpc}), "{arch}");
+            assert_eq!(p["ResourceType"], "VPC");
+            assert_eq!(p["TrafficType"], "ALL");
+            assert_eq!(p["LogDestinationType"], "cloud-watch-logs");
+            assert_eq!(p["LogGroupName"], json!({"Ref": "FlowLogGroup"}));
+            assert_eq!(p["DeliverLogsPermissionArn"], json!({"Fn::GetAtt": ["FlowLogRole", "Arn"]}));
+            let group = &t["Resources"]["FlowLogGroup"]["Properties"];
+            assert_eq!(group["RetentionInDays"], json!({"Ref": "FlowLogRetentionDays"}));
+            assert_eq!(t["Parameters"]["FlowLogRetentionDays"]["Default"], 365);
+            let role = &t["Resources"]["FlowLogRole"]["Properties"];
+            let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+            assert_eq!(trust["Principal"]["Service"], "vpc-flow-logs.amazonaws.com");
+            assert_eq!(trust["Condition"]["StringEquals"]["aws:SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+            let statements = role["Policies"][0]["PolicyDocument"]["Statement"].as_array().expect("statements");
+            assert_eq!(statements.len(), 1);
+            assert_eq!(statements[0]["Resource"], json!({"Fn::GetAtt": ["FlowLogGroup", "Arn"]}));
+            assert!(!statements[0]["Action"].to_string().contains('*'), "{arch}: no wildcard action");
+        }
+    }
+    assert!(vpcs > 0);
 }
