@@ -120,3 +120,102 @@ fn every_vpc_has_flow_logs_to_its_own_group() {
     }
     assert!(vpcs > 0);
 }
+
+/// The alarms on a stack's resources: (metric, dimension values) of every alarm.
+fn alarms(t: &Value) -> Vec<(String, Vec<Value>, Value)> {
+    of_type(t, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(_, a)| {
+            let p = &a["Properties"];
+            let dims = p["Dimensions"].as_array().expect("dimensions").iter().map(|d| d["Value"].clone()).collect();
+            (p["MetricName"].as_str().expect("metric").to_string(), dims, p["AlarmActions"].clone())
+        })
+        .collect()
+}
+
+/// Databases (CPU, free storage, connections), caches (engine CPU, memory, evictions) and the
+/// CloudFormation load balancers (5xx, unhealthy targets) have alarms that notify the network
+/// stack's encrypted topic.
+#[test]
+fn data_stores_and_load_balancers_have_alarms_on_an_encrypted_topic() {
+    let mut checked = 0;
+    for arch in architectures() {
+        let c = compile(&arch);
+        for stack in &c.plan.stacks {
+            let name = stack.id.as_str();
+            let t = template(&c, name);
+            let found = alarms(&t);
+            let has = |metric: &str, dim: &Value| found.iter().any(|(m, d, _)| m == metric && d.contains(dim));
+            for (_, actions) in found.iter().map(|(m, _, a)| (m, a)) {
+                assert_eq!(actions, &json!([{"Ref": "AlarmTopicArn"}]), "{arch} {name}");
+            }
+            for (id, db) in of_type(&t, "AWS::RDS::DBInstance") {
+                if db["Properties"]["DBClusterIdentifier"].is_null() {
+                    checked += 1;
+                    for m in ["CPUUtilization", "FreeStorageSpace", "DatabaseConnections"] {
+                        assert!(has(m, &json!({"Ref": id})), "{arch}: no {m} alarm on {id}");
+                    }
+                }
+            }
+            for (id, _) in of_type(&t, "AWS::RDS::DBCluster") {
+                checked += 1;
+                for m in ["CPUUtilization", "DatabaseConnections"] {
+                    assert!(has(m, &json!({"Ref": id})), "{arch}: no {m} alarm on {id}");
+                }
+            }
+            for (id, _) in of_type(&t, "AWS::ElastiCache::ReplicationGroup") {
+                checked += 1;
+                let node = json!({"Fn::Sub": format!("${{{id}}}-001")});
+                for m in ["EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"] {
+                    assert!(has(m, &node), "{arch}: no {m} alarm on {id}");
+                }
+            }
+            for (id, lb) in of_type(&t, "AWS::ElasticLoadBalancingV2::LoadBalancer") {
+                checked += 1;
+                let full = json!({"Fn::GetAtt": [id, "LoadBalancerFullName"]});
+                if lb["Properties"]["Type"] == "application" {
+                    assert!(has("HTTPCode_ELB_5XX_Count", &full), "{arch}: no 5xx alarm on {id}");
+                    assert!(has("HTTPCode_Target_5XX_Count", &full), "{arch}: no target 5xx alarm on {id}");
+                }
+                assert!(has("UnHealthyHostCount", &full), "{arch}: no unhealthy-host alarm on {id}");
+            }
+            for (id, _) in of_type(&t, "AWS::ElasticLoadBalancingV2::TargetGroup") {
+                let group = json!({"Fn::GetAtt": [id, "TargetGroupFullName"]});
+                assert!(has("UnHealthyHostCount", &group), "{arch}: no unhealthy-host alarm on {id}");
+            }
+            if !found.is_empty() {
+                assert_eq!(
+                    c.plan.stack(stack.id).expect("stack").parameters["AlarmTopicArn"].source,
+                    archc::plan::ParamSource::Output {
+                        stack: archc::plan::StackId::Network,
+                        output: "AlarmTopicArn".into()
+                    }
+                );
+                let net = template(&c, "network");
+                let topic = &net["Resources"]["AlarmTopic"]["Properties"];
+                assert_eq!(topic["KmsMasterKeyId"], json!({"Ref": "NetworkKmsKey"}));
+                let key = net["Resources"]["NetworkKmsKey"]["Properties"]["KeyPolicy"]["Statement"].to_string();
+                assert!(key.contains("cloudwatch.amazonaws.com"), "{arch}: CloudWatch cannot use the topic's key");
+                let sub = &net["Resources"]["AlarmEmailSubscription"];
+                assert_eq!(sub["Condition"], "HasAlarmEmail");
+                assert_eq!(sub["Properties"]["Endpoint"], json!({"Ref": "AlarmEmail"}));
+            }
+        }
+    }
+    assert!(checked > 5);
+}
+
+/// `alarms.email` is the default of the network stack's `AlarmEmail`.
+#[test]
+fn alarm_email_comes_from_configuration() {
+    let dir = crate::test::scratch("alarm-email");
+    let seed = std::fs::read_to_string(crate::test::root().join("examples/architecture.md")).expect("seed");
+    let path = dir.join("architecture.md");
+    std::fs::write(&path, seed).expect("write");
+    std::fs::write(dir.join("archc.yaml"), "alarms:\n  email: ops@example.com\n").expect("write");
+    let out = dir.join("out");
+    crate::test::Test::new().args(["compile", &path.display().to_string(), "-o", &out.display().to_string()]).status(0);
+    let net = std::fs::read_to_string(out.join("cloudformation/network.yaml")).expect("network");
+    let net: serde_yaml::Value = serde_yaml::from_str(&net).expect("yaml");
+    assert_eq!(net["Parameters"]["AlarmEmail"]["Default"].as_str(), Some("ops@example.com"));
+}

@@ -73,6 +73,7 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &ecs::LOWERER,
     &ec2::LOWERER,
     &edge::LOWERER,
+    &operations::ALARMS,
     &ci::LOWERER,
 ];
 

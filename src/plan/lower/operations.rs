@@ -1,7 +1,7 @@
 //! What operating the stacks needs beyond what the boxes draw: VPC flow logs (network stack)
 //! and CloudWatch alarms with the topic they notify.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::plan::cfn::{get_att, key_admin_statement, kms_key, policy, r, sub};
 use crate::plan::names::pascal;
@@ -118,4 +118,386 @@ fn flow_logs(l: &mut Lowering<'_>) {
             "every flow of `{vpc_id}` (ALL: accepted flows explain an incident as much as rejected ones)"
         )),
     );
+}
+
+/// CloudWatch alarms on what the stacks build, read from their resources: databases (CPU, free
+/// storage, connections), caches (engine CPU, memory, evictions), the CloudFormation load
+/// balancers (5xx, unhealthy targets). They notify `AlarmTopic` of the network stack (encrypted
+/// with its key), to which `alarms.email` is subscribed when configured. The EKS nodes have no
+/// alarm: their metrics need Container Insights (README: "Operations").
+pub(super) static ALARMS: super::Lowerer = super::Lowerer { name: "alarms", kinds: &[], lower: alarms };
+
+/// One alarm: (logical id, what it watches, namespace, metric, statistic, dimensions,
+/// comparison, threshold, periods of `period` seconds, missing data).
+struct Alarm {
+    logical: String,
+    node: Option<String>,
+    description: String,
+    namespace: &'static str,
+    metric: &'static str,
+    statistic: &'static str,
+    dimensions: Vec<(&'static str, Value)>,
+    comparison: &'static str,
+    threshold: Value,
+    period: u32,
+    periods: u32,
+    missing: &'static str,
+}
+
+fn alarms(l: &mut Lowering<'_>) {
+    if !l.stack(NET).resources.contains_key("NetworkKmsKey") {
+        return;
+    }
+    let mut wanted: Vec<(StackId, Alarm)> = Vec::new();
+    for stack in [StackId::Data, StackId::App] {
+        let resources: Vec<(String, crate::plan::Resource)> =
+            l.stack(stack).resources.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (logical, res) in &resources {
+            let node = res.node.clone();
+            let alarm = |suffix: &str,
+                         description: String,
+                         namespace,
+                         metric,
+                         statistic,
+                         dimensions,
+                         comparison,
+                         threshold: Value,
+                         period,
+                         periods,
+                         missing| Alarm {
+                logical: format!("{logical}{suffix}Alarm"),
+                node: node.clone(),
+                description,
+                namespace,
+                metric,
+                statistic,
+                dimensions,
+                comparison,
+                threshold,
+                period,
+                periods,
+                missing,
+            };
+            match res.ty.as_str() {
+                "AWS::RDS::DBInstance" if res.properties.get("DBClusterIdentifier").is_none() => {
+                    let dims = vec![("DBInstanceIdentifier", r(logical))];
+                    wanted.push((
+                        stack,
+                        alarm(
+                            "Cpu",
+                            format!("{logical}: CPU above 80% for 15 minutes"),
+                            "AWS/RDS",
+                            "CPUUtilization",
+                            "Average",
+                            dims.clone(),
+                            "GreaterThanThreshold",
+                            json!(80),
+                            300,
+                            3,
+                            "missing",
+                        ),
+                    ));
+                    wanted.push((
+                        stack,
+                        alarm(
+                            "FreeStorage",
+                            format!("{logical}: less than 5 GiB free (storage autoscaling at its ceiling?)"),
+                            "AWS/RDS",
+                            "FreeStorageSpace",
+                            "Minimum",
+                            dims.clone(),
+                            "LessThanThreshold",
+                            json!(5_368_709_120_u64),
+                            300,
+                            2,
+                            "missing",
+                        ),
+                    ));
+                    wanted.push((
+                        stack,
+                        alarm(
+                            "Connections",
+                            format!("{logical}: more connections than {logical}ConnectionsAlarmThreshold"),
+                            "AWS/RDS",
+                            "DatabaseConnections",
+                            "Maximum",
+                            dims,
+                            "GreaterThanThreshold",
+                            json!("CONNECTIONS"),
+                            300,
+                            2,
+                            "missing",
+                        ),
+                    ));
+                }
+                "AWS::RDS::DBCluster" => {
+                    let dims = vec![("DBClusterIdentifier", r(logical))];
+                    wanted.push((
+                        stack,
+                        alarm(
+                            "Cpu",
+                            format!("{logical}: CPU above 80% for 15 minutes"),
+                            "AWS/RDS",
+                            "CPUUtilization",
+                            "Average",
+                            dims.clone(),
+                            "GreaterThanThreshold",
+                            json!(80),
+                            300,
+                            3,
+                            "missing",
+                        ),
+                    ));
+                    wanted.push((
+                        stack,
+                        alarm(
+                            "Connections",
+                            format!("{logical}: more connections than {logical}ConnectionsAlarmThreshold"),
+                            "AWS/RDS",
+                            "DatabaseConnections",
+                            "Maximum",
+                            dims,
+                            "GreaterThanThreshold",
+                            json!("CONNECTIONS"),
+                            300,
+                            2,
+                            "missing",
+                        ),
+                    ));
+                }
+                "AWS::ElastiCache::ReplicationGroup" => {
+                    let nodes = res.properties["NumCacheClusters"].as_u64().unwrap_or(1);
+                    for i in 1..=nodes {
+                        let dims = vec![("CacheClusterId", sub(&format!("${{{logical}}}-{i:03}")))];
+                        wanted.push((
+                            stack,
+                            alarm(
+                                &format!("Node{i}Cpu"),
+                                format!("{logical} node {i}: engine CPU above 80% for 15 minutes"),
+                                "AWS/ElastiCache",
+                                "EngineCPUUtilization",
+                                "Average",
+                                dims.clone(),
+                                "GreaterThanThreshold",
+                                json!(80),
+                                300,
+                                3,
+                                "missing",
+                            ),
+                        ));
+                        wanted.push((
+                            stack,
+                            alarm(
+                                &format!("Node{i}Memory"),
+                                format!("{logical} node {i}: memory above 80% of maxmemory"),
+                                "AWS/ElastiCache",
+                                "DatabaseMemoryUsagePercentage",
+                                "Average",
+                                dims.clone(),
+                                "GreaterThanThreshold",
+                                json!(80),
+                                300,
+                                3,
+                                "missing",
+                            ),
+                        ));
+                        wanted.push((
+                            stack,
+                            alarm(
+                                &format!("Node{i}Evictions"),
+                                format!(
+                                    "{logical} node {i}: more than 1000 keys evicted in 5 minutes, 3 times running"
+                                ),
+                                "AWS/ElastiCache",
+                                "Evictions",
+                                "Sum",
+                                dims,
+                                "GreaterThanThreshold",
+                                json!(1000),
+                                300,
+                                3,
+                                "notBreaching",
+                            ),
+                        ));
+                    }
+                }
+                "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
+                    let application = res.properties["Type"] == "application";
+                    let lb = get_att(logical, "LoadBalancerFullName");
+                    let namespace = if application { "AWS/ApplicationELB" } else { "AWS/NetworkELB" };
+                    if application {
+                        wanted.push((
+                            stack,
+                            alarm(
+                                "Elb5xx",
+                                format!("{logical}: the load balancer answered 5xx more than 10 times in 5 minutes"),
+                                namespace,
+                                "HTTPCode_ELB_5XX_Count",
+                                "Sum",
+                                vec![("LoadBalancer", lb.clone())],
+                                "GreaterThanThreshold",
+                                json!(10),
+                                300,
+                                1,
+                                "notBreaching",
+                            ),
+                        ));
+                        wanted.push((
+                            stack,
+                            alarm(
+                                "Target5xx",
+                                format!("{logical}: the targets answered 5xx more than 10 times in 5 minutes"),
+                                namespace,
+                                "HTTPCode_Target_5XX_Count",
+                                "Sum",
+                                vec![("LoadBalancer", lb.clone())],
+                                "GreaterThanThreshold",
+                                json!(10),
+                                300,
+                                1,
+                                "notBreaching",
+                            ),
+                        ));
+                    }
+                    for (group, g) in &resources {
+                        if g.ty != "AWS::ElasticLoadBalancingV2::TargetGroup" || g.node != res.node {
+                            continue;
+                        }
+                        let a = Alarm {
+                            logical: format!("{group}UnhealthyAlarm"),
+                            ..alarm(
+                                "",
+                                format!("{group}: a target of {logical} failed its health checks for 2 minutes"),
+                                namespace,
+                                "UnHealthyHostCount",
+                                "Maximum",
+                                vec![
+                                    ("LoadBalancer", lb.clone()),
+                                    ("TargetGroup", get_att(group, "TargetGroupFullName")),
+                                ],
+                                "GreaterThanThreshold",
+                                json!(0),
+                                60,
+                                2,
+                                "notBreaching",
+                            )
+                        };
+                        wanted.push((stack, a));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    topic(l);
+    for (stack, a) in wanted {
+        let topic = l.import(stack, NET, "AlarmTopicArn", "String");
+        let threshold = if a.threshold == "CONNECTIONS" {
+            let name = a.logical.trim_end_matches("ConnectionsAlarm").to_string();
+            l.param(
+                stack,
+                &format!("{name}ConnectionsAlarmThreshold"),
+                Parameter::new(
+                    "Number",
+                    &format!(
+                        "Connections to `{name}` that raise an alarm (below the instance class's max_connections)"
+                    ),
+                )
+                .default(300)
+                .range(1, 100_000),
+            )
+        } else {
+            a.threshold
+        };
+        let dimensions: Vec<Value> = a.dimensions.into_iter().map(|(k, v)| json!({"Name": k, "Value": v})).collect();
+        let mut res = Resource::new(
+            "AWS::CloudWatch::Alarm",
+            json!({
+                "AlarmDescription": a.description,
+                "Namespace": a.namespace,
+                "MetricName": a.metric,
+                "Statistic": a.statistic,
+                "Dimensions": dimensions,
+                "ComparisonOperator": a.comparison,
+                "Threshold": threshold,
+                "Period": a.period,
+                "EvaluationPeriods": a.periods,
+                "TreatMissingData": a.missing,
+                "AlarmActions": [topic.clone()],
+                "OKActions": [topic],
+            }),
+        );
+        if let Some(n) = &a.node {
+            res = res.node(n);
+        }
+        l.add(stack, &a.logical, res);
+    }
+}
+
+/// The alarm topic of the network stack, encrypted with its key (whose policy lets CloudWatch
+/// publish), and the optional email subscription.
+fn topic(l: &mut Lowering<'_>) {
+    let email = l.settings.alarm_email.clone().unwrap_or_default();
+    l.param(
+        NET,
+        "AlarmEmail",
+        Parameter::new("String", "Address subscribed to the alarm topic (configuration `alarms.email`); empty: none")
+            .known(email.as_str()),
+    );
+    l.stack(NET).conditions.insert("HasAlarmEmail".into(), json!({"Fn::Not": [{"Fn::Equals": [r("AlarmEmail"), ""]}]}));
+    if let Some(key) = l.stack(NET).resources.get_mut("NetworkKmsKey") {
+        if let Some(list) = key.properties["KeyPolicy"]["Statement"].as_array_mut() {
+            list.push(json!({
+                "//": "CloudWatch publishes the alarms to the encrypted topic: it needs a data key",
+                "Sid": "CloudWatchPublishesAlarms",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": r("AWS::AccountId")}},
+            }));
+        }
+        key.comment = Some("KMS key of the network stack: the VPC flow log group and the alarm topic".into());
+    }
+    l.add(
+        NET,
+        "AlarmTopic",
+        Resource::new(
+            "AWS::SNS::Topic",
+            json!({"DisplayName": sub("${AWS::StackName} alarms"), "KmsMasterKeyId": r("NetworkKmsKey")}),
+        )
+        .comment("the CloudWatch alarms of every stack notify here"),
+    );
+    l.add(
+        NET,
+        "AlarmTopicPolicy",
+        Resource::new(
+            "AWS::SNS::TopicPolicy",
+            json!({
+                "Topics": [r("AlarmTopic")],
+                "PolicyDocument": policy(vec![json!({
+                    "Sid": "CloudWatchAlarmsOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": r("AlarmTopic"),
+                    "Condition": {"StringEquals": {"aws:SourceAccount": r("AWS::AccountId")}},
+                })]),
+            }),
+        ),
+    );
+    l.add(
+        NET,
+        "AlarmEmailSubscription",
+        Resource::new(
+            "AWS::SNS::Subscription",
+            json!({"TopicArn": r("AlarmTopic"), "Protocol": "email", "Endpoint": r("AlarmEmail")}),
+        )
+        .condition("HasAlarmEmail")
+        .comment("alarms.email: AWS sends a confirmation email first"),
+    );
+    l.output(NET, "AlarmTopicArn", r("AlarmTopic"), "SNS topic the CloudWatch alarms notify");
 }
