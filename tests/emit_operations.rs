@@ -219,3 +219,78 @@ fn alarm_email_comes_from_configuration() {
     let net: serde_yaml::Value = serde_yaml::from_str(&net).expect("yaml");
     assert_eq!(net["Parameters"]["AlarmEmail"]["Default"].as_str(), Some("ops@example.com"));
 }
+
+/// Every CloudFormation load balancer writes access logs to the app stack's log bucket, whose
+/// policy admits the region's log delivery; no CKV_AWS_91 skip is left.
+#[test]
+fn load_balancers_write_access_logs_to_a_bucket_that_admits_elb() {
+    let mut checked = 0;
+    for (arch, stack, t) in every_template() {
+        assert!(!t.to_string().contains("CKV_AWS_91"), "{arch} {stack}: a CKV_AWS_91 skip is left");
+        for (id, lb) in of_type(&t, "AWS::ElasticLoadBalancingV2::LoadBalancer") {
+            checked += 1;
+            let attrs: Vec<(String, Value)> = lb["Properties"]["LoadBalancerAttributes"]
+                .as_array()
+                .expect("attributes")
+                .iter()
+                .map(|a| (a["Key"].as_str().expect("key").to_string(), a["Value"].clone()))
+                .collect();
+            let attr = |k: &str| attrs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+            assert_eq!(attr("access_logs.s3.enabled"), Some(json!("true")), "{arch}: {id}");
+            assert_eq!(attr("access_logs.s3.bucket"), Some(json!({"Ref": "LoadBalancerLogBucket"})), "{arch}: {id}");
+            assert!(lb["DependsOn"].to_string().contains("LoadBalancerLogBucketPolicy"), "{arch}: {id}");
+            let statements =
+                &t["Resources"]["LoadBalancerLogBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"];
+            let sid =
+                if lb["Properties"]["Type"] == "application" { "AlbAccessLogDelivery" } else { "NlbAccessLogDelivery" };
+            let st = statements
+                .as_array()
+                .expect("statements")
+                .iter()
+                .find(|s| s["Sid"] == sid)
+                .expect("delivery statement");
+            assert_eq!(st["Action"], "s3:PutObject");
+            assert_eq!(
+                st["Resource"],
+                json!({"Fn::Sub": "${LoadBalancerLogBucket.Arn}/*/AWSLogs/${AWS::AccountId}/*"})
+            );
+            if sid == "AlbAccessLogDelivery" {
+                assert_eq!(st["Principal"]["Service"], "logdelivery.elasticloadbalancing.amazonaws.com");
+            } else {
+                assert_eq!(st["Principal"]["Service"], "delivery.logs.amazonaws.com");
+            }
+            let bucket = &t["Resources"]["LoadBalancerLogBucket"]["Properties"];
+            assert_eq!(
+                bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+                    ["SSEAlgorithm"],
+                "AES256",
+                "ELB log delivery supports SSE-S3 only"
+            );
+        }
+    }
+    assert!(checked >= 3);
+}
+
+/// In a region opened before August 2022 the region's Elastic Load Balancing account writes ALB
+/// logs (us-east-1: 127311923021).
+#[test]
+fn alb_log_delivery_names_the_regions_elb_account() {
+    for arch in architectures() {
+        let c = compile(&arch);
+        if c.plan.stack(archc::plan::StackId::App).is_none() {
+            continue;
+        }
+        let t = template(&c, "app");
+        let Some(st) = t["Resources"]["LoadBalancerLogBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["Sid"] == "AlbAccessLogDelivery"))
+            .cloned()
+        else {
+            continue;
+        };
+        if c.plan.settings.region == "us-east-1" {
+            assert_eq!(st["Principal"]["AWS"], json!({"Fn::Sub": "arn:${AWS::Partition}:iam::127311923021:root"}));
+        }
+        assert!(!st["Principal"]["AWS"].is_null(), "{arch}: {} is an older region", c.plan.settings.region);
+    }
+}

@@ -501,3 +501,127 @@ fn topic(l: &mut Lowering<'_>) {
     );
     l.output(NET, "AlarmTopicArn", r("AlarmTopic"), "SNS topic the CloudWatch alarms notify");
 }
+
+/// The Elastic Load Balancing account of the regions opened before August 2022, which writes
+/// ALB access logs there; newer regions use the `logdelivery.elasticloadbalancing.amazonaws.com`
+/// service principal (AWS: "Enable access logs for your Application Load Balancer").
+const ELB_LOG_ACCOUNTS: &[(&str, &str)] = &[
+    ("us-east-1", "127311923021"),
+    ("us-east-2", "033677994240"),
+    ("us-west-1", "027434742980"),
+    ("us-west-2", "797873946194"),
+    ("af-south-1", "098369216593"),
+    ("ap-east-1", "754344448648"),
+    ("ap-south-1", "718504428378"),
+    ("ap-northeast-1", "582318560864"),
+    ("ap-northeast-2", "600734575887"),
+    ("ap-northeast-3", "383597477331"),
+    ("ap-southeast-1", "114774131450"),
+    ("ap-southeast-2", "783225319266"),
+    ("ca-central-1", "985666609251"),
+    ("eu-central-1", "054676820928"),
+    ("eu-west-1", "156460612806"),
+    ("eu-west-2", "652711504416"),
+    ("eu-west-3", "009996457667"),
+    ("eu-south-1", "635631232127"),
+    ("eu-north-1", "897822967062"),
+    ("me-south-1", "076674570225"),
+    ("sa-east-1", "507241528517"),
+    ("us-gov-west-1", "048591011584"),
+    ("us-gov-east-1", "190560391635"),
+    ("cn-north-1", "638102146993"),
+    ("cn-northwest-1", "037604701340"),
+];
+
+/// The app stack's bucket for the access logs of its load balancers (`application`: an ALB,
+/// else an NLB, whose logs the log delivery service writes), created with the first; its
+/// logical id. The load balancer depends on the policy: ELB checks that it may write when
+/// logging is switched on.
+pub(super) fn load_balancer_log_bucket(l: &mut Lowering<'_>, node: &str, application: bool) -> String {
+    const APP: StackId = StackId::App;
+    let bucket = "LoadBalancerLogBucket";
+    if !l.stack(APP).resources.contains_key(bucket) {
+        l.add(
+            APP,
+            bucket,
+            Resource::new(
+                "AWS::S3::Bucket",
+                super::store::bucket_properties(json!([{
+                    "Id": "expire-access-logs",
+                    "Status": "Enabled",
+                    "ExpirationInDays": 365,
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                }])),
+            )
+            .retain()
+            .node(node)
+            .comment("the load balancers' access logs, a year (SSE-S3: the only encryption ELB log delivery supports)")
+            .checkov_skip(
+                "CKV_AWS_18",
+                "This bucket receives the load balancers' access logs; logging its own accesses into another bucket would only move the same finding one level down.",
+            ),
+        );
+        l.add(
+            APP,
+            "LoadBalancerLogBucketPolicy",
+            Resource::new(
+                "AWS::S3::BucketPolicy",
+                json!({"Bucket": r(bucket), "PolicyDocument": policy(vec![crate::plan::cfn::deny_insecure_transport(bucket)])}),
+            )
+            .node(node),
+        );
+    }
+    let sid = if application { "AlbAccessLogDelivery" } else { "NlbAccessLogDelivery" };
+    let region = l.settings.region.clone();
+    let Some(res) = l.stack(APP).resources.get_mut("LoadBalancerLogBucketPolicy") else { return bucket.into() };
+    let Some(list) = res.properties["PolicyDocument"]["Statement"].as_array_mut() else { return bucket.into() };
+    if list.iter().any(|s| s["Sid"] == sid) {
+        return bucket.into();
+    }
+    // `<prefix>/AWSLogs/<account>/...`: each load balancer writes under its id
+    let objects = sub(&format!("${{{bucket}.Arn}}/*/AWSLogs/${{AWS::AccountId}}/*"));
+    if application {
+        let mut principal = json!({"Service": "logdelivery.elasticloadbalancing.amazonaws.com"});
+        if let Some((_, account)) = ELB_LOG_ACCOUNTS.iter().find(|(r, _)| *r == region) {
+            principal["AWS"] = sub(&format!("arn:${{AWS::Partition}}:iam::{account}:root"));
+        }
+        list.insert(
+            0,
+            json!({
+                "//": format!("ALB access logs of this account: {region} delivers them as its Elastic Load Balancing account\n(regions opened before August 2022) or as the log delivery service principal (the others)"),
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "s3:PutObject",
+                "Resource": objects,
+            }),
+        );
+    } else {
+        list.insert(
+            0,
+            json!({
+                "//": "NLB access logs (TLS listeners) of this account: the log delivery service writes them",
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {"StringEquals": {"aws:SourceAccount": r("AWS::AccountId"), "s3:x-amz-acl": "bucket-owner-full-control"}},
+            }),
+        );
+        list.insert(
+            1,
+            json!({
+                "//": "the log delivery service reads the bucket's ACL before writing",
+                "Sid": "NlbAccessLogDeliveryAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": get_att(bucket, "Arn"),
+                "Condition": {"StringEquals": {"aws:SourceAccount": r("AWS::AccountId")}},
+            }),
+        );
+    }
+    bucket.into()
+}
