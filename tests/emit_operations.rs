@@ -294,3 +294,28 @@ fn alb_log_delivery_names_the_regions_elb_account() {
         assert!(!st["Principal"]["AWS"].is_null(), "{arch}: {} is an older region", c.plan.settings.region);
     }
 }
+
+/// Every resource that comes from a box and whose type takes a list of tags carries
+/// `archc:node: <node id>`; the node ids are the diagram's.
+#[test]
+fn resources_from_a_box_carry_its_node_id() {
+    let mut tagged = 0;
+    for arch in architectures() {
+        let c = compile(&arch);
+        for stack in &c.plan.stacks {
+            let t = template(&c, stack.id.as_str());
+            for (id, r) in &stack.resources {
+                let Some(node) = &r.node else { continue };
+                if !archc::plan::tags::TAGGED.contains(&r.ty.as_str()) {
+                    continue;
+                }
+                let tags = t["Resources"][id]["Properties"]["Tags"].as_array().expect("Tags");
+                let found: Vec<&Value> = tags.iter().filter(|t| t["Key"] == "archc:node").collect();
+                assert_eq!(found.len(), 1, "{arch}: {id}");
+                assert_eq!(found[0]["Value"], json!(node), "{arch}: {id}");
+                tagged += 1;
+            }
+        }
+    }
+    assert!(tagged > 100);
+}
