@@ -319,3 +319,35 @@ fn resources_from_a_box_carry_its_node_id() {
     }
     assert!(tagged > 100);
 }
+
+/// The registry's lifecycle: cosign's `sha256-<digest>.sig`/`.att` artifacts have a rule of
+/// their own (twice the images: one of each per image), before the rule that keeps the newest
+/// images, so they never count as images and expire no sooner than their images.
+#[test]
+fn ecr_lifecycle_keeps_signatures_as_long_as_their_images() {
+    let c = compile("examples/architecture.md");
+    let t = template(&c, "ci");
+    let (_, repo) = of_type(&t, "AWS::ECR::Repository").into_iter().next().expect("a repository");
+    let text = repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"]["Fn::Sub"].as_str().expect("!Sub text");
+    let images = t["Parameters"]["ImageRetentionCount"]["Default"].as_u64().expect("images");
+    let signatures = t["Parameters"]["SignatureRetentionCount"]["Default"].as_u64().expect("signatures");
+    assert_eq!(signatures, 2 * images, "a .sig and a .att per image");
+    let text = text
+        .replace("${ImageRetentionCount}", &images.to_string())
+        .replace("${SignatureRetentionCount}", &signatures.to_string());
+    let policy: Value = serde_json::from_str(&text).expect("the policy is JSON");
+    let rules = policy["rules"].as_array().expect("rules");
+    let priority = |r: &Value| r["rulePriority"].as_u64().expect("priority");
+    let cosign = rules.iter().find(|r| r["selection"]["tagPrefixList"] == json!(["sha256-"])).expect("a cosign rule");
+    assert_eq!(cosign["selection"]["tagStatus"], "tagged");
+    assert_eq!(cosign["selection"]["countNumber"], signatures);
+    let any = rules.iter().find(|r| r["selection"]["tagStatus"] == "any").expect("the image rule");
+    assert_eq!(any["selection"]["countNumber"], images);
+    assert!(
+        priority(cosign) < priority(any),
+        "an image a rule matches cannot be expired (nor counted) by a rule of lower priority"
+    );
+    let mut priorities: Vec<u64> = rules.iter().map(priority).collect();
+    priorities.dedup();
+    assert_eq!(priorities.len(), rules.len());
+}
