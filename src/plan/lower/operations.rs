@@ -461,6 +461,7 @@ fn topic(l: &mut Lowering<'_>) {
             }));
         }
         key.comment = Some("KMS key of the network stack: the VPC flow log group and the alarm topic".into());
+        key.properties["Description"] = sub("${AWS::StackName}: the VPC flow log group and the alarm topic");
     }
     l.add(
         NET,
