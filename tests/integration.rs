@@ -13,6 +13,7 @@ mod emit_cloudformation;
 mod emit_consistency;
 mod emit_ecs_ec2;
 mod emit_kubernetes;
+mod emit_operations;
 mod emit_serverless;
 mod judges;
 mod mutation;

@@ -44,6 +44,14 @@ pub struct Route53Config {
     pub hosted_zone_id: Option<String>,
 }
 
+/// `alarms:`: where CloudWatch alarms notify.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AlarmsConfig {
+    /// An address subscribed to the alarm topic (it confirms the subscription by email).
+    pub email: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct EksConfig {
@@ -182,6 +190,7 @@ pub struct Config {
     pub domain: Option<String>,
     pub certificate_arn: Option<String>,
     pub route53: Route53Config,
+    pub alarms: AlarmsConfig,
     pub eks: EksConfig,
     pub github: GithubConfig,
     pub database: DatabaseConfig,

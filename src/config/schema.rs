@@ -77,6 +77,12 @@ const ROUTE53: &[Field] = &[Field {
     doc: "the public hosted zone of `domain`: DNS-validated certificates and alias records",
 }];
 
+const ALARMS: &[Field] = &[Field {
+    name: "email",
+    ty: Ty::Pattern("an email address such as `ops@example.com`", r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    doc: "subscribed to the CloudWatch alarm topic (confirm the subscription from the email AWS sends)",
+}];
+
 const GITHUB: &[Field] = &[
     Field {
         name: "repository",
@@ -307,6 +313,7 @@ pub const SCHEMA: &[Field] = &[
         doc: "ACM certificate for HTTPS",
     },
     Field { name: "route53", ty: Ty::Map(ROUTE53), doc: "Route 53: the hosted zone of `domain`" },
+    Field { name: "alarms", ty: Ty::Map(ALARMS), doc: "where the CloudWatch alarms notify" },
     Field { name: "eks", ty: Ty::Map(EKS), doc: "EKS cluster settings" },
     Field { name: "github", ty: Ty::Map(GITHUB), doc: "GitHub repository and deploy settings" },
     Field { name: "database", ty: Ty::Map(DATABASE), doc: "RDS settings" },

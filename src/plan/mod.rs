@@ -16,6 +16,7 @@ pub mod names;
 /// The `${Name}` placeholder contract, shared with `archc deploy` (crate `archc-placeholders`).
 pub use archc_placeholders as placeholders;
 mod settings;
+pub mod tags;
 pub mod versions;
 pub mod workflow;
 
@@ -565,7 +566,8 @@ pub fn build(graph: &ArchGraph, config: &Config) -> Result<Plan, Vec<Diagnostic>
     let version_findings = versions::findings(graph, &settings, config, cluster, versions::Date::today());
     audit_permissions(&mut lowering);
     let Lowering { stacks, mut findings, grants: permissions, mut built_edges, mut used_nodes, .. } = lowering;
-    let stacks: Vec<Stack> = stacks.into_iter().filter(|s| !s.is_empty()).collect();
+    let mut stacks: Vec<Stack> = stacks.into_iter().filter(|s| !s.is_empty()).collect();
+    tags::tag_nodes(&mut stacks);
     let kubernetes = kubernetes::plan(graph, &settings, &stacks);
     let workflow = match workflow::plan(graph, &settings, &stacks, &kubernetes) {
         Ok(w) => w,

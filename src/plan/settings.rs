@@ -75,6 +75,8 @@ pub struct Settings {
     pub certificate_arn: Option<String>,
     /// The public hosted zone of `domain` (configuration `route53.hosted_zone_id`).
     pub hosted_zone_id: Option<String>,
+    /// Subscribed to the alarm topic (configuration `alarms.email`).
+    pub alarm_email: Option<String>,
     pub github_repository: Option<String>,
     pub github_branch: String,
     pub github_environment: String,
@@ -216,6 +218,7 @@ impl Settings {
             domain: config.domain.clone(),
             certificate_arn: config.certificate_arn.clone(),
             hosted_zone_id: config.route53.hosted_zone_id.clone(),
+            alarm_email: config.alarms.email.clone(),
             github_repository: config.github.repository.clone(),
             github_branch: config.github.branch.clone().unwrap_or_else(|| "main".into()),
             github_environment: config.github.environment.clone().unwrap_or_else(|| "production".into()),

@@ -78,6 +78,16 @@ fn repository(l: &mut Lowering<'_>, n: NodeIndex) {
             .known(l.settings.image_retention)
             .range(10, 10000),
     );
+    l.param(
+        CI,
+        "SignatureRetentionCount",
+        Parameter::new(
+            "Number",
+            "Keep this many newest cosign artifacts (tags sha256-<digest>.sig and .att): twice ImageRetentionCount, a signature and an attestation per image",
+        )
+        .known(l.settings.image_retention.saturating_mul(2))
+        .range(20, 20000),
+    );
     l.add(
         CI,
         &key,
@@ -116,6 +126,12 @@ fn repository(l: &mut Lowering<'_>, n: NodeIndex) {
     },
     {
       "rulePriority": 2,
+      "description": "Keep the newest ${SignatureRetentionCount} cosign signatures and attestations (not counted as images)",
+      "selection": {"tagStatus": "tagged", "tagPrefixList": ["sha256-"], "countType": "imageCountMoreThan", "countNumber": ${SignatureRetentionCount}},
+      "action": {"type": "expire"}
+    },
+    {
+      "rulePriority": 3,
       "description": "Keep the newest ${ImageRetentionCount} images",
       "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": ${ImageRetentionCount}},
       "action": {"type": "expire"}

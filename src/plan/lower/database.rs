@@ -12,6 +12,9 @@ use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
 
 const DATA: StackId = StackId::Data;
 
+/// How long the logs a database exports are kept (days).
+const LOG_RETENTION_DAYS: u32 = 365;
+
 /// What archc knows about a database engine.
 struct Engine {
     engine: &'static str,
@@ -447,10 +450,13 @@ impl Store<'_, '_> {
             "{} `{id}`: password generated and rotated by RDS in Secrets Manager, encrypted,\nprivate, Multi-AZ, TLS only, backed up, protected from deletion",
             e.name
         );
+        let (identifier, log_groups) = self.export_log_groups(&id, e.aurora, e.logs);
+        let log_groups: Vec<&str> = log_groups.iter().map(String::as_str).collect();
         if e.aurora {
             let mut cluster_props = merge(
                 common,
                 json!({
+                    "DBClusterIdentifier": identifier,
                     "DatabaseName": r(&format!("{p}DatabaseName")),
                     "Port": port,
                     "VpcSecurityGroupIds": [r(&sg)],
@@ -481,13 +487,18 @@ impl Store<'_, '_> {
             self.l.add(
                 DATA,
                 &p,
-                Resource::new("AWS::RDS::DBCluster", cluster_props).keep("Snapshot").node(&id).comment(&comment),
+                Resource::new("AWS::RDS::DBCluster", cluster_props)
+                    .keep("Snapshot")
+                    .depends_on(&log_groups)
+                    .node(&id)
+                    .comment(&comment),
             );
             self.aurora_instances(n, &p, e.engine, &instance);
         } else {
             let props = merge(
                 merge(common, instance(r(&format!("{p}InstanceClass")))),
                 json!({
+                    "DBInstanceIdentifier": identifier,
                     "DBName": r(&format!("{p}DatabaseName")),
                     "AllocatedStorage": r(&format!("{p}AllocatedStorageGiB")),
                     "MaxAllocatedStorage": r(&format!("{p}MaxAllocatedStorageGiB")),
@@ -499,7 +510,8 @@ impl Store<'_, '_> {
                     "Tags": tags(&[("Name", sub(&format!("${{AWS::StackName}}-{}", kebab(&id, 40))))]),
                 }),
             );
-            let mut res = Resource::new("AWS::RDS::DBInstance", props).keep("Snapshot").node(&id);
+            let mut res =
+                Resource::new("AWS::RDS::DBInstance", props).keep("Snapshot").depends_on(&log_groups).node(&id);
             if multi_az {
                 res = res.comment(&comment);
             } else {
@@ -577,5 +589,40 @@ impl Store<'_, '_> {
                 &format!("database name in the cluster `{bid}` is in"),
             );
         }
+    }
+
+    /// The log groups RDS exports `logs` of database `id` to, created first with a year of
+    /// retention and the data key (RDS would create them itself, kept forever, unencrypted).
+    /// Their names contain the instance's (Aurora: the cluster's) identifier, so the database
+    /// is named: `<data stack>-<id>`, lowercase as RDS stores it. Returns the identifier and
+    /// the groups' logical ids (the database depends on them).
+    fn export_log_groups(&mut self, id: &str, aurora: bool, logs: &[&str]) -> (String, Vec<String>) {
+        let stack = self.l.stack(DATA).name.clone();
+        let identifier = kebab(&format!("{stack}-{id}"), 63);
+        let scope = if aurora { "cluster" } else { "instance" };
+        self.key();
+        let mut logicals = Vec::new();
+        for log in logs {
+            let logical = format!("{}{}LogGroup", pascal(id), pascal(log));
+            self.l.add(
+                DATA,
+                &logical,
+                Resource::new(
+                    "AWS::Logs::LogGroup",
+                    json!({
+                        "LogGroupName": format!("/aws/rds/{scope}/{identifier}/{log}"),
+                        "RetentionInDays": LOG_RETENTION_DAYS,
+                        "KmsKeyId": get_att("DataKmsKey", "Arn"),
+                    }),
+                )
+                .retain()
+                .node(id)
+                .comment(&format!(
+                    "the `{log}` log `{id}` exports: created before the database so that it expires\n(a year) and is encrypted with the data key"
+                )),
+            );
+            logicals.push(logical);
+        }
+        (identifier, logicals)
     }
 }

@@ -231,6 +231,10 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
     } else {
         attributes.push(json!({"Key": "load_balancing.cross_zone.enabled", "Value": "true"}));
     }
+    let log_bucket = super::operations::load_balancer_log_bucket(l, &id, alb);
+    attributes.push(json!({"Key": "access_logs.s3.enabled", "Value": "true"}));
+    attributes.push(json!({"Key": "access_logs.s3.bucket", "Value": r(&log_bucket)}));
+    attributes.push(json!({"Key": "access_logs.s3.prefix", "Value": kebab(&id, 40)}));
     let props = json!({
         "Type": if alb { "application" } else { "network" },
         "Scheme": if public { "internet-facing" } else { "internal" },
@@ -243,16 +247,13 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
         APP,
         &p,
         Resource::new("AWS::ElasticLoadBalancingV2::LoadBalancer", props)
+            .depends_on(&["LoadBalancerLogBucketPolicy"])
             .node(&id)
             .comment(&format!(
                 "`{id}`: {} {}, deletion protection on (turn it off before deleting the stack)",
                 if public { "internet-facing in the public subnets" } else { "internal" },
                 if alb { "ALB, invalid header fields dropped" } else { "NLB" }
-            ))
-            .checkov_skip(
-                "CKV_AWS_91",
-                "access logs need a bucket whose policy admits the region's ELB log delivery; archc does not create one yet (README: ECS and EC2)",
-            ),
+            )),
     );
     // different workloads behind one ALB listener: without drawn paths or hosts archc spreads
     // requests evenly (what two boxes of one service in two zones mean), and says so

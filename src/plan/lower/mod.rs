@@ -25,6 +25,7 @@ mod key;
 mod load_balancer;
 mod messaging;
 pub(super) mod network;
+mod operations;
 mod secret;
 mod store;
 mod table;
@@ -49,6 +50,7 @@ pub(crate) struct Lowerer {
 /// stores the workloads reach, their roles, the data stack's key, then CI.
 pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &network::LOWERER,
+    &operations::FLOW_LOGS,
     &endpoints::LOWERER,
     &eks::LOWERER,
     &fargate::LOWERER,
@@ -71,6 +73,7 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &ecs::LOWERER,
     &ec2::LOWERER,
     &edge::LOWERER,
+    &operations::ALARMS,
     &ci::LOWERER,
 ];
 

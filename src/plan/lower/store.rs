@@ -189,6 +189,18 @@ fn data_key(l: &mut Lowering<'_>) {
         return;
     }
     let resources = std::mem::take(&mut l.stack(DATA).resources);
+    let mut statements = vec![key_admin_statement(None)];
+    if resources.values().any(|r| r.ty == "AWS::Logs::LogGroup") {
+        statements.push(json!({
+            "//": "In a key policy the resource can only be \"*\" (= this key); the condition pins use to\nthe log groups the databases export to.",
+            "Sid": "CloudWatchLogsEncryptsDatabaseLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": sub("logs.${AWS::Region}.amazonaws.com")},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/rds/*")}},
+        }));
+    }
     l.add(
         DATA,
         "DataKmsKey",
@@ -196,7 +208,7 @@ fn data_key(l: &mut Lowering<'_>) {
             "AWS::KMS::Key",
             kms_key(
                 sub("${AWS::StackName}: databases, their master secrets, caches, file systems and secrets"),
-                vec![key_admin_statement(None)],
+                statements,
             ),
         )
         .retain()
