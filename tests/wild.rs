@@ -410,3 +410,16 @@ fn real_aws_diagrams_compile() {
     );
     assert!(clean * 5 >= total * 4, "{clean}/{total} AWS diagrams compile clean (at least 80%)");
 }
+
+/// A database drawn in a VPC whose subnet boxes are public and private only (no data tier)
+/// goes to the private subnets, never to an empty subnet group.
+#[test]
+fn stores_without_data_subnets_use_the_private_ones() {
+    let out = crate::test::scratch("wild-no-data-tier");
+    crate::test::Test::new()
+        .args(["compile", "fixtures/wild/asg-docker-cloudformation.md", "-o", &out.display().to_string()])
+        .status(0);
+    let data = std::fs::read_to_string(out.join("cloudformation/data.yaml")).expect("data stack");
+    assert!(data.contains("AWS::RDS::DBSubnetGroup"), "a subnet group:\n{data}");
+    assert!(!data.contains("SubnetIds: []"), "no empty subnet group:\n{data}");
+}
