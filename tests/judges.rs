@@ -57,7 +57,7 @@ pub(crate) fn compiled() -> &'static PathBuf {
     })
 }
 
-fn files_under(dir: &Path, sub: &str, ext: &[&str]) -> Vec<PathBuf> {
+pub(crate) fn files_under(dir: &Path, sub: &str, ext: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return out };
     for arch in entries.filter_map(Result::ok) {
@@ -74,7 +74,7 @@ fn files_under(dir: &Path, sub: &str, ext: &[&str]) -> Vec<PathBuf> {
     out
 }
 
-fn run(cmd: &mut Command) -> (i32, String, String) {
+pub(crate) fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     (
         out.status.code().unwrap_or(-1),
@@ -86,8 +86,13 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
 /// Each template with the region it is deployed to: the stack's fixed region in `plan.json`
 /// (the certificate stack's us-east-1), else the architecture's.
 fn templates_by_region() -> std::collections::BTreeMap<String, Vec<PathBuf>> {
+    templates_by_region_in(compiled())
+}
+
+/// [`templates_by_region`] for the architectures compiled under `compiled` (`<compiled>/<name>/`).
+pub(crate) fn templates_by_region_in(compiled: &Path) -> std::collections::BTreeMap<String, Vec<PathBuf>> {
     let mut out: std::collections::BTreeMap<String, Vec<PathBuf>> = std::collections::BTreeMap::new();
-    for template in files_under(compiled(), "cloudformation", &["yaml"]) {
+    for template in files_under(compiled, "cloudformation", &["yaml"]) {
         let dir = template.parent().and_then(Path::parent).expect("<arch>/cloudformation/<stack>.yaml");
         let plan: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).expect("plan.json")).expect("json");

@@ -175,3 +175,251 @@ fn real_diagrams_are_understood() {
     assert!(false_errors * 10 <= count, "{false_errors} false errors on {count} diagrams");
     assert_eq!(other_cloud.1, other_cloud.0, "every Azure/GCP diagram gets its finding and no AWS kind");
 }
+
+/// The image a workload gets when archc's findings ask for one: a public image by tag.
+const IMAGE: &str = "public.ecr.aws/nginx/nginx:1.27";
+/// The image when the finding asks for one in ECR (Lambda runs images from the account's ECR
+/// only): a repository of AWS's documentation account.
+const ECR_IMAGE: &str = "123456789012.dkr.ecr.eu-north-1.amazonaws.com/app:1.0.0";
+
+/// The configuration archc's own findings ask for, derived mechanically from their codes,
+/// messages and the node ids they name (never written per diagram): an image (with the port
+/// and health path when the finding names them; in ECR when the finding says so) for every
+/// workload a PLN002/PLN007 finding names, and a domain (with its hosted zone when the finding names one) when a finding says
+/// no `domain` is configured.
+pub(crate) fn asked_for(findings: &[serde_json::Value]) -> serde_yaml::Mapping {
+    use serde_yaml::{Mapping, Value as Y};
+    let mut config = Mapping::new();
+    let mut nodes = Mapping::new();
+    for f in findings {
+        let code = f["code"].as_str().unwrap_or("");
+        let message = f["message"].as_str().unwrap_or("");
+        let help = f["help"].as_str().unwrap_or("");
+        if code == "PLN002" || code == "PLN007" {
+            // the node ids are the backticked words before the message's first colon
+            let head = message.split(':').next().unwrap_or("");
+            let ids: Vec<&str> = head.split('`').skip(1).step_by(2).collect();
+            let port = help.contains("port") || message.contains("port ");
+            let health = help.contains("health_path") || message.contains("health checks");
+            for id in ids {
+                let mut node = Mapping::new();
+                node.insert("image".into(), if help.contains("ECR") { ECR_IMAGE } else { IMAGE }.into());
+                if port {
+                    node.insert("port".into(), Y::from(80));
+                }
+                if health {
+                    node.insert("health_path".into(), "/".into());
+                }
+                nodes.insert(id.into(), Y::Mapping(node));
+            }
+        }
+        if message.contains("no `domain` is configured") {
+            config.insert("domain".into(), "www.example.com".into());
+            if help.contains("route53") {
+                let mut zone = Mapping::new();
+                zone.insert("hosted_zone_id".into(), "Z0123456789ABCDEFGHIJ".into());
+                config.insert("route53".into(), Y::Mapping(zone));
+            }
+        }
+    }
+    if !nodes.is_empty() {
+        config.insert("nodes".into(), Y::Mapping(nodes));
+    }
+    config
+}
+
+/// What became of one AWS diagram of the corpus.
+struct Compiled {
+    slug: String,
+    compiled: bool,
+    problems: Vec<String>,
+}
+
+/// `archc check --format json` of a diagram: its findings.
+fn findings(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let run = crate::test::Test::new().args(["check", "--format", "json"]).args([path.display().to_string()]).run();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{}: check --format json is not JSON ({e}): {}", path.display(), run.stdout));
+    doc["diagnostics"].as_array().cloned().unwrap_or_default()
+}
+
+/// The judges' complaints about `<out>/<slug>/`, by slug.
+fn judge(out: &std::path::Path) -> BTreeMap<String, Vec<String>> {
+    use crate::judges::{files_under, run, templates_by_region_in, tool, KUBERNETES_VERSION};
+    use std::process::Command;
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let slug_of = |path: &str| -> String {
+        let rel = path.strip_prefix(&out.display().to_string()).unwrap_or(path);
+        rel.trim_start_matches('/').split('/').next().unwrap_or("").to_string()
+    };
+    for (region, templates) in templates_by_region_in(out) {
+        let (_, stdout, stderr) = run(Command::new(tool("cfn-lint"))
+            .args(["--regions", &region, "--format", "parseable", "--"])
+            .args(&templates));
+        for line in stdout.lines().chain(stderr.lines()).filter(|l| !l.trim().is_empty()) {
+            found.entry(slug_of(line)).or_default().push(format!("cfn-lint ({region}): {line}"));
+        }
+    }
+    let (_, stdout, stderr) = run(Command::new(tool("checkov")).args(["-d"]).arg(out).args([
+        "--framework",
+        "cloudformation",
+        "kubernetes",
+        "github_actions",
+        "--compact",
+        "-o",
+        "json",
+        "--skip-download",
+    ]));
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("checkov output is not JSON ({e}): {stdout}{stderr}"));
+    let reports = match doc {
+        serde_json::Value::Array(list) => list,
+        other => vec![other],
+    };
+    let passed: u64 = reports.iter().map(|r| r["summary"]["passed"].as_u64().unwrap_or(0)).sum();
+    assert!(passed > 0, "checkov checked nothing: {stdout}{stderr}");
+    for report in &reports {
+        for f in report["results"]["failed_checks"].as_array().into_iter().flatten() {
+            let file = f["file_path"].as_str().unwrap_or("");
+            found.entry(slug_of(file.trim_start_matches('/'))).or_default().push(format!(
+                "checkov {} {} ({file})",
+                f["check_id"].as_str().unwrap_or(""),
+                f["resource"].as_str().unwrap_or("")
+            ));
+        }
+        assert_eq!(report["summary"]["parsing_errors"].as_u64().unwrap_or(0), 0, "checkov could not parse a file");
+    }
+    let shellcheck_dir = tool("shellcheck").parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let path = format!("{}:{}", shellcheck_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let by_slug = |files: Vec<std::path::PathBuf>| {
+        let mut map: BTreeMap<String, Vec<std::path::PathBuf>> = BTreeMap::new();
+        for f in files {
+            map.entry(slug_of(&f.display().to_string())).or_default().push(f);
+        }
+        map
+    };
+    for (slug, manifests) in by_slug(files_under(out, "kubernetes", &["yaml"])) {
+        let (status, stdout, stderr) = run(Command::new(tool("kubernetes-validate"))
+            .args(["--strict", "-k", KUBERNETES_VERSION])
+            .args(&manifests));
+        let text = format!("{stdout}{stderr}");
+        if status != 0 || text.contains("WARN") || text.contains("ERROR") {
+            let first = text.lines().find(|l| l.contains("ERROR") || l.contains("WARN")).unwrap_or("failed");
+            found.entry(slug).or_default().push(format!("kubernetes-validate: {first}"));
+        }
+    }
+    for (slug, workflows) in by_slug(files_under(out, ".github/workflows", &["yml", "yaml"])) {
+        let (status, stdout, stderr) =
+            run(Command::new(tool("actionlint")).env("PATH", &path).arg("-no-color").args(&workflows));
+        if status != 0 {
+            let first = format!("{stdout}{stderr}").lines().next().unwrap_or("failed").to_string();
+            found.entry(slug).or_default().push(format!("actionlint: {first}"));
+        }
+    }
+    found
+}
+
+/// The issue's bar on the corpus: at least 80% of the AWS diagrams compile, after only the
+/// configuration archc's own findings ask for ([`asked_for`]), with every judge clean; every
+/// diagram that does not compile says what is missing (each error located, with help).
+#[test]
+fn real_aws_diagrams_compile() {
+    let dir = root().join("fixtures/wild");
+    let scratch = crate::test::scratch("wild-compile");
+    let sources = scratch.join("src");
+    let out = scratch.join("out");
+    std::fs::create_dir_all(&sources).expect("src");
+    let mut results = Vec::new();
+    for slug in diagrams() {
+        let expect: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(dir.join(format!("{slug}.expect.yaml"))).expect("expect"))
+                .expect("expect yaml");
+        if expect["cloud"].as_str() != Some("aws") {
+            continue;
+        }
+        let original = dir.join(format!("{slug}.md"));
+        let config = asked_for(&findings(&original));
+        let mut text = std::fs::read_to_string(&original).expect("diagram");
+        if !config.is_empty() {
+            let yaml = serde_yaml::to_string(&config).expect("yaml");
+            text.push_str(&format!("\n```yaml archc\n{yaml}```\n"));
+        }
+        let source = sources.join(format!("{slug}.md"));
+        std::fs::write(&source, text).expect("write");
+        let run = crate::test::Test::new()
+            .args(["compile", &source.display().to_string(), "-o", &out.join(&slug).display().to_string()])
+            .run();
+        let mut problems = Vec::new();
+        let compiled = run.status == 0;
+        if !compiled {
+            let errors: Vec<serde_json::Value> =
+                findings(&source).into_iter().filter(|f| f["severity"] == "error").collect();
+            assert!(
+                !errors.is_empty(),
+                "{slug}: compile fails without an error finding:\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+            for e in &errors {
+                assert!(
+                    e["line"].as_u64().is_some() && e["help"].as_str().is_some_and(|h| !h.is_empty()),
+                    "{slug}: an error that does not say where or what is missing: {e}"
+                );
+                problems.push(format!(
+                    "{} line {}: {}",
+                    e["code"].as_str().unwrap_or(""),
+                    e["line"],
+                    e["message"].as_str().unwrap_or("")
+                ));
+            }
+        }
+        results.push(Compiled { slug, compiled, problems });
+    }
+    let mut complaints = judge(&out);
+    let mut report = String::from("| diagram | compiled | judges clean | first reason |\n|---|---|---|---|\n");
+    let mut clean = 0;
+    let mut built = 0;
+    for r in &mut results {
+        let judged = complaints.remove(&r.slug).unwrap_or_default();
+        let ok = r.compiled && judged.is_empty();
+        built += usize::from(r.compiled);
+        clean += usize::from(ok);
+        r.problems.extend(judged);
+        let reason = r.problems.first().map(|p| p.replace('|', "\\|")).unwrap_or_default();
+        report.push_str(&format!(
+            "| {} | {} | {} | {reason} |\n",
+            r.slug,
+            if r.compiled { "yes" } else { "no" },
+            if !r.compiled {
+                "-"
+            } else if ok {
+                "yes"
+            } else {
+                "no"
+            }
+        ));
+    }
+    println!("{report}");
+    for r in results.iter().filter(|r| r.problems.len() > 1) {
+        println!("{}:\n  {}", r.slug, r.problems.join("\n  "));
+    }
+    let total = results.len();
+    println!(
+        "\nwild AWS diagrams: {clean}/{total} compile with every judge clean ({:.0}%), {built}/{total} compile",
+        clean as f64 * 100.0 / total.max(1) as f64
+    );
+    assert!(clean * 5 >= total * 4, "{clean}/{total} AWS diagrams compile clean (at least 80%)");
+}
+
+/// A database drawn in a VPC whose subnet boxes are public and private only (no data tier)
+/// goes to the private subnets, never to an empty subnet group.
+#[test]
+fn stores_without_data_subnets_use_the_private_ones() {
+    let out = crate::test::scratch("wild-no-data-tier");
+    crate::test::Test::new()
+        .args(["compile", "fixtures/wild/asg-docker-cloudformation.md", "-o", &out.display().to_string()])
+        .status(0);
+    let data = std::fs::read_to_string(out.join("cloudformation/data.yaml")).expect("data stack");
+    assert!(data.contains("AWS::RDS::DBSubnetGroup"), "a subnet group:\n{data}");
+    assert!(!data.contains("SubnetIds: []"), "no empty subnet group:\n{data}");
+}

@@ -502,15 +502,7 @@ fn did_you_mean_kind<'a>(written: &str, kinds: &[&'a str]) -> Option<&'a str> {
 /// The value of a `words` attribute that `text` names outright (no default).
 fn explicit_word(kind: &Kind, attribute: &str, text: &str) -> Option<String> {
     let words = kind.def.attributes.get(attribute)?.words.as_ref()?;
-    let toks = tokens(text);
-    words.iter().find_map(|(value, ws)| {
-        ws.iter()
-            .any(|w| {
-                let phrase = tokens(w);
-                !phrase.is_empty() && toks.windows(phrase.len()).any(|win| win == phrase.as_slice())
-            })
-            .then(|| value.clone())
-    })
+    crate::model::classify::word_value(words, &tokens(text)).cloned()
 }
 
 /// What the boxes around `n` say an unrecognised box in them is (and which box says so):

@@ -412,6 +412,28 @@ pub fn classify(catalog: &'static Catalog, ev: &Evidence<'_>) -> Decision {
     }
 }
 
+/// The value of a `words` attribute that `toks` name: the first value (in catalog order)
+/// one of whose words is in them; words written with a trailing `?` are weak and count only
+/// when no value is named by a strong word ("Private Subnet - Web tier" is private: `web?`
+/// names the public tier only when nothing else names a tier).
+pub(crate) fn word_value<'a>(
+    words: &'a indexmap::IndexMap<String, Vec<String>>,
+    toks: &[String],
+) -> Option<&'a String> {
+    let named = |weak: bool| {
+        words.iter().find_map(|(value, ws)| {
+            ws.iter()
+                .filter(|w| w.ends_with('?') == weak)
+                .any(|w| {
+                    let phrase = tokens(w.trim_end_matches('?'));
+                    !phrase.is_empty() && toks.windows(phrase.len()).any(|win| win == phrase.as_slice())
+                })
+                .then_some(value)
+        })
+    };
+    named(false).or_else(|| named(true))
+}
+
 /// The attributes `kind` reads from a label (`engine: postgres`, `tier: data`, a CIDR).
 pub fn attributes(kind: &Kind, label: &str) -> BTreeMap<String, String> {
     let label_tokens = tokens(label);
@@ -424,14 +446,7 @@ pub fn attributes(kind: &Kind, label: &str) -> BTreeMap<String, String> {
             continue;
         }
         if let Some(words) = &def.words {
-            let found = words.iter().find_map(|(value, ws)| {
-                ws.iter()
-                    .any(|w| {
-                        let phrase = tokens(w);
-                        !phrase.is_empty() && label_tokens.windows(phrase.len()).any(|win| win == phrase.as_slice())
-                    })
-                    .then_some(value)
-            });
+            let found = word_value(words, &label_tokens);
             match (found, &def.default) {
                 (Some(v), _) => {
                     out.insert(name.clone(), v.clone());
@@ -610,6 +625,10 @@ mod tests {
         assert_eq!(attributes(subnet, "Private Subnets data")["tier"], "data");
         assert_eq!(attributes(subnet, "Private Subnets app")["tier"], "app");
         assert_eq!(attributes(subnet, "Public Subnets")["tier"], "public");
+        // private and public win over the tier words
+        assert_eq!(attributes(subnet, "Private Subnet - Web tier")["tier"], "app");
+        assert_eq!(attributes(subnet, "Web tier subnet")["tier"], "public");
+        assert_eq!(attributes(subnet, "Public Subnet - App tier")["tier"], "public");
         let vpc = c.kind("aws.vpc").expect("vpc");
         assert_eq!(attributes(vpc, "VPC 10.20.0.0/16")["cidr"], "10.20.0.0/16");
         let region = c.kind("aws.region").expect("region");

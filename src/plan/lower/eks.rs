@@ -8,7 +8,6 @@ use petgraph::stable_graph::NodeIndex;
 use serde_json::{json, Value};
 
 use super::network::subnet_groups;
-use crate::model::ArchGraph;
 use crate::plan::cfn::{
     aws_policy, eks_access_policy, equals, get_att, if_, irsa_trust_with, key_admin_statement, kms_key, no_value, not,
     policy, r, select, split, sub, tags,
@@ -594,7 +593,7 @@ fn lower(l: &mut Lowering<'_>) {
     // ------------------------------------------------------------------ AWS Load Balancer Controller
     // Drawn as its own box, or implied: an ALB in front of a cluster is made from an Ingress by
     // the controller, which the Kubernetes side installs either way.
-    let lbc = lb_controller(l.graph);
+    let lbc = lb_controller(l);
     if let Some(c) = &lbc {
         let id = c.node_id.clone();
         let (role, managed) = (c.role.clone(), c.policy.clone());
@@ -755,7 +754,8 @@ struct LbController {
     policy: String,
 }
 
-fn lb_controller(graph: &ArchGraph) -> Option<LbController> {
+fn lb_controller(l: &Lowering<'_>) -> Option<LbController> {
+    let graph = l.graph;
     if let Some(n) = graph.of_kind("k8s.lb-controller").next() {
         let id = graph.component(n).id.clone();
         let p = pascal(&id);
@@ -766,14 +766,18 @@ fn lb_controller(graph: &ArchGraph) -> Option<LbController> {
             policy: format!("{p}Policy"),
         });
     }
-    // an ALB, else an NLB in front of a Kubernetes workload (a Service of type LoadBalancer)
-    let alb = graph.of_kind("aws.alb").next().or_else(|| {
+    // an ALB in front of the cluster (an ALB in front of ECS or EC2 is CloudFormation's, not
+    // the controller's), else an NLB in front of a Kubernetes workload (a Service of type
+    // LoadBalancer), else any ALB the stacks do not build
+    let cfn = |lb: NodeIndex| super::load_balancer::built(l, lb);
+    let alb = graph.of_kind("aws.alb").find(|&lb| super::load_balancer::fronts_kubernetes(l, lb)).or_else(|| {
         graph.of_kind("aws.nlb").find(|&lb| {
             graph.outgoing(lb).any(|(_, to)| {
                 matches!(graph.component(to).kind_id(), Some("k8s.service" | "k8s.deployment" | "k8s.statefulset"))
             })
         })
-    })?;
+    });
+    let alb = alb.or_else(|| graph.of_kind("aws.alb").find(|&lb| !cfn(lb)))?;
     Some(LbController {
         drawn: None,
         node_id: graph.component(alb).id.clone(),

@@ -198,6 +198,11 @@ fn env_name(id: &str, suffix: &str) -> String {
     }
 }
 
+/// The image URIs Lambda accepts: an ECR repository's, by tag or digest.
+const ECR_IMAGE: &str =
+    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$";
+static ECR_IMAGE_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| crate::constant_regex(ECR_IMAGE));
+
 fn function(l: &mut Lowering<'_>, n: NodeIndex) {
     let graph = l.graph;
     let settings = l.settings;
@@ -554,11 +559,20 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
                 ),
                 _ => format!("image of `{id}` (nodes.{id}.image), in ECR"),
             };
-            let mut parameter = Parameter::new("String", &description).pattern(
-                r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$",
-            );
-            if !image.is_empty() {
+            let mut parameter = Parameter::new("String", &description).pattern(ECR_IMAGE);
+            if !image.is_empty() && ECR_IMAGE_RE.is_match(image) {
                 parameter = parameter.known(image.as_str());
+            } else if !image.is_empty() {
+                // Lambda pulls container images from ECR only: a Docker Hub or public ECR image
+                // would be a default the parameter's own pattern refuses
+                l.findings.push(
+                    Diagnostic::error(
+                        codes::PLAN_NO_IMAGE,
+                        format!("function `{id}` cannot run `{image}`: Lambda runs container images from an ECR repository of the account only"),
+                    )
+                    .with_primary(c.span, "which ECR image runs here?")
+                    .with_help(format!("push the image to an ECR repository and set `nodes.{id}.image` to its URI (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` or `@sha256:...`), or set `nodes.{id}.code` for a zip archive")),
+                );
             }
             l.param(APP, &param, parameter);
             props["PackageType"] = json!("Image");
@@ -697,5 +711,16 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
             .comment(&format!("for arrow `{}`: this topic only may invoke the function", l.arrow(e))),
         );
         l.built(e, format!("subscription `{tp}To{p}` and permission `{tp}Invokes{p}`"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_ecr_images_are_lambda_images() {
+        let re = &*super::ECR_IMAGE_RE;
+        assert!(re.is_match("123456789012.dkr.ecr.eu-north-1.amazonaws.com/app:1.0.0"));
+        assert!(!re.is_match("public.ecr.aws/nginx/nginx:1.27"));
+        assert!(!re.is_match("nginx:1.27"));
     }
 }

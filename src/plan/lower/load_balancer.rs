@@ -41,7 +41,7 @@ pub(super) fn built(l: &Lowering<'_>, lb: NodeIndex) -> bool {
 
 /// Whether a `traffic` arrow from `lb` reaches something in the cluster (the Kubernetes stage
 /// builds the load balancer then).
-fn fronts_kubernetes(l: &Lowering<'_>, lb: NodeIndex) -> bool {
+pub(super) fn fronts_kubernetes(l: &Lowering<'_>, lb: NodeIndex) -> bool {
     let graph = l.graph;
     graph.outgoing(lb).any(|(e, b)| graph.connection(e).meaning == "traffic" && super::store::in_cluster(l, b))
 }

@@ -46,9 +46,13 @@ impl<'l, 'a> Store<'l, 'a> {
         r("DataKmsKey")
     }
 
-    /// Subnet ids (imported) of where `n` sits, of `tier` by default.
+    /// Subnet ids (imported) of where `n` sits, of `tier` by default; the app (private)
+    /// subnets when the diagram draws no `data` subnets (a store is never left without any).
     pub(super) fn subnets(&mut self, n: Option<NodeIndex>, tier: &str) -> Vec<Value> {
-        let subnets = subnets_of(self.l, n, tier);
+        let mut subnets = subnets_of(self.l, n, tier);
+        if subnets.is_empty() && tier == "data" {
+            subnets = subnets_of(self.l, n, "app");
+        }
         subnets.iter().map(|s| self.l.import(DATA, NET, &format!("{s}Id"), "AWS::EC2::Subnet::Id")).collect()
     }
 
