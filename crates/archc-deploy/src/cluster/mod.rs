@@ -132,7 +132,10 @@ impl values::Lookups for AwsLookups<'_> {
                 .await
                 .map_err(|e| Error::Aws(format!("ECR DescribeImages {repository}: {}", DisplayChain(&e))))?;
             for d in page.image_details() {
-                let (Some(at), Some(tag)) = (d.image_pushed_at(), d.image_tags().first()) else { continue };
+                // cosign's signatures and attestations are tagged `sha256-<digest>.sig`/`.att`:
+                // not images a workload runs
+                let image_tag = d.image_tags().iter().find(|t| !t.starts_with("sha256-"));
+                let (Some(at), Some(tag)) = (d.image_pushed_at(), image_tag) else { continue };
                 if best.as_ref().is_none_or(|(b, _)| at.secs() > b.secs()) {
                     best = Some((*at, tag.clone()));
                 }
