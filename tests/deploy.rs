@@ -49,7 +49,11 @@ impl Moto {
         // moto's (tagged KMS keys fail CreateStack; see that file)
         let server = moto_server();
         let python = server.with_file_name("python");
-        assert!(python.exists(), "{} has no python beside it: install moto[server] in a virtualenv (scripts/install-tools does)", server.display());
+        assert!(
+            python.exists(),
+            "{} has no python beside it: install moto[server] in a virtualenv (scripts/install-tools does)",
+            server.display()
+        );
         let child = Command::new(python)
             .arg(root().join("tests/moto/serve.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])

@@ -96,7 +96,13 @@ async fn delete_stack(ctx: &StackCtx, stack: &Stack, p: &stacks::Present) -> Res
     };
     let marker = stacks::latest_event(cfn, &p.id).await;
     ctx.reporter.start(&stack.id, &stack.name, "DeleteStack", before.len());
-    if let Err(e) = cfn.delete_stack().stack_name(&p.id).send().await {
+    if let Err(e) = cfn
+        .delete_stack()
+        .stack_name(&p.id)
+        .client_request_token(crate::stacks::request_token("delete", &stack.name))
+        .send()
+        .await
+    {
         let reason = format!("DeleteStack failed: {}", aws_message(&e));
         let status = match stacks::describe(cfn, &stack.name).await {
             Ok(Existing::Present(now)) => Some(now.status),

@@ -204,6 +204,21 @@ async fn a_replacement_is_shown_with_its_warning_declining_deletes_the_change_se
     assert!(changes["changes"][0]["warning"].as_str().is_some_and(|w| w.starts_with("REPLACES Db")));
 }
 
+/// Waits until the fake has had no request for 300 ms: a DescribeStacks the interrupted run
+/// had already sent is answered after the run returned, and in the fake a DescribeStacks moves a
+/// scripted operation one step on, so the next script must start after it.
+async fn settle(aws: &FakeAws) {
+    let mut seen = aws.actions().len();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = aws.actions().len();
+        if now == seen {
+            return;
+        }
+        seen = now;
+    }
+}
+
 /// Presses Ctrl-C once `action` has been answered `after` times.
 fn ctrl_c_after(aws: &FakeAws, trigger: &'static str, then: &'static str) -> Arc<Notify> {
     let notify = Arc::new(Notify::new());
@@ -238,6 +253,7 @@ async fn ctrl_c_while_a_change_set_runs_leaves_it_running_and_the_next_run_waits
     assert!(out.contains("net: CloudFormation goes on with the change set archc-"), "{out}");
     assert!(out.contains("the next `archc deploy` waits for it to finish and continues from there"), "{out}");
     assert!(!aws.actions().iter().any(|a| a.contains("demo-data")), "data was not started");
+    settle(&aws).await;
 
     // CloudFormation finishes on its own; the next run waits for it, then goes on
     {

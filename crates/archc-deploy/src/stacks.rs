@@ -381,6 +381,7 @@ pub async fn deploy(ctx: &StackCtx, stack: &Stack, wanted: &Wanted) -> Result<De
             );
             cfn.delete_stack()
                 .stack_name(&p.id)
+                .client_request_token(request_token("delete", &stack.name))
                 .send()
                 .await
                 .map_err(|e| fail(format!("DeleteStack: {}", aws_message(&e))))?;
@@ -478,6 +479,7 @@ async fn direct(
                 .set_capabilities(Some(caps))
                 .on_failure(OnFailure::Rollback)
                 .tags(tag("archc:stack", &stack.id))
+                .client_request_token(request_token("create", &stack.name))
                 .send()
                 .await
                 .map_err(|e| Box::new(Failure::new(stack, format!("CreateStack failed: {}", aws_message(&e)))))
@@ -493,6 +495,7 @@ async fn direct(
                 .set_parameters(Some(params.to_vec()))
                 .set_capabilities(Some(caps))
                 .tags(tag("archc:stack", &stack.id))
+                .client_request_token(request_token("update", &stack.name))
                 .send()
                 .await;
             match sent {
@@ -608,6 +611,7 @@ async fn change_set(
     cfn.execute_change_set()
         .stack_name(&target)
         .change_set_name(&change_set)
+        .client_request_token(request_token("execute", &stack.name))
         .send()
         .await
         .map_err(|e| fail(format!("ExecuteChangeSet failed: {}", aws_message(&e))))?;
@@ -1023,4 +1027,14 @@ mod tests {
         let dry = wanted(&s, &BTreeMap::new(), &Overrides::default(), true).expect("dry run");
         assert_eq!(dry.pending, [("VpcId".to_string(), "net".to_string())]);
     }
+}
+
+/// A `ClientRequestToken` for one request: the SDK retries a request that timed out or got a
+/// server error with the same token, so CloudFormation takes the retry as the same request
+/// instead of answering `AlreadyExistsException` for the create it already started.
+pub(crate) fn request_token(op: &str, stack: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let mut token = format!("archc-{op}-{}-{nanos}-{stack}", std::process::id());
+    token.truncate(128);
+    token
 }
