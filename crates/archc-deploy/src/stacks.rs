@@ -957,6 +957,16 @@ async fn new_events(cfn: &Client, stack: &str, marker: Option<&str>, seen: &BTre
     out
 }
 
+/// A `ClientRequestToken` for one request: the SDK retries a request that timed out or got a
+/// server error with the same token, so CloudFormation takes the retry as the same request
+/// instead of answering `AlreadyExistsException` for the create it already started.
+pub(crate) fn request_token(op: &str, stack: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let mut token = format!("archc-{op}-{}-{nanos}-{stack}", std::process::id());
+    token.truncate(128);
+    token
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1027,14 +1037,4 @@ mod tests {
         let dry = wanted(&s, &BTreeMap::new(), &Overrides::default(), true).expect("dry run");
         assert_eq!(dry.pending, [("VpcId".to_string(), "net".to_string())]);
     }
-}
-
-/// A `ClientRequestToken` for one request: the SDK retries a request that timed out or got a
-/// server error with the same token, so CloudFormation takes the retry as the same request
-/// instead of answering `AlreadyExistsException` for the create it already started.
-pub(crate) fn request_token(op: &str, stack: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let mut token = format!("archc-{op}-{}-{nanos}-{stack}", std::process::id());
-    token.truncate(128);
-    token
 }
