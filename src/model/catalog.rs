@@ -291,7 +291,7 @@ impl Catalog {
             let mut patterns = Vec::new();
             for (name, attr) in &def.attributes {
                 if let Some(p) = &attr.pattern {
-                    let re = Regex::new(&format!("(?i){p}"))
+                    let re = Regex::new(&format!("(?i-u){p}"))
                         .map_err(|e| format!("kind {}: attribute {name}: {e}", def.id))?;
                     patterns.push((name.clone(), re, attr.score.unwrap_or(0)));
                 }
