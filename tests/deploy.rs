@@ -503,6 +503,12 @@ fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double
             "/api/v1/namespaces/mattermost/persistentvolumeclaims/mattermost-plugins",
             "/apis/apps/v1/namespaces/mattermost/deployments/mattermost",
             "/api/v1/namespaces/mattermost/services/mattermost",
+            "/api/v1/namespaces/mattermost/configmaps/mattermost-db-secret-sync",
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/mattermost/roles/mattermost-db-secret-sync",
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/mattermost/rolebindings/mattermost-db-secret-sync",
+            "/api/v1/namespaces/mattermost/serviceaccounts/mattermost-db-secret-sync",
+            "/apis/networking.k8s.io/v1/namespaces/mattermost/networkpolicies/mattermost-db-secret-sync-egress",
+            "/apis/batch/v1/namespaces/mattermost/cronjobs/mattermost-db-secret-sync",
             "/apis/networking.k8s.io/v1/namespaces/mattermost/ingresses/mattermost",
         ],
         "server-side apply in the file prefix order"
@@ -570,4 +576,198 @@ fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double
 
     assert!(run.stderr.contains("URL: https://chat.example.com"), "{}", run.stderr);
     assert!(run.stderr.contains(&format!("point the DNS name at the load balancer {alb}")), "{}", run.stderr);
+}
+
+/// The seed's database secret sync run as its CronJob runs it: the compiled CronJob's
+/// environment with the placeholders filled, its script from the compiled ConfigMap, this
+/// machine's `python3`; against moto's STS and Secrets Manager and a Kubernetes API double.
+/// The first run writes the DSN (the deploy's own DSN for the same secret) and the pods'
+/// version annotation; a run with the secret unchanged changes nothing; after a rotation the
+/// new password reaches the Secret and the annotation rolls the pods. Nothing secret printed.
+#[test]
+fn the_secret_sync_carries_a_rotated_password_to_the_pods_secret() {
+    use archc_deploy::aws_sdk_secretsmanager as sm;
+    use archc_deploy::testkit::{lock, HttpDouble, Response};
+    use std::sync::{Arc, Mutex};
+
+    let moto = Moto::start("secret-sync");
+    let client = runtime().block_on(async {
+        let creds = sm::config::Credentials::new("testing", "testing", None, None, "test");
+        let conf = archc_deploy::aws_config::defaults(archc_deploy::aws_config::BehaviorVersion::latest())
+            .region(archc_deploy::aws_config::Region::new("eu-north-1"))
+            .credentials_provider(creds)
+            .endpoint_url(&moto.url)
+            .load()
+            .await;
+        sm::Client::new(&conf)
+    });
+    let first = r#"{"username":"mattermost","password":"first p@ss/word"}"#;
+    let created = runtime()
+        .block_on(client.create_secret().name("rds!db-archc-sync").secret_string(first).send())
+        .expect("secret created");
+    let arn = created.arn().expect("arn").to_string();
+    let v1 = created.version_id().expect("version").to_string();
+
+    // the seed's compiled sync
+    let out = scratch("secret-sync-out");
+    Test::new().args(["compile", "examples/architecture.md", "-o"]).args([out.display().to_string()]).status(0);
+    let read = |file: &str| -> Value {
+        serde_yaml::from_str(&std::fs::read_to_string(out.join("kubernetes").join(file)).expect(file)).expect("yaml")
+    };
+    let values: BTreeMap<String, String> = [
+        ("RdsSecretArn", arn.as_str()),
+        ("RdsEndpointAddress", "db.internal.example"),
+        ("RdsEndpointPort", "5432"),
+        ("RdsDatabaseName", "mattermost"),
+        ("MmDbSecretSyncRoleArn", "arn:aws:iam::123456789012:role/sync"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let job = archc::plan::placeholders::fill(&read("48-cronjob-mattermost-db-secret-sync.yaml"), &values)
+        .unwrap_or_else(|e| panic!("the sync needs only stack outputs: {e:?}"));
+    let script = read("46-configmap-mattermost-db-secret-sync.yaml")["data"]["db-secret-sync.py"]
+        .as_str()
+        .expect("script")
+        .to_string();
+    let dir = scratch("secret-sync-run");
+    std::fs::write(dir.join("db-secret-sync.py"), script).expect("script file");
+    std::fs::write(dir.join("irsa-token"), "eyJ.irsa.token").expect("token");
+    std::fs::write(dir.join("token"), "kube-api-token").expect("token");
+
+    // the Kubernetes API: the Deployment's pod-template annotation, and every PATCH
+    type Patches = Vec<(String, Value)>;
+    let state: Arc<Mutex<(Option<String>, Patches)>> = Arc::new(Mutex::new((None, Vec::new())));
+    let s = state.clone();
+    let kube = HttpDouble::start(move |req| {
+        let mut st = lock(&s);
+        assert_eq!(req.header("authorization"), Some("Bearer kube-api-token"));
+        match req.method.as_str() {
+            "GET" if req.target == "/apis/apps/v1/namespaces/mattermost/deployments/mattermost" => {
+                let annotations = match &st.0 {
+                    Some(v) => serde_json::json!({"archc/db-secret-version": v}),
+                    None => serde_json::json!({}),
+                };
+                Response::json(
+                    200,
+                    &serde_json::json!({"spec": {"template": {"metadata": {"annotations": annotations}}}}),
+                )
+            }
+            "PATCH" => {
+                assert_eq!(req.header("content-type"), Some("application/merge-patch+json"));
+                let body: Value = serde_json::from_slice(&req.body).expect("JSON patch");
+                if let Some(v) = body["spec"]["template"]["metadata"]["annotations"]["archc/db-secret-version"].as_str()
+                {
+                    st.0 = Some(v.to_string());
+                }
+                st.1.push((req.target.clone(), body));
+                Response::json(200, &serde_json::json!({}))
+            }
+            _ => Response::json(404, &serde_json::json!({"kind": "Status", "code": 404})),
+        }
+    })
+    .expect("kube double");
+
+    let container = &job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["command"][1], "/opt/archc/db-secret-sync.py");
+    let run = || {
+        let mut cmd = Command::new("python3");
+        cmd.arg(dir.join("db-secret-sync.py")).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        for e in container["env"].as_array().expect("env") {
+            if let Some(v) = e["value"].as_str() {
+                cmd.env(e["name"].as_str().expect("name"), v);
+            }
+        }
+        assert_eq!(
+            container["env"]
+                .as_array()
+                .and_then(|a| a.iter().find(|e| e["name"] == "POD_NAMESPACE"))
+                .map(|e| e["valueFrom"]["fieldRef"]["fieldPath"].clone()),
+            Some(Value::from("metadata.namespace"))
+        );
+        cmd.env("POD_NAMESPACE", "mattermost")
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", dir.join("irsa-token"))
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .env("KUBERNETES_API", kube.url())
+            .env("KUBERNETES_SA_DIR", &dir);
+        let o = cmd.output().expect("python3 runs");
+        let (stdout, stderr) =
+            (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string());
+        assert!(o.status.success(), "the sync failed:\n{stdout}\n{stderr}");
+        for secret in ["p@ss", "p%40ss", "second/secret", "second%2Fsecret"] {
+            assert!(!stdout.contains(secret) && !stderr.contains(secret), "a secret printed:\n{stdout}\n{stderr}");
+        }
+        stdout
+    };
+    let deploy_dsn = |password: &str, version: &str| {
+        let template = container["env"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["name"] == "DSN_TEMPLATE"))
+            .and_then(|e| e["value"].as_str())
+            .expect("template")
+            .to_string();
+        let secret = archc_deploy::cluster::values::DbSecret {
+            username: "mattermost".into(),
+            password: password.into(),
+            version_id: version.into(),
+        };
+        archc_deploy::cluster::values::dsn(&template, &secret, "db.internal.example", "5432", "mattermost")
+    };
+
+    // first run: the DSN the deploy would build, and the annotation
+    let said = run();
+    assert!(said.contains(&format!("DSN rewritten from secret version {v1}")), "{said}");
+    {
+        let st = lock(&state);
+        assert_eq!(st.0.as_deref(), Some(v1.as_str()));
+        assert_eq!(st.1.len(), 2, "{:?}", st.1);
+        assert_eq!(st.1[0].0, "/api/v1/namespaces/mattermost/secrets/mattermost-rds");
+        let dsn = st.1[0].1["stringData"]["datasource"].as_str().expect("dsn").to_string();
+        assert_eq!(dsn, deploy_dsn("first p@ss/word", &v1));
+        assert!(
+            dsn.starts_with(
+                "postgres://mattermost:first%20p%40ss%2Fword@db.internal.example:5432/mattermost?sslmode=verify-full"
+            ),
+            "{dsn}"
+        );
+    }
+    // unchanged secret: nothing written
+    let said = run();
+    assert!(said.contains("up to date"), "{said}");
+    assert_eq!(lock(&state).1.len(), 2);
+
+    // RDS rotates the password
+    let rotated = runtime()
+        .block_on(
+            client
+                .put_secret_value()
+                .secret_id(&arn)
+                .secret_string(r#"{"username":"mattermost","password":"second/secret"}"#)
+                .send(),
+        )
+        .expect("rotated");
+    let v2 = rotated.version_id().expect("version").to_string();
+    assert_ne!(v1, v2);
+    let said = run();
+    assert!(said.contains(&format!("DSN rewritten from secret version {v2} (the pods had {v1})")), "{said}");
+    let st = lock(&state);
+    assert_eq!(st.0.as_deref(), Some(v2.as_str()), "the pods roll");
+    assert_eq!(st.1.len(), 4);
+    assert_eq!(st.1[2].1["stringData"]["datasource"].as_str(), Some(deploy_dsn("second/secret", &v2).as_str()));
+    assert_eq!(st.1[3].0, "/apis/apps/v1/namespaces/mattermost/deployments/mattermost");
+}
+
+/// The sync signs its Secrets Manager call itself (moto checks no signature): its SigV4
+/// `Authorization` header equals botocore's for the same request, time and credentials.
+#[test]
+fn the_secret_sync_signs_like_botocore() {
+    let python = moto_server().with_file_name("python");
+    let o = Command::new(python)
+        .arg(root().join("tests/moto/sigv4_check.py"))
+        .arg(root().join("targets/kubernetes/db-secret-sync.py"))
+        .output()
+        .expect("python runs");
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{said}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(said.contains("same signature as botocore"), "{said}");
 }

@@ -55,7 +55,7 @@ fn seed_with_cache() -> &'static Compiled {
 }
 
 /// A YAML value with CloudFormation's short tags as the long forms, as JSON.
-fn untag(v: serde_yaml::Value) -> Value {
+pub(crate) fn untag(v: serde_yaml::Value) -> Value {
     use serde_yaml::Value as Y;
     match v {
         Y::Null => Value::Null,

@@ -675,7 +675,17 @@ fn a_cronjob_without_a_schedule_is_a_finding_and_no_object() {
         .expect("fixture")
         .replace("    schedule: \"30 2 * * *\"\n", "");
     let out = compile("cronjob-no-schedule", Input::Text(text));
-    assert!(!out.has_kind("CronJob"));
+    let cronjobs: Vec<String> = out
+        .manifests()
+        .into_values()
+        .filter(|o| o["kind"] == "CronJob")
+        .map(|o| o["metadata"]["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        cronjobs,
+        ["api-db-secret-sync"],
+        "the drawn `report` is not built; the secret sync of `api` is archc's own"
+    );
     assert!(out.stderr.contains("PLN007") && out.stderr.contains("has no schedule"), "{}", out.stderr);
     assert_eq!(out.object("Deployment", Some("worker"))["kind"], "Deployment", "the others are still built");
 }
@@ -939,16 +949,90 @@ fn email_is_off_until_app_smtp_names_a_server_then_the_port_opens_and_mattermost
 }
 
 #[test]
-fn the_master_user_and_the_missing_rotation_sync_are_said_at_the_arrow_and_in_the_readme() {
+fn the_master_user_is_said_at_the_arrow_and_the_rotation_sync_is_built() {
     let err = &seed().stderr;
     assert!(
-        err.contains("`mm` connects to `rds` as its RDS master user")
-            && err.contains("a dedicated application user and a secret sync are not built yet"),
+        err.contains("`mm` connects to `rds` as its RDS master user: a dedicated application user is not built")
+            && err.contains("mattermost-db-secret-sync keeps the DSN in step"),
         "{err}"
     );
+    assert!(!err.contains("a secret sync are not built"), "{err}");
     let readme = &seed().files["kubernetes/README.md"];
-    assert!(readme.contains("**archc builds no sync yet**") && readme.contains("**Application user.**"), "{readme}");
+    assert!(
+        readme.contains("The CronJob `mattermost-db-secret-sync`") && readme.contains("**Application user.**"),
+        "{readme}"
+    );
+    assert!(!readme.contains("archc builds no sync yet"), "{readme}");
     // the DSN is still the deploy-time template of the master secret
     let secret = seed().object("Secret", Some("mattermost-rds"));
     assert_eq!(secret["stringData"]["datasource"], "${RdsDataSource}");
+
+    // the sync: every 15 minutes, one at a time, its script from the ConfigMap
+    let job = seed().object("CronJob", Some("mattermost-db-secret-sync"));
+    let spec = &job["spec"];
+    assert_eq!(spec["schedule"], "*/15 * * * *");
+    assert_eq!(spec["concurrencyPolicy"], "Forbid");
+    let pod = &spec["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "mattermost-db-secret-sync");
+    let c = &pod["containers"][0];
+    assert_eq!(c["image"], "public.ecr.aws/docker/library/python:3.14-alpine");
+    assert_eq!(c["command"], serde_json::json!(["python3", "/opt/archc/db-secret-sync.py"]));
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(c["securityContext"]["runAsNonRoot"], true);
+    let e: BTreeMap<String, Value> = c["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .map(|v| (v["name"].as_str().unwrap_or_default().to_string(), v.get("value").cloned().unwrap_or_default()))
+        .collect();
+    assert_eq!(e["SECRET_ARN"], "${RdsSecretArn}");
+    assert_eq!(e["AWS_ROLE_ARN"], "${MmDbSecretSyncRoleArn}");
+    assert_eq!(e["SECRET_NAME"], "mattermost-rds");
+    assert_eq!(e["DEPLOYMENT_NAME"], "mattermost");
+    assert_eq!(e["VERSION_ANNOTATION"], "archc/db-secret-version");
+    assert!(e["DSN_TEMPLATE"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("postgres://<user>:<password>@<host>:<port>/<dbname>?sslmode=verify-full"));
+    let script = seed().object("ConfigMap", Some("mattermost-db-secret-sync"));
+    assert_eq!(script["data"]["db-secret-sync.py"], archc_sync_script());
+    // the Deployment's annotation is what the sync compares with
+    let d = seed().object("Deployment", None);
+    assert_eq!(d["spec"]["template"]["metadata"]["annotations"]["archc/db-secret-version"], "${RdsSecretVersionId}");
+    // it may patch one Secret and read and patch one Deployment, nothing else
+    let role = seed().object("Role", Some("mattermost-db-secret-sync"));
+    assert_eq!(
+        role["rules"],
+        serde_json::json!([
+            {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["mattermost-rds"], "verbs": ["patch"]},
+            {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["mattermost"], "verbs": ["get", "patch"]},
+        ])
+    );
+    let binding = seed().object("RoleBinding", Some("mattermost-db-secret-sync"));
+    assert_eq!(binding["subjects"][0]["name"], "mattermost-db-secret-sync");
+    let sa = seed().object("ServiceAccount", Some("mattermost-db-secret-sync"));
+    assert_eq!(sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], "${MmDbSecretSyncRoleArn}");
+    let egress = seed().object("NetworkPolicy", Some("mattermost-db-secret-sync-egress"));
+    assert_eq!(egress["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"], "mattermost-db-secret-sync");
+    assert!(ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 443)));
+
+    // its IAM role reads that one secret and decrypts through Secrets Manager only
+    let data = crate::emit_cloudformation::untag(
+        serde_yaml::from_str(&seed().files["cloudformation/data.yaml"]).expect("data stack"),
+    );
+    let role = &data["Resources"]["MmDbSecretSyncRole"]["Properties"];
+    let statements = role["Policies"][0]["PolicyDocument"]["Statement"].as_array().expect("statements");
+    assert_eq!(statements.len(), 2);
+    assert_eq!(statements[0]["Action"], "secretsmanager:GetSecretValue");
+    assert_eq!(statements[0]["Resource"]["Fn::GetAtt"], serde_json::json!(["Rds", "MasterUserSecret.SecretArn"]));
+    assert_eq!(statements[1]["Action"], "kms:Decrypt");
+    assert!(statements[1]["Condition"]["StringEquals"]["kms:ViaService"].is_object());
+    assert!(role["AssumeRolePolicyDocument"]["Fn::Sub"]
+        .as_str()
+        .is_some_and(|t| t.contains("system:serviceaccount:${KubernetesNamespace}:${MmDbSecretSyncServiceAccount}")));
+}
+
+/// The sync's script as archc ships it.
+fn archc_sync_script() -> String {
+    std::fs::read_to_string(root().join("targets/kubernetes/db-secret-sync.py")).expect("script")
 }

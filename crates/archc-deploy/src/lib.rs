@@ -28,7 +28,7 @@ pub mod testkit;
 
 /// The SDK crates, for tests that check what a deploy did with AWS's own describe calls.
 #[doc(hidden)]
-pub use {aws_config, aws_sdk_cloudformation, tokio};
+pub use {aws_config, aws_sdk_cloudformation, aws_sdk_secretsmanager, tokio};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -27,6 +27,7 @@ mod messaging;
 pub(super) mod network;
 mod operations;
 mod secret;
+pub(crate) mod secret_sync;
 mod store;
 mod table;
 mod user_pool;
@@ -63,6 +64,7 @@ pub(crate) static LOWERINGS: &[&Lowerer] = &[
     &key::LOWERER,
     &user_pool::LOWERER,
     &workload_role::LOWERER,
+    &secret_sync::LOWERER,
     &store::DATA_KEY,
     &messaging::LOWERER,
     &function::LOWERER,

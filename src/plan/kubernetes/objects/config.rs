@@ -4,6 +4,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, EnvVar, EnvVarSource, Secret, Secret
 use serde_json::json;
 
 use crate::plan::kubernetes::profile::EnvValue;
+use crate::plan::kubernetes::Placeholders;
+use crate::plan::names::pascal;
 
 use super::{
     map, meta, object, render, s3_endpoint, Builder, IRSA_TOKEN_DIR, RDS_CA_BUNDLE, RDS_CA_FILE, RDS_CA_PATH,
@@ -11,8 +13,9 @@ use super::{
 };
 
 impl Builder<'_, '_> {
-    pub(super) fn secret(&mut self) {
+    pub(super) fn secret(&mut self, ph: &Placeholders<'_>) {
         let Some(db) = &self.r.database else { return };
+        let sync = ph.has_output(&format!("{}DbSecretSyncRoleArn", pascal(&self.i.app.node)));
         let secret = Secret {
             metadata: meta(&db.secret, self.ns(), self.labels()),
             type_: Some("Opaque".into()),
@@ -29,9 +32,14 @@ impl Builder<'_, '_> {
             .map(|d| d.dsn.clone())
             .unwrap_or_default();
         let comment = format!(
-            "Connection string of `{}` to `{}`: a template filled at deploy time, never a credential in a\nfile. The deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes\nuser and password, builds\n  {dsn}\nsubstitutes it for the placeholder in memory and pipes the result to `kubectl apply -f -`.\nRotation: RDS rotates the secret (every 7 days by default). No sync is built yet: run\n`archc deploy` again after each rotation; it re-applies this Secret and sets the pod\nannotation {SECRET_VERSION_ANNOTATION} to the new VersionId, which rolls the pods (the\nvariable is read at start). See kubernetes/README.md.",
+            "Connection string of `{}` to `{}`: a template filled at deploy time, never a credential in a\nfile. The deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes\nuser and password, builds\n  {dsn}\nsubstitutes it for the placeholder in memory and pipes the result to `kubectl apply -f -`.\n{}",
             self.i.app.node,
-            self.i.id(db.dep.node)
+            self.i.id(db.dep.node),
+            if sync {
+                format!("Rotation: RDS rotates the secret (every 7 days by default); the CronJob {}-db-secret-sync\nrewrites this Secret and sets the pod annotation {SECRET_VERSION_ANNOTATION} to the new\nVersionId, which rolls the pods (the variable is read at start). See kubernetes/README.md.", self.r.name)
+            } else {
+                format!("Rotation: RDS rotates the secret (every 7 days by default). No sync is built for this\ndiagram: run `archc deploy` again after each rotation; it re-applies this Secret and sets\nthe pod annotation {SECRET_VERSION_ANNOTATION} to the new VersionId, which rolls the pods\n(the variable is read at start). See kubernetes/README.md.")
+            }
         );
         self.objects.push(object(
             20,

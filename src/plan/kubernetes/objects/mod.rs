@@ -7,6 +7,7 @@ mod network_policy;
 mod nlb;
 pub(super) mod others;
 mod resolve;
+mod secret_sync;
 mod service;
 mod stateful;
 mod storage;
@@ -253,10 +254,11 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
             );
         }
     }
-    b.secret();
+    b.secret(ph);
     b.ca_bundle();
     b.storage();
     b.deployment();
+    b.secret_sync(ph);
     if input.wiring.service.is_some() || alb.is_some() {
         b.service();
     }

@@ -168,20 +168,29 @@ impl Input<'_> {
                     "database_output": dbname,
                 }}),
             );
-            // not built yet (issue 12): say so at the arrow rather than build half of it
-            findings.push(
-                Diagnostic::new(
-                    codes::PLAN_UNSUPPORTED,
-                    Severity::Warning,
+            // the application user is not built yet: say so at the arrow rather than build half of it
+            let sync = ph.has_output(&format!("{}DbSecretSyncRoleArn", pascal(&app.node)));
+            let (message, help) = if sync {
+                (
                     format!(
-                        "`{}` connects to `{}` as its RDS master user, and nothing refreshes the DSN when RDS rotates that password (every 7 days): a dedicated application user and a secret sync are not built yet",
+                        "`{}` connects to `{}` as its RDS master user: a dedicated application user is not built (the CronJob {}-db-secret-sync keeps the DSN in step with the master secret's rotations)",
+                        app.node, c.id, app.name
+                    ),
+                    "to separate the users, create a role owning only the application's database and pass its DSN with `archc deploy --set` (kubernetes/README.md, \"Database secret\")",
+                )
+            } else {
+                (
+                    format!(
+                        "`{}` connects to `{}` as its RDS master user, and nothing refreshes the DSN when RDS rotates that password (every 7 days): a dedicated application user and a secret sync are not built for this diagram",
                         app.node, c.id
                     ),
-                )
-                .with_primary(g.connection(dep.edge).span, "connects as the master user")
-                .with_help(
                     "run `archc deploy` again after each rotation (it re-reads the secret and rolls the pods); to separate the users, create a role owning only the application's database and pass its DSN with `archc deploy --set` (kubernetes/README.md, \"Database secret\")",
-                ),
+                )
+            };
+            findings.push(
+                Diagnostic::new(codes::PLAN_UNSUPPORTED, Severity::Warning, message)
+                    .with_primary(g.connection(dep.edge).span, "connects as the master user")
+                    .with_help(help),
             );
             let version = ph.deploy(
                 &format!("{p}SecretVersionId"),

@@ -1,0 +1,347 @@
+//! The database secret sync: RDS rotates the managed master secret the DSN is built from
+//! (every 7 days by default) and the password changes at once. A CronJob beside the workload
+//! runs `targets/kubernetes/db-secret-sync.py` every 15 minutes: it reads the secret's current
+//! version with its own IRSA role (data stack, `plan::lower::secret_sync`), and when the
+//! Deployment's pods were started from another version it rewrites the DSN in the workload's
+//! Secret and the version annotation of the pod template, which rolls the pods.
+
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, ProjectedVolumeSource, ResourceRequirements,
+    SeccompProfile, SecurityContext, ServiceAccount, ServiceAccountTokenProjection, Volume, VolumeMount,
+    VolumeProjection,
+};
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::plan::kubernetes::Placeholders;
+use crate::plan::lower::secret_sync::service_account;
+use crate::plan::names::pascal;
+use crate::plan::StackId;
+
+use super::{map, meta, object, q, selector, Builder, IRSA_TOKEN_DIR, IRSA_TOKEN_VOLUME, SECRET_VERSION_ANNOTATION};
+
+/// The sync itself, as data: Python's standard library only, so a stock image runs it.
+pub(crate) const SCRIPT: &str = include_str!("../../../../targets/kubernetes/db-secret-sync.py");
+const SCRIPT_FILE: &str = "db-secret-sync.py";
+/// Every 15 minutes: a rotated password fails new connections until the pods restart, so the
+/// window is short; a run is one GetSecretValue and one GET of the Deployment.
+const SCHEDULE: &str = "*/15 * * * *";
+/// The user the sync runs as (the image's root is never used).
+const UID: i64 = 65534;
+
+impl Builder<'_, '_> {
+    pub(super) fn secret_sync(&mut self, ph: &mut Placeholders<'_>) {
+        let (i, r) = (self.i, self.r);
+        let Some(db) = &r.database else { return };
+        let role_output = format!("{}DbSecretSyncRoleArn", pascal(&i.app.node));
+        if !ph.has_output(&role_output) {
+            return;
+        }
+        let db_id = i.id(db.dep.node).to_string();
+        let dp = pascal(&db_id);
+        let role = ph.output(
+            &role_output,
+            StackId::Data,
+            &format!("IRSA role of the database secret sync of `{}`: reads the secret of `{db_id}`", i.app.node),
+        );
+        let secret_arn = ph.output(
+            &format!("{dp}SecretArn"),
+            StackId::Data,
+            &format!("RDS-managed master user secret of `{db_id}` (keys username, password)"),
+        );
+        let host = ph.output(&format!("{dp}EndpointAddress"), StackId::Data, &format!("endpoint host of `{db_id}`"));
+        let port = ph.output(&format!("{dp}EndpointPort"), StackId::Data, &format!("port of `{db_id}`"));
+        let dbname = ph.output(&format!("{dp}DatabaseName"), StackId::Data, &format!("database name in `{db_id}`"));
+        let name = service_account(&r.name);
+        let ns = r.namespace.clone();
+        let labels = map(&[
+            ("app.kubernetes.io/name", &name),
+            ("app.kubernetes.io/component", "db-secret-sync"),
+            ("app.kubernetes.io/part-of", &i.settings.project),
+            ("app.kubernetes.io/managed-by", "archc"),
+        ]);
+        let node = Some(db_id.as_str());
+
+        // its identity: the IRSA role, and an API token for the two objects it writes
+        let mut sa_meta = meta(&name, Some(&ns), labels.clone());
+        sa_meta.annotations = Some(map(&[("eks.amazonaws.com/role-arn", &role)]));
+        let sa = ServiceAccount { metadata: sa_meta, ..ServiceAccount::default() };
+        self.objects.push(object(
+            46,
+            &sa,
+            node,
+            &format!(
+                "Identity of the database secret sync of `{}`: IRSA (data stack output {role_output}: reads the\nsecret of `{db_id}` and nothing else) and a Kubernetes API token for the Role below.",
+                i.app.node
+            ),
+            "the secret sync's identity (IRSA)",
+        ));
+        let rule = |resource: &str, group: &str, verbs: &[&str], names: &[&str]| PolicyRule {
+            api_groups: Some(vec![group.to_string()]),
+            resources: Some(vec![resource.to_string()]),
+            resource_names: Some(names.iter().map(|s| s.to_string()).collect()),
+            verbs: verbs.iter().map(|s| s.to_string()).collect(),
+            ..PolicyRule::default()
+        };
+        let k8s_role = Role {
+            metadata: meta(&name, Some(&ns), labels.clone()),
+            rules: Some(vec![
+                rule("secrets", "", &["patch"], &[&db.secret]),
+                rule("deployments", "apps", &["get", "patch"], &[&r.name]),
+            ]),
+        };
+        self.objects.push(object(
+            46,
+            &k8s_role,
+            node,
+            &format!(
+                "What the sync may do in the cluster: patch the Secret {} (it never reads it) and read and\npatch the Deployment {} (its pod-template annotation {SECRET_VERSION_ANNOTATION}); nothing else.",
+                db.secret, r.name
+            ),
+            "the secret sync's Role: one Secret, one Deployment",
+        ));
+        let binding = RoleBinding {
+            metadata: meta(&name, Some(&ns), labels.clone()),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "Role".into(),
+                name: name.clone(),
+            },
+            subjects: Some(vec![Subject {
+                kind: "ServiceAccount".into(),
+                name: name.clone(),
+                namespace: Some(ns.clone()),
+                ..Subject::default()
+            }]),
+        };
+        self.objects.push(object(
+            46,
+            &binding,
+            node,
+            "The Role above, for the sync's ServiceAccount.",
+            "the secret sync's RoleBinding",
+        ));
+
+        // the script, readable in the output
+        let script = ConfigMap {
+            metadata: meta(&name, Some(&ns), labels.clone()),
+            data: Some(map(&[(SCRIPT_FILE, SCRIPT)])),
+            ..ConfigMap::default()
+        };
+        self.objects.push(object(
+            46,
+            &script,
+            node,
+            "The sync (archc's targets/kubernetes/db-secret-sync.py): Python's standard library only. It\nsigns its Secrets Manager call with SigV4 itself and prints no secret.",
+            "the secret sync's script",
+        ));
+
+        // its way out: DNS, then 443 to STS, Secrets Manager and the Kubernetes API server
+        let tcp = |p: i32| NetworkPolicyPort {
+            protocol: Some("TCP".into()),
+            port: Some(IntOrString::Int(p)),
+            ..NetworkPolicyPort::default()
+        };
+        let policy = NetworkPolicy {
+            metadata: meta(&format!("{name}-egress"), Some(&ns), labels.clone()),
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(selector(&labels)),
+                policy_types: Some(vec!["Egress".into()]),
+                egress: Some(vec![
+                    NetworkPolicyEgressRule {
+                        to: Some(vec![NetworkPolicyPeer {
+                            namespace_selector: Some(selector(&map(&[("kubernetes.io/metadata.name", "kube-system")]))),
+                            pod_selector: Some(selector(&map(&[("k8s-app", "kube-dns")]))),
+                            ..NetworkPolicyPeer::default()
+                        }]),
+                        ports: Some(vec![
+                            NetworkPolicyPort {
+                                protocol: Some("UDP".into()),
+                                port: Some(IntOrString::Int(53)),
+                                ..NetworkPolicyPort::default()
+                            },
+                            tcp(53),
+                        ]),
+                    },
+                    NetworkPolicyEgressRule {
+                        to: Some(vec![NetworkPolicyPeer {
+                            ip_block: Some(IPBlock { cidr: "0.0.0.0/0".into(), except: None }),
+                            ..NetworkPolicyPeer::default()
+                        }]),
+                        ports: Some(vec![tcp(443)]),
+                    },
+                ]),
+                ..NetworkPolicySpec::default()
+            }),
+        };
+        self.objects.push(object(
+            47,
+            &policy,
+            node,
+            "Egress of the secret sync: DNS to CoreDNS, and TCP 443 to STS and Secrets Manager (public\naddresses, or VPC endpoints when drawn) and to the EKS API server's endpoint in the VPC, hence\n0.0.0.0/0. Nothing comes in.",
+            "egress of the secret sync: DNS and 443",
+        ));
+
+        // the CronJob
+        let var = |k: &str, v: &str| EnvVar { name: k.into(), value: Some(v.into()), ..EnvVar::default() };
+        let dsn = i
+            .profile
+            .deploy
+            .datasource
+            .values()
+            .find(|d| d.driver == db.driver)
+            .map(|d| d.dsn.clone())
+            .unwrap_or_default();
+        let region = &i.settings.region;
+        let env = vec![
+            var("AWS_REGION", region),
+            var("AWS_DEFAULT_REGION", region),
+            var("AWS_STS_REGIONAL_ENDPOINTS", "regional"),
+            var("AWS_ROLE_ARN", &role),
+            var("AWS_WEB_IDENTITY_TOKEN_FILE", &format!("{IRSA_TOKEN_DIR}/token")),
+            var("AWS_ROLE_SESSION_NAME", &name),
+            var("SECRET_ARN", &secret_arn),
+            var("DB_HOST", &host),
+            var("DB_PORT", &port),
+            var("DB_NAME", &dbname),
+            var("DSN_TEMPLATE", &dsn),
+            var("SECRET_NAME", &db.secret),
+            var("SECRET_KEY", "datasource"),
+            var("DEPLOYMENT_NAME", &r.name),
+            var("VERSION_ANNOTATION", SECRET_VERSION_ANNOTATION),
+            EnvVar {
+                name: "POD_NAMESPACE".into(),
+                value_from: Some(EnvVarSource {
+                    field_ref: Some(ObjectFieldSelector { field_path: "metadata.namespace".into(), api_version: None }),
+                    ..EnvVarSource::default()
+                }),
+                ..EnvVar::default()
+            },
+            var("PYTHONDONTWRITEBYTECODE", "1"),
+        ];
+        let python = crate::plan::versions::default("python").unwrap_or("3.14");
+        let seccomp = || Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None });
+        let resources = Some([("cpu".to_string(), q("100m")), ("memory".to_string(), q("64Mi"))].into_iter().collect());
+        let container = Container {
+            name: "sync".into(),
+            image: Some(format!("public.ecr.aws/docker/library/python:{python}-alpine")),
+            image_pull_policy: Some("IfNotPresent".into()),
+            command: Some(vec!["python3".into(), format!("/opt/archc/{SCRIPT_FILE}")]),
+            env: Some(env),
+            resources: Some(ResourceRequirements {
+                requests: resources.clone(),
+                limits: resources,
+                ..ResourceRequirements::default()
+            }),
+            security_context: Some(SecurityContext {
+                run_as_non_root: Some(true),
+                run_as_user: Some(UID),
+                run_as_group: Some(UID),
+                privileged: Some(false),
+                allow_privilege_escalation: Some(false),
+                read_only_root_filesystem: Some(true),
+                capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
+                seccomp_profile: seccomp(),
+                ..SecurityContext::default()
+            }),
+            volume_mounts: Some(vec![
+                VolumeMount {
+                    name: "script".into(),
+                    mount_path: "/opt/archc".into(),
+                    read_only: Some(true),
+                    ..VolumeMount::default()
+                },
+                VolumeMount {
+                    name: IRSA_TOKEN_VOLUME.into(),
+                    mount_path: IRSA_TOKEN_DIR.into(),
+                    read_only: Some(true),
+                    ..VolumeMount::default()
+                },
+                VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() },
+            ]),
+            ..Container::default()
+        };
+        let pod = PodSpec {
+            service_account_name: Some(name.clone()),
+            automount_service_account_token: Some(true),
+            enable_service_links: Some(false),
+            restart_policy: Some("Never".into()),
+            node_selector: Some(map(&[("kubernetes.io/os", "linux")])),
+            security_context: Some(PodSecurityContext {
+                run_as_user: Some(UID),
+                run_as_group: Some(UID),
+                run_as_non_root: Some(true),
+                seccomp_profile: seccomp(),
+                ..PodSecurityContext::default()
+            }),
+            containers: vec![container],
+            volumes: Some(vec![
+                Volume {
+                    name: "script".into(),
+                    config_map: Some(ConfigMapVolumeSource { name: name.clone(), ..ConfigMapVolumeSource::default() }),
+                    ..Volume::default()
+                },
+                Volume {
+                    name: IRSA_TOKEN_VOLUME.into(),
+                    projected: Some(ProjectedVolumeSource {
+                        sources: Some(vec![VolumeProjection {
+                            service_account_token: Some(ServiceAccountTokenProjection {
+                                audience: Some("sts.amazonaws.com".into()),
+                                expiration_seconds: Some(3600),
+                                path: "token".into(),
+                            }),
+                            ..VolumeProjection::default()
+                        }]),
+                        default_mode: None,
+                    }),
+                    ..Volume::default()
+                },
+                Volume {
+                    name: "tmp".into(),
+                    empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(q("16Mi")), medium: None }),
+                    ..Volume::default()
+                },
+            ]),
+            ..PodSpec::default()
+        };
+        let job = CronJob {
+            metadata: meta(&name, Some(&ns), labels.clone()),
+            spec: Some(CronJobSpec {
+                schedule: SCHEDULE.into(),
+                time_zone: Some("Etc/UTC".into()),
+                concurrency_policy: Some("Forbid".into()),
+                starting_deadline_seconds: Some(300),
+                successful_jobs_history_limit: Some(1),
+                failed_jobs_history_limit: Some(3),
+                job_template: JobTemplateSpec {
+                    metadata: None,
+                    spec: Some(JobSpec {
+                        backoff_limit: Some(2),
+                        active_deadline_seconds: Some(300),
+                        ttl_seconds_after_finished: Some(3600),
+                        template: PodTemplateSpec {
+                            metadata: Some(ObjectMeta { labels: Some(labels), ..ObjectMeta::default() }),
+                            spec: Some(pod),
+                        },
+                        ..JobSpec::default()
+                    }),
+                },
+                ..CronJobSpec::default()
+            }),
+            ..CronJob::default()
+        };
+        let comment = format!(
+            "Keeps the DSN of `{app}` in step with the RDS-managed secret of `{db_id}`, which RDS rotates\n(every 7 days by default; the password changes at once, so new connections fail until the pods\nrestart with the new one). Every 15 minutes (UTC) it reads the secret's version; when the\nDeployment {deployment} was started from another one (pod-template annotation\n{SECRET_VERSION_ANNOTATION}, which the deploy sets too), it writes the new DSN into the Secret\n{secret} and the new version into that annotation, which rolls the pods. A run that finds them\nequal changes nothing. concurrencyPolicy Forbid, 2 retries, 5 minutes at most. Runs as uid\n{UID}, read-only root file system, all capabilities dropped. Its image comes from the ECR Public\nGallery's Docker official images (through the NAT gateway). A failed run shows in `kubectl get\njobs -n {ns}`; `kubectl create job --from=cronjob/{name} {name}-now -n {ns}` runs one at once.",
+            app = i.app.node,
+            deployment = r.name,
+            secret = db.secret,
+        );
+        self.objects.push(object(48, &job, node, &comment, "the database secret sync, every 15 minutes"));
+    }
+}

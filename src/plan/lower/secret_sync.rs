@@ -1,0 +1,102 @@
+//! The database secret sync's IAM role: the Kubernetes workload's DSN is built from the
+//! RDS-managed master secret, which RDS rotates every 7 days; a CronJob beside the workload
+//! (`plan::kubernetes`, `targets/kubernetes/db-secret-sync.py`) re-reads the secret and
+//! rewrites the DSN. This is its IRSA role, in the data stack beside the database: it reads
+//! that one secret (and decrypts it through Secrets Manager only), nothing else.
+
+use serde_json::json;
+
+use super::eks::has_cluster;
+use super::store::Store;
+use crate::plan::cfn::{get_att, irsa_trust, policy, sub};
+use crate::plan::kubernetes::Wiring;
+use crate::plan::names::pascal;
+use crate::plan::{Lowering, Parameter, Resource, StackId, Why};
+
+const DATA: StackId = StackId::Data;
+
+/// The service account of the sync of workload `name`.
+pub(crate) fn service_account(name: &str) -> String {
+    format!("{name}-db-secret-sync")
+}
+
+pub(super) static LOWERER: super::Lowerer = super::Lowerer { name: "db-secret-sync", kinds: &[], lower };
+
+fn lower(l: &mut Lowering<'_>) {
+    let graph = l.graph;
+    if graph.of_kind("aws.vpc").next().is_none() || !has_cluster(l) {
+        return;
+    }
+    let Some(app) = l.settings.app.clone() else { return };
+    let Some(n) = graph.node(&app.node) else { return };
+    if !matches!(graph.component(n).kind_id(), Some("k8s.deployment" | "k8s.statefulset")) {
+        return;
+    }
+    // the database the Kubernetes backend wires the DSN to: the workload's first
+    let Some(db) = Wiring::of(graph, n).databases.first().cloned() else { return };
+    let db_id = graph.component(db.node).id.clone();
+    let secret_output = format!("{}SecretArn", pascal(&db_id));
+    let Some(secret_arn) = l.stack(DATA).outputs.get(&secret_output).map(|o| o.value.clone()) else { return };
+    let p = pascal(&app.node);
+    let role = format!("{p}DbSecretSyncRole");
+    let sa_param = format!("{p}DbSecretSyncServiceAccount");
+    let Some(issuer) = Store::new(l).oidc() else { return };
+    l.param(
+        DATA,
+        "KubernetesNamespace",
+        Parameter::new("String", "Kubernetes namespace of the workloads")
+            .known(l.settings.namespace.as_str())
+            .pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
+    );
+    l.param(
+        DATA,
+        &sa_param,
+        Parameter::new("String", &format!("Kubernetes ServiceAccount of the database secret sync of `{}`", app.node))
+            .known(service_account(&app.name).as_str())
+            .pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+    );
+    let why = Why::Required(format!(
+        "the CronJob that rewrites `{}`'s DSN after RDS rotates the master secret of `{db_id}`",
+        app.node
+    ));
+    let read = l.allow(
+        DATA,
+        &role,
+        "ReadDatabaseSecret",
+        std::slice::from_ref(&why),
+        &["secretsmanager:GetSecretValue"],
+        secret_arn,
+        Some("the one secret the DSN is built from"),
+    );
+    let mut decrypt = l.allow(
+        DATA,
+        &role,
+        "DecryptThroughSecretsManager",
+        &[why],
+        &["kms:Decrypt"],
+        get_att("DataKmsKey", "Arn"),
+        Some("the data key encrypts the secret; only through Secrets Manager"),
+    );
+    decrypt["Condition"] =
+        json!({"StringEquals": {"kms:ViaService": sub("secretsmanager.${AWS::Region}.amazonaws.com")}});
+    l.add(
+        DATA,
+        &role,
+        Resource::new(
+            "AWS::IAM::Role",
+            json!({
+                "Description": format!("IRSA role of the database secret sync of {}: reads the secret of {db_id}, nothing else", app.node),
+                "AssumeRolePolicyDocument": irsa_trust("OidcProviderArn", &issuer, "${KubernetesNamespace}", &format!("${{{sa_param}}}")),
+                "Policies": [{"PolicyName": "read-database-secret", "PolicyDocument": policy(vec![read, decrypt])}],
+            }),
+        )
+        .node(&db_id)
+        .comment("IRSA trust policies are whole !Sub JSON strings: the condition keys embed the issuer\n(\"<issuer>:sub\") and CloudFormation cannot put an intrinsic in a map key"),
+    );
+    l.output(
+        DATA,
+        &format!("{p}DbSecretSyncRoleArn"),
+        get_att(&role, "Arn"),
+        &format!("IRSA role of the database secret sync of `{}` (eks.amazonaws.com/role-arn)", app.node),
+    );
+}
