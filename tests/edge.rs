@@ -34,7 +34,9 @@ fn private_subnets_reach_aws_through_endpoints_and_not_the_internet() {
             .unwrap_or_else(|| panic!("no {name} endpoint"))
     };
     let services: Vec<String> = endpoints.iter().map(|(_, e)| service_name(e)).collect();
-    assert_eq!(services.len(), 8, "{services:?}");
+    // the nodes' 8, and Secrets Manager for the database secret sync
+    assert_eq!(services.len(), 9, "{services:?}");
+    assert!(services.contains(&"com.amazonaws.${AWS::Region}.secretsmanager".to_string()), "{services:?}");
 
     // the private (app) route tables: S3 gateway on each, no default route
     let app_tables: Vec<Value> = of_type(&t, "AWS::EC2::SubnetRouteTableAssociation")
@@ -134,13 +136,22 @@ fn net004_accepts_endpoints_that_let_nodes_pull_images() {
     let t = template(&c, "network");
     let mut services: Vec<String> = of_type(&t, "AWS::EC2::VPCEndpoint").iter().map(|(_, e)| service_name(e)).collect();
     services.sort();
-    let mut want: Vec<String> =
-        ["ec2", "ecr.api", "ecr.dkr", "elasticfilesystem", "elasticloadbalancing", "logs", "s3", "sts"]
-            .iter()
-            .map(|s| format!("com.amazonaws.${{AWS::Region}}.{s}"))
-            .collect();
+    let mut want: Vec<String> = [
+        "ec2",
+        "ecr.api",
+        "ecr.dkr",
+        "elasticfilesystem",
+        "elasticloadbalancing",
+        "logs",
+        "s3",
+        "secretsmanager",
+        "sts",
+    ]
+    .iter()
+    .map(|s| format!("com.amazonaws.${{AWS::Region}}.{s}"))
+    .collect();
     want.sort();
-    assert_eq!(services, want, "a box naming no service gets what the nodes need");
+    assert_eq!(services, want, "a box naming no service gets what the nodes (and the database secret sync) need");
 }
 
 /// PLN005: a NAT gateway nothing routes through is reported; `Single NAT Gateway` in a label

@@ -1036,3 +1036,31 @@ fn the_master_user_is_said_at_the_arrow_and_the_rotation_sync_is_built() {
 fn archc_sync_script() -> String {
     std::fs::read_to_string(root().join("targets/kubernetes/db-secret-sync.py")).expect("script")
 }
+
+/// Without a NAT gateway the sync's public image cannot be pulled: a warning at the arrow to
+/// the database says so and how to give an image from the account's own ECR, which then runs
+/// without a word; the Secrets Manager endpoint the sync calls is added either way.
+#[test]
+fn the_secret_sync_behind_vpc_endpoints_needs_an_image_it_can_pull() {
+    const PRIVATE: &str = "fixtures/architectures/mattermost-private-endpoints.md";
+    let out = compile("sync-private", Input::File(PRIVATE));
+    assert!(
+        out.stderr.contains("draws VPC endpoints but no NAT gateway: its nodes cannot pull it")
+            && out.stderr.contains("secret_sync_image"),
+        "{}",
+        out.stderr
+    );
+    let network = &out.files["cloudformation/network.yaml"];
+    assert!(network.contains("com.amazonaws.${AWS::Region}.secretsmanager"), "the sync's endpoint");
+    assert!(network.contains("secretsmanager (the database secret sync on the nodes reads the RDS-managed secret)"));
+
+    let image = "123456789012.dkr.ecr.eu-north-1.amazonaws.com/python:3.14-alpine";
+    let text = std::fs::read_to_string(root().join(PRIVATE)).expect("fixture");
+    let out = compile(
+        "sync-private-image",
+        Input::Text(format!("{text}\n```yaml archc\napp: {{secret_sync_image: {image}}}\n```\n")),
+    );
+    assert!(!out.stderr.contains("cannot pull it"), "{}", out.stderr);
+    let job = out.object("CronJob", Some("mattermost-db-secret-sync"));
+    assert_eq!(job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"], image);
+}

@@ -121,6 +121,8 @@ pub struct AppConfig {
     pub ingress_namespace: Option<String>,
     /// Outgoing email (`app.smtp`); without it the application sends none.
     pub smtp: Option<SmtpConfig>,
+    /// The image the database secret sync runs (any image with `python3`).
+    pub secret_sync_image: Option<String>,
 }
 
 /// `app.smtp`: the mail server the application sends through.

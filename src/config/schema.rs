@@ -184,6 +184,11 @@ const APP: &[Field] = &[
     },
     Field { name: "image", ty: Ty::Str, doc: "image of a workload archc has no profile for" },
     Field {
+        name: "secret_sync_image",
+        ty: Ty::Str,
+        doc: "image the database secret sync runs, any with python3 (default python:<version>-alpine from the ECR Public Gallery; a diagram without NAT needs a copy in its own ECR)",
+    },
+    Field {
         name: "port",
         ty: Ty::Int { min: 1, max: 65535 },
         doc: "container port of a workload archc has no profile for",

@@ -258,7 +258,7 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
     b.ca_bundle();
     b.storage();
     b.deployment();
-    b.secret_sync(ph);
+    findings.extend(b.secret_sync(ph));
     if input.wiring.service.is_some() || alb.is_some() {
         b.service();
     }

@@ -19,6 +19,7 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::plan::kubernetes::Placeholders;
 use crate::plan::lower::secret_sync::service_account;
 use crate::plan::names::pascal;
@@ -36,12 +37,13 @@ const SCHEDULE: &str = "*/15 * * * *";
 const UID: i64 = 65534;
 
 impl Builder<'_, '_> {
-    pub(super) fn secret_sync(&mut self, ph: &mut Placeholders<'_>) {
+    /// The sync's objects; a finding when its image cannot be pulled as drawn.
+    pub(super) fn secret_sync(&mut self, ph: &mut Placeholders<'_>) -> Option<Diagnostic> {
         let (i, r) = (self.i, self.r);
-        let Some(db) = &r.database else { return };
+        let db = r.database.as_ref()?;
         let role_output = format!("{}DbSecretSyncRoleArn", pascal(&i.app.node));
         if !ph.has_output(&role_output) {
-            return;
+            return None;
         }
         let db_id = i.id(db.dep.node).to_string();
         let dp = pascal(&db_id);
@@ -226,11 +228,14 @@ impl Builder<'_, '_> {
             var("PYTHONDONTWRITEBYTECODE", "1"),
         ];
         let python = crate::plan::versions::default("python").unwrap_or("3.14");
+        let configured = i.settings.app_config.secret_sync_image.clone();
+        let image =
+            configured.clone().unwrap_or_else(|| format!("public.ecr.aws/docker/library/python:{python}-alpine"));
         let seccomp = || Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None });
         let resources = Some([("cpu".to_string(), q("100m")), ("memory".to_string(), q("64Mi"))].into_iter().collect());
         let container = Container {
             name: "sync".into(),
-            image: Some(format!("public.ecr.aws/docker/library/python:{python}-alpine")),
+            image: Some(image.clone()),
             image_pull_policy: Some("IfNotPresent".into()),
             command: Some(vec!["python3".into(), format!("/opt/archc/{SCRIPT_FILE}")]),
             env: Some(env),
@@ -343,5 +348,23 @@ impl Builder<'_, '_> {
             secret = db.secret,
         );
         self.objects.push(object(48, &job, node, &comment, "the database secret sync, every 15 minutes"));
+        // VPC endpoints and no NAT gateway: nothing reaches the ECR Public Gallery
+        let g = i.graph;
+        let no_way_out =
+            g.of_kind("aws.vpc-endpoint").next().is_some() && g.of_kind("aws.nat-gateway").next().is_none();
+        (no_way_out && configured.is_none()).then(|| {
+            Diagnostic::new(
+                codes::PLAN_ASSUMED,
+                Severity::Warning,
+                format!(
+                    "the database secret sync of `{}` runs the image public.ecr.aws/docker/library/python:{python}-alpine, and this diagram draws VPC endpoints but no NAT gateway: its nodes cannot pull it",
+                    i.app.node
+                ),
+            )
+            .with_primary(g.connection(db.dep.edge).span, "its DSN is kept in step by the sync")
+            .with_help(
+                "copy it into an ECR repository of the account (`docker pull`, `docker tag`, `docker push`) and set `app: {secret_sync_image: <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>}`, or draw a NAT gateway; until then run `archc deploy` again after each rotation (kubernetes/README.md, \"Database secret\")"
+            )
+        })
     }
 }
