@@ -116,6 +116,18 @@ fn status(c: &cfn::Client, name: &str) -> Option<String> {
     })
 }
 
+/// The stack's tags.
+fn stack_tags(c: &cfn::Client, name: &str) -> BTreeMap<String, String> {
+    runtime().block_on(async {
+        let o = c.describe_stacks().stack_name(name).send().await.expect("describe");
+        o.stacks()[0]
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect()
+    })
+}
+
 fn outputs(c: &cfn::Client, name: &str) -> BTreeMap<String, String> {
     runtime().block_on(async {
         let o = c.describe_stacks().stack_name(name).send().await.expect("describe");
@@ -195,6 +207,12 @@ fn network_architecture_is_created_kept_updated_and_destroyed_on_moto() {
     );
     for s in STACKS {
         assert_eq!(status(&c, s).as_deref(), Some("CREATE_COMPLETE"), "{s}");
+        // the stack's tags, which CloudFormation propagates to its resources
+        let tags = stack_tags(&c, s);
+        assert_eq!(tags.get("archc:application").map(String::as_str), Some("netonly"), "{s}: {tags:?}");
+        assert_eq!(tags.get("archc:diagram").map(String::as_str), Some(NETWORK), "{s}: {tags:?}");
+        assert_eq!(tags.get("archc:environment").map(String::as_str), Some("production"), "{s}: {tags:?}");
+        assert_eq!(tags.get("archc:stack").map(String::as_str), s.strip_prefix("netonly-"), "{s}: {tags:?}");
     }
     let net = outputs(&c, "netonly-network");
     assert!(net["VpcId"].starts_with("vpc-") && net["PrivAppSubnet2Id"].starts_with("subnet-"), "{net:?}");

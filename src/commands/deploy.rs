@@ -14,7 +14,10 @@ mod enabled {
     use crate::emit;
 
     fn files(input: &InputArgs, rules: &RuleArgs) -> Result<archc_deploy::Files, i32> {
-        let (analysis, plan) = analyse_and_plan(input, rules)?;
+        let (analysis, mut plan) = analyse_and_plan(input, rules)?;
+        // the stacks it deploys say which diagram they come from (`archc compile` leaves the
+        // path out, so that its output does not depend on where or under which name it runs)
+        plan.settings.diagram = crate::plan::tags::diagram_tag(&input.file);
         let Some(graph) = &analysis.graph else { return Err(EXIT_ERRORS) };
         Ok(emit::files(&plan, &plan.components(graph)))
     }

@@ -165,6 +165,12 @@ pub fn readme(plan: &Plan) -> String {
                 _ => None,
             })
             .collect();
+        // the stack's tags, which CloudFormation propagates to its resources
+        s.push_str(" \\\n  --tags");
+        for (k, v) in crate::plan::tags::stack_tags(&plan.settings, stack) {
+            let v = if v.contains(' ') { format!("'{v}'") } else { v };
+            s.push_str(&format!(" {k}={v}"));
+        }
         if !overrides.is_empty() {
             s.push_str(" \\\n  --parameter-overrides");
             for o in overrides {

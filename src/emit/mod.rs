@@ -54,6 +54,7 @@ fn plan_json(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> String {
                 "parameters": parameters,
                 "outputs": s.outputs.keys().collect::<Vec<_>>(),
                 "resources": s.resources.iter().map(|(k, r)| json!({"id": k, "type": r.ty, "node": r.node})).collect::<Vec<_>>(),
+                "tags": crate::plan::tags::stack_tags(&plan.settings, s).into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<String, serde_json::Value>>(),
             });
             // a stack that lives in a region of its own (CloudFront's certificate in us-east-1)
             if let (Some(region), Some(map)) = (s.id.fixed_region(), stack.as_object_mut()) {

@@ -80,6 +80,9 @@ pub struct Settings {
     pub github_repository: Option<String>,
     pub github_branch: String,
     pub github_environment: String,
+    /// The diagram file as the command was given it (`None` from standard input, or from
+    /// the library): the stacks' `archc:diagram` tag.
+    pub diagram: Option<String>,
     pub oidc_provider: OidcProvider,
     /// Architecture files the pull-request review covers (git pathspec globs).
     pub review_paths: Vec<String>,
@@ -222,6 +225,7 @@ impl Settings {
             github_repository: config.github.repository.clone(),
             github_branch: config.github.branch.clone().unwrap_or_else(|| "main".into()),
             github_environment: config.github.environment.clone().unwrap_or_else(|| "production".into()),
+            diagram: None,
             oidc_provider,
             review_paths: if config.github.review.paths.is_empty() {
                 vec!["**/architecture.md".into()]

@@ -5,7 +5,39 @@
 
 use serde_json::{json, Value};
 
+use super::settings::Settings;
 use super::Stack;
+
+/// The tags of a stack, which CloudFormation propagates to every resource of the stack that
+/// takes tags (`archc deploy` and the commands of `cloudformation/README.md` pass them):
+/// the application, the diagram file, the environment and the stack.
+pub fn stack_tags(settings: &Settings, stack: &Stack) -> Vec<(&'static str, String)> {
+    let mut tags = vec![("archc:application", settings.project.clone())];
+    if let Some(d) = &settings.diagram {
+        tags.push(("archc:diagram", d.clone()));
+    }
+    tags.push(("archc:environment", settings.github_environment.clone()));
+    tags.push(("archc:stack", stack.id.as_str().to_string()));
+    tags
+}
+
+/// A diagram path as a tag value: relative paths as given (without `./`), an absolute one by
+/// its file name (so that the value does not depend on where a checkout lives); characters a
+/// CloudFormation tag does not take become `_`, at most 256 of them.
+pub fn diagram_tag(path: &std::path::Path) -> Option<String> {
+    if path.as_os_str() == "-" {
+        return None;
+    }
+    let text = if path.is_absolute() {
+        path.file_name()?.to_string_lossy().to_string()
+    } else {
+        let s = path.to_string_lossy().replace('\\', "/");
+        s.strip_prefix("./").unwrap_or(&s).to_string()
+    };
+    let clean: String =
+        text.chars().map(|c| if c.is_alphanumeric() || " _.:/=+-@".contains(c) { c } else { '_' }).take(256).collect();
+    (!clean.is_empty()).then_some(clean)
+}
 
 /// The key of the tag naming the diagram node.
 pub const NODE_TAG: &str = "archc:node";

@@ -42,6 +42,9 @@ pub struct StackJson {
     /// Optional: the capabilities the stack needs (default: IAM and named IAM).
     #[serde(default)]
     pub capabilities: Option<Vec<String>>,
+    /// The stack's tags (CloudFormation propagates them to its resources).
+    #[serde(default)]
+    pub tags: indexmap::IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -137,6 +140,8 @@ pub struct Stack {
     pub parameters: indexmap::IndexMap<String, ParamJson>,
     pub outputs: Vec<String>,
     pub capabilities: Vec<String>,
+    /// Its tags: the plan's, and `archc:stack` always.
+    pub tags: indexmap::IndexMap<String, String>,
     /// Stacks that must be deployed before this one (template metadata and parameter sources).
     pub depends_on: BTreeSet<String>,
 }
@@ -244,6 +249,11 @@ impl Plan {
                     .capabilities
                     .clone()
                     .unwrap_or_else(|| vec!["CAPABILITY_IAM".into(), "CAPABILITY_NAMED_IAM".into()]),
+                tags: {
+                    let mut t = s.tags.clone();
+                    t.entry("archc:stack".into()).or_insert_with(|| s.id.clone());
+                    t
+                },
                 depends_on,
             });
         }

@@ -478,7 +478,7 @@ async fn direct(
                 .set_parameters(Some(params.to_vec()))
                 .set_capabilities(Some(caps))
                 .on_failure(OnFailure::Rollback)
-                .tags(tag("archc:stack", &stack.id))
+                .set_tags(Some(tags(stack)))
                 .client_request_token(request_token("create", &stack.name))
                 .send()
                 .await
@@ -494,7 +494,7 @@ async fn direct(
                 .template_body(&stack.template_body)
                 .set_parameters(Some(params.to_vec()))
                 .set_capabilities(Some(caps))
-                .tags(tag("archc:stack", &stack.id))
+                .set_tags(Some(tags(stack)))
                 .client_request_token(request_token("update", &stack.name))
                 .send()
                 .await;
@@ -559,7 +559,7 @@ async fn change_set(
         .template_body(&stack.template_body)
         .set_parameters(Some(params.to_vec()))
         .set_capabilities(Some(caps))
-        .tags(tag("archc:stack", &stack.id))
+        .set_tags(Some(tags(stack)))
         .description("archc deploy")
         .send()
         .await
@@ -670,6 +670,11 @@ fn failure(stack: &Stack, end: &End, message: String) -> Box<Failure> {
 
 fn tag(k: &str, v: &str) -> aws_sdk_cloudformation::types::Tag {
     aws_sdk_cloudformation::types::Tag::builder().key(k).value(v).build()
+}
+
+/// The stack's tags (from the plan; `archc:stack` always).
+fn tags(stack: &Stack) -> Vec<aws_sdk_cloudformation::types::Tag> {
+    stack.tags.iter().map(|(k, v)| tag(k, v)).collect()
 }
 
 /// `archc-<stack>-<unix seconds>`: unique per stack and run (moto does not keep change set
@@ -990,6 +995,7 @@ mod tests {
                 .collect(),
             outputs: vec![],
             capabilities: vec![],
+            tags: indexmap::IndexMap::new(),
             depends_on: BTreeSet::new(),
         }
     }
