@@ -546,7 +546,7 @@ fn manifests_stay_schema_valid_once_the_placeholders_are_filled() {
         [
             "11-serviceaccount-mattermost.yaml: `MmRoleArn` at /metadata/annotations/eks.amazonaws.com~1role-arn",
             // AWS_ROLE_ARN of the explicitly projected IRSA token
-            "40-deployment-mattermost.yaml: `MmRoleArn` at /spec/template/spec/containers/0/env/14/value",
+            "40-deployment-mattermost.yaml: `MmRoleArn` at /spec/template/spec/containers/0/env/20/value",
         ]
     );
     let dir = scratch("rendered");
@@ -1063,4 +1063,20 @@ fn the_secret_sync_behind_vpc_endpoints_needs_an_image_it_can_pull() {
     assert!(!out.stderr.contains("cannot pull it"), "{}", out.stderr);
     let job = out.object("CronJob", Some("mattermost-db-secret-sync"));
     assert_eq!(job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"], image);
+}
+
+/// The application logs to standard output only: its logs directory is an emptyDir with a
+/// size limit, and a pod whose emptyDir outgrows it is evicted.
+#[test]
+fn the_application_logs_to_standard_output_not_to_a_bounded_volume() {
+    let e = env(&seed().object("Deployment", None));
+    for (k, v) in [
+        ("MM_LOGSETTINGS_ENABLEFILE", "false"),
+        ("MM_LOGSETTINGS_ENABLECONSOLE", "true"),
+        ("MM_LOGSETTINGS_CONSOLEJSON", "true"),
+        ("MM_NOTIFICATIONLOGSETTINGS_ENABLEFILE", "false"),
+        ("MM_NOTIFICATIONLOGSETTINGS_ENABLECONSOLE", "true"),
+    ] {
+        assert_eq!(e[k], v, "{k}");
+    }
 }
