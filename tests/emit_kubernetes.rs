@@ -1080,3 +1080,23 @@ fn the_application_logs_to_standard_output_not_to_a_bounded_volume() {
         assert_eq!(e[k], v, "{k}");
     }
 }
+
+/// MySQL: go-sql-driver decodes nothing in the DSN, so user and password go in as they are,
+/// and its `tls=true` verifies against the system's roots: the RDS CA bundle is mounted and
+/// listed in `SSL_CERT_DIR` (Go reads every directory it names).
+#[test]
+fn a_mysql_dsn_takes_the_password_as_it_is_and_trusts_the_rds_cas() {
+    let out = compile("mysql", Input::File("fixtures/review/engine-change/new.md"));
+    let d = out.object("Deployment", None);
+    let e = env(&d);
+    assert_eq!(e["SSL_CERT_DIR"], "/etc/ssl/certs:/etc/ssl/rds");
+    assert_eq!(e["MM_SQLSETTINGS_DRIVERNAME"], "mysql");
+    let mounts = container(&d)["volumeMounts"].as_array().expect("mounts").clone();
+    assert!(mounts.iter().any(|m| m["mountPath"] == "/etc/ssl/rds" && m["readOnly"] == true), "{mounts:?}");
+    let ca = out.object("ConfigMap", Some("mattermost-rds-ca"));
+    assert!(ca["data"]["rds-ca-bundle.pem"].as_str().is_some_and(|p| p.contains("BEGIN CERTIFICATE")));
+    let plan: Value = serde_json::from_str(&out.files["plan.json"]).expect("plan.json");
+    let template = plan["kubernetes"]["deploy_values"]["RdsDataSource"]["dsn"]["template"].as_str().expect("template");
+    assert!(template.starts_with("<user:raw>:<password:raw>@tcp(<host>:<port>)/<dbname>?"), "{template}");
+    assert!(template.contains("tls=true"), "{template}");
+}

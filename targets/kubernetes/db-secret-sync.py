@@ -9,9 +9,9 @@ into the annotation, which rolls the pods (the application reads its DSN only at
 Standard library only, so it runs on a stock Python image. Nothing secret is printed.
 
 Environment (set by the CronJob archc writes): AWS_REGION, AWS_ROLE_ARN,
-AWS_WEB_IDENTITY_TOKEN_FILE, SECRET_ARN, DB_HOST, DB_PORT, DB_NAME, DSN_TEMPLATE (slots <user>,
-<password>, <host>, <port>, <dbname>), SECRET_NAME, SECRET_KEY, DEPLOYMENT_NAME,
-VERSION_ANNOTATION, POD_NAMESPACE. AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SECRETS_MANAGER and
+AWS_WEB_IDENTITY_TOKEN_FILE, SECRET_ARN, DB_HOST, DB_PORT, DB_NAME, DSN_TEMPLATE (slots
+<user> and <password> URL-encoded, <user:raw> and <password:raw> as they are, <host>, <port>,
+<dbname>), SECRET_NAME, SECRET_KEY, DEPLOYMENT_NAME, VERSION_ANNOTATION, POD_NAMESPACE. AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SECRETS_MANAGER and
 KUBERNETES_API, KUBERNETES_SA_DIR point it elsewhere (tests).
 """
 
@@ -139,6 +139,8 @@ def main():
         print("%s/%s: up to date with secret version %s" % (namespace, secret_name, version))
         return 0
     dsn = (ENV["DSN_TEMPLATE"]
+           .replace("<user:raw>", value["username"])
+           .replace("<password:raw>", value["password"])
            .replace("<user>", encode(value["username"]))
            .replace("<password>", encode(value["password"]))
            .replace("<host>", ENV["DB_HOST"])

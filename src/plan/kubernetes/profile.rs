@@ -83,7 +83,13 @@ pub(crate) struct PeerPort {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Datasource {
     pub(crate) driver: String,
+    /// Slots `<user>`, `<password>` (URL-encoded), `<user:raw>`, `<password:raw>` (as they
+    /// are, for a driver that does not decode them), `<host>`, `<port>`, `<dbname>`.
     pub(crate) dsn: String,
+    /// Environment the driver needs beside the DSN (a CA directory for a driver that reads
+    /// only the system's roots); `/etc/ssl/rds` in a value mounts the RDS CA bundle there.
+    #[serde(default)]
+    pub(crate) env: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

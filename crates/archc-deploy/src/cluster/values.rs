@@ -98,9 +98,12 @@ pub trait Lookups {
 /// Characters kept as they are in a DSN's user and password: RFC 3986 unreserved.
 const USERINFO: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-/// Fill a DSN template's slots; user and password URL-encoded.
+/// Fill a DSN template's slots: `<user>` and `<password>` URL-encoded, `<user:raw>` and
+/// `<password:raw>` as they are (a driver that decodes nothing).
 pub fn dsn(template: &str, secret: &DbSecret, host: &str, port: &str, database: &str) -> String {
     template
+        .replace("<user:raw>", &secret.username)
+        .replace("<password:raw>", &secret.password)
         .replace("<user>", &utf8_percent_encode(&secret.username, USERINFO).to_string())
         .replace("<password>", &utf8_percent_encode(&secret.password, USERINFO).to_string())
         .replace("<host>", host)
@@ -234,6 +237,19 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+    }
+
+    #[test]
+    fn dsn_slots_are_url_encoded_or_taken_as_they_are() {
+        let secret = DbSecret { username: "app user".into(), password: "p@ss/w:rd%".into(), version_id: "v1".into() };
+        assert_eq!(
+            dsn("postgres://<user>:<password>@<host>:<port>/<dbname>", &secret, "h", "5432", "db"),
+            "postgres://app%20user:p%40ss%2Fw%3Ard%25@h:5432/db"
+        );
+        assert_eq!(
+            dsn("<user:raw>:<password:raw>@tcp(<host>:<port>)/<dbname>?tls=true", &secret, "h", "3306", "db"),
+            "app user:p@ss/w:rd%@tcp(h:3306)/db?tls=true"
+        );
     }
 
     #[tokio::test]

@@ -148,6 +148,11 @@ impl Builder<'_, '_> {
                 });
             }
         }
+        if let Some(db) = &r.database {
+            for (name, value) in &db.driver_env {
+                env.push(EnvVar { name: name.clone(), value: Some(value.clone()), ..EnvVar::default() });
+            }
+        }
         if let Some(role) = &r.role {
             // what the EKS pod identity webhook would inject; with these present it changes nothing
             for (name, value) in [

@@ -40,7 +40,7 @@ pub(crate) const SECRET_VERSION_ANNOTATION: &str = "archc/db-secret-version";
 /// Where the pods find the Amazon RDS certificate authorities, for `sslmode=verify-full`: a
 /// DSN template of a profile that names this file gets the bundle mounted from a ConfigMap.
 pub(crate) const RDS_CA_PATH: &str = "/etc/ssl/rds/rds-ca-bundle.pem";
-const RDS_CA_DIR: &str = "/etc/ssl/rds";
+pub(crate) const RDS_CA_DIR: &str = "/etc/ssl/rds";
 const RDS_CA_FILE: &str = "rds-ca-bundle.pem";
 /// The Amazon RDS root certificate authorities of every commercial region, still valid when
 /// vendored (targets/certificates/README.md says from where and how to refresh them).
@@ -93,6 +93,8 @@ struct DatabaseUse {
     version: String,
     /// The DSN verifies the server against the RDS CA bundle (`RDS_CA_PATH`): the pods mount it.
     ca_bundle: bool,
+    /// What the driver needs in the environment beside the DSN (the profile's).
+    driver_env: BTreeMap<String, String>,
 }
 
 struct CacheUse {

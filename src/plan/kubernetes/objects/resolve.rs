@@ -157,7 +157,7 @@ impl Input<'_> {
             let data_source = ph.deploy(
                 &format!("{p}DataSource"),
                 &format!(
-                    "the DSN `{}`, built at deploy time from the RDS-managed secret (data stack output `{secret_arn}`; user and password URL-encoded), host `{address}`, port `{port}` and database `{dbname}` (data stack outputs); never written to disk",
+                    "the DSN `{}`, built at deploy time from the RDS-managed secret (data stack output `{secret_arn}`; user and password URL-encoded where the template says `<user>`, `<password>`, as they are where it says `:raw`), host `{address}`, port `{port}` and database `{dbname}` (data stack outputs); never written to disk",
                     ds.dsn
                 ),
                 json!({"dsn": {
@@ -203,7 +203,9 @@ impl Input<'_> {
                 driver: ds.driver.clone(),
                 data_source,
                 version,
-                ca_bundle: ds.dsn.contains(super::RDS_CA_PATH),
+                ca_bundle: ds.dsn.contains(super::RDS_CA_PATH)
+                    || ds.env.values().any(|v| v.split(':').any(|d| d == super::RDS_CA_DIR)),
+                driver_env: ds.env.clone(),
             }
         });
         let bucket = w.buckets.first().map(|&b| {
