@@ -496,3 +496,31 @@ fn a_nat_label_contradicting_the_configuration_is_reported() {
         assert_eq!(pln008, usize::from(finding), "{label} {config}");
     }
 }
+
+/// A VPC drawn without subnets gets archc's layout (private and public subnets in every AZ,
+/// an internet gateway, NAT gateways and their routes), said by an info at the VPC; nothing is
+/// placed in an empty subnet list.
+#[test]
+fn a_vpc_without_subnets_gets_archcs_layout() {
+    let c = compile("fixtures/wild/eks-cloudfront-ingress-data.md");
+    assert!(
+        c.findings.iter().any(|f| f.message.contains("draws no subnets: archc builds its own layout in 2 AZs")),
+        "{:?}",
+        c.findings.iter().map(|f| &f.message).collect::<Vec<_>>()
+    );
+    let t = template(&c, "network");
+    let subnets = of_type(&t, "AWS::EC2::Subnet");
+    assert_eq!(subnets.len(), 4, "private and public subnets in 2 AZs");
+    assert_eq!(of_type(&t, "AWS::EC2::NatGateway").len(), 2);
+    assert_eq!(of_type(&t, "AWS::EC2::InternetGateway").len(), 1);
+    let routes: Vec<&Value> = of_type(&t, "AWS::EC2::Route").into_iter().map(|(_, r)| r).collect();
+    assert_eq!(routes.iter().filter(|r| r["Properties"].get("NatGatewayId").is_some()).count(), 2, "private: via NAT");
+    assert_eq!(routes.iter().filter(|r| r["Properties"].get("GatewayId").is_some()).count(), 1, "public: via the IGW");
+    for (_, s) in &subnets {
+        let tags = s["Properties"]["Tags"].as_array().expect("tags");
+        assert!(tags.iter().any(|t| t["Key"] == "archc:node" && t["Value"] == "VPC"), "the VPC's: {tags:?}");
+    }
+    for (path, text) in &c.files {
+        assert!(!text.contains("SubnetIds: []"), "{path}: an empty subnet list");
+    }
+}

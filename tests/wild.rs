@@ -260,6 +260,18 @@ fn judge(out: &std::path::Path) -> BTreeMap<String, Vec<String>> {
             found.entry(slug_of(line)).or_default().push(format!("cfn-lint ({region}): {line}"));
         }
     }
+    // what the judges let through and CloudFormation refuses: a resource placed in no subnet
+    for templates in templates_by_region_in(out).into_values() {
+        for t in templates {
+            let text = std::fs::read_to_string(&t).unwrap_or_default();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim() == "SubnetIds: []" {
+                    let path = t.display().to_string();
+                    found.entry(slug_of(&path)).or_default().push(format!("{path}:{}: an empty SubnetIds", n + 1));
+                }
+            }
+        }
+    }
     let (_, stdout, stderr) = run(Command::new(tool("checkov")).args(["-d"]).arg(out).args([
         "--framework",
         "cloudformation",

@@ -18,7 +18,13 @@ const NET: StackId = StackId::Network;
 #[derive(Debug, Clone)]
 pub(super) struct SubnetGroup {
     pub(super) node: NodeIndex,
+    /// The name its resources take (the subnet box's id, or `public`/`private` in archc's
+    /// layout for a VPC that draws no subnets).
     pub(super) id: String,
+    /// The diagram node its resources come from (the box, or the VPC).
+    pub(super) owner: String,
+    /// archc's layout, not a drawn box.
+    pub(super) synthetic: bool,
     pub(super) tier: String,
     /// Logical ids, one per AZ.
     pub(super) subnets: Vec<String>,
@@ -147,9 +153,27 @@ pub(super) fn subnet_groups(l: &Lowering<'_>) -> Vec<SubnetGroup> {
             let c = l.graph.component(n);
             let tier = c.attr("tier").unwrap_or("app").to_string();
             let subnets = (1..=l.settings.az_count).map(|i| format!("{}Subnet{i}", pascal(&c.id))).collect();
-            SubnetGroup { node: n, id: c.id.clone(), tier, subnets }
+            SubnetGroup { node: n, id: c.id.clone(), owner: c.id.clone(), synthetic: false, tier, subnets }
         })
         .collect();
+    // a VPC drawn without subnets gets archc's layout: private subnets for what runs and
+    // stores, public ones for load balancers and NAT gateways (the network stack says so)
+    if groups.is_empty() {
+        if let Some(vpc) = l.graph.of_kind("aws.vpc").next() {
+            let owner = l.graph.component(vpc).id.clone();
+            for (id, tier) in [("private", "app"), ("public", "public")] {
+                let subnets = (1..=l.settings.az_count).map(|i| format!("{}Subnet{i}", pascal(id))).collect();
+                groups.push(SubnetGroup {
+                    node: vpc,
+                    id: id.to_string(),
+                    owner: owner.clone(),
+                    synthetic: true,
+                    tier: tier.to_string(),
+                    subnets,
+                });
+            }
+        }
+    }
     groups.sort_by_key(|g| tier_order(&g.tier));
     groups
 }
@@ -281,19 +305,25 @@ fn lower(l: &mut Lowering<'_>) {
         )
         .node(&vpc_id),
     );
-    let igw = l.graph.of_kind("aws.internet-gateway").next().map(|n| l.graph.component(n).id.clone());
-    let igw_attachment = igw.as_ref().map(|id| format!("{}Attachment", pascal(id)));
-    if let (Some(id), Some(attachment)) = (&igw, &igw_attachment) {
-        let logical = pascal(id);
-        l.add(NET, &logical, Resource::new("AWS::EC2::InternetGateway", json!({"Tags": [name_tag("igw")]})).node(id));
+    let synthetic = groups.iter().any(|g| g.synthetic);
+    // (logical id, diagram node): the drawn internet gateway, or archc's in its own layout
+    let igw: Option<(String, String)> = l
+        .graph
+        .of_kind("aws.internet-gateway")
+        .next()
+        .map(|n| {
+            let id = l.graph.component(n).id.clone();
+            (pascal(&id), id)
+        })
+        .or_else(|| synthetic.then(|| ("InternetGateway".to_string(), vpc_id.clone())));
+    let igw_attachment = igw.as_ref().map(|(logical, _)| format!("{logical}Attachment"));
+    if let (Some((logical, owner)), Some(attachment)) = (&igw, &igw_attachment) {
+        l.add(NET, logical, Resource::new("AWS::EC2::InternetGateway", json!({"Tags": [name_tag("igw")]})).node(owner));
         l.add(
             NET,
             attachment,
-            Resource::new(
-                "AWS::EC2::VPCGatewayAttachment",
-                json!({"VpcId": r(&vpc), "InternetGatewayId": r(&logical)}),
-            )
-            .node(id),
+            Resource::new("AWS::EC2::VPCGatewayAttachment", json!({"VpcId": r(&vpc), "InternetGatewayId": r(logical)}))
+                .node(owner),
         );
     }
 
@@ -320,7 +350,7 @@ fn lower(l: &mut Lowering<'_>) {
                         "Tags": t,
                     }),
                 )
-                .node(&g.id),
+                .node(&g.owner),
             );
         }
     }
@@ -355,42 +385,40 @@ fn lower(l: &mut Lowering<'_>) {
             _ => settings.nat_per_az,
         };
         let count = if per_az { settings.az_count } else { 1 };
-        #[allow(clippy::needless_range_loop)] // `i` is the AZ: subnets, names and the NAT slot
-        for i in 0..count {
-            let logical = format!("{}{}", pascal(&nat_id), i + 1);
-            let eip = format!("{logical}Eip");
-            let mut eip_resource = Resource::new(
-                "AWS::EC2::EIP",
-                json!({"Domain": "vpc", "Tags": [name_tag(&format!("{}-{}", nat_id.to_lowercase(), i + 1))]}),
-            )
-            .node(&nat_id);
-            if let Some(a) = &igw_attachment {
-                eip_resource = eip_resource.depends_on(&[a.as_str()]);
-            }
-            l.add(NET, &eip, eip_resource);
-            l.add(
-                NET,
-                &logical,
-                Resource::new(
-                    "AWS::EC2::NatGateway",
-                    json!({"AllocationId": get_att(&eip, "AllocationId"), "SubnetId": r(&group.subnets[i]), "Tags": [name_tag(&format!("{}-{}", nat_id.to_lowercase(), i + 1))]}),
-                )
-                .node(&nat_id),
-            );
-            l.output(
-                NET,
-                &format!("{logical}PublicIp"),
-                r(&eip),
-                &format!("egress address of NAT gateway `{nat_id}` in AZ {}", i + 1),
-            );
-            if nat_by_az[i].is_none() {
-                nat_by_az[i] = Some(logical.clone());
-            }
-        }
+        let subnets = group.subnets.clone();
+        build_nats(l, &nat_id, &nat_id, &subnets, count, igw_attachment.as_deref(), &mut nat_by_az);
         let first = nat_by_az[0].clone();
         for slot in nat_by_az.iter_mut().skip(count) {
             *slot = first.clone();
         }
+    }
+
+    // archc's layout: a NAT gateway per AZ (or one, as configured) in its public subnets
+    if synthetic && nat_by_az.iter().all(Option::is_none) {
+        if let Some(public) = groups.iter().find(|g| g.synthetic && g.tier == "public") {
+            let count = if settings.nat_per_az { settings.az_count } else { 1 };
+            let subnets = public.subnets.clone();
+            build_nats(l, "nat", &vpc_id, &subnets, count, igw_attachment.as_deref(), &mut nat_by_az);
+            let first = nat_by_az[0].clone();
+            for slot in nat_by_az.iter_mut().skip(count) {
+                *slot = first.clone();
+            }
+        }
+        let c = l.graph.component(vpc_node);
+        l.findings.push(
+            Diagnostic::new(
+                codes::PLAN_ASSUMED,
+                Severity::Info,
+                format!(
+                    "`{}` draws no subnets: archc builds its own layout in {} AZs: private subnets (what runs and what stores), public subnets (load balancers, NAT), an internet gateway and {}",
+                    c.id,
+                    settings.az_count,
+                    if settings.nat_per_az { "a NAT gateway per AZ" } else { "one NAT gateway" }
+                ),
+            )
+            .with_primary(c.span, "no subnet drawn inside")
+            .with_help("draw subnet boxes (`subgraph private[Private subnets]`, `subgraph public[Public subnets]`) to decide the layout yourself"),
+        );
     }
 
     // routing
@@ -398,19 +426,22 @@ fn lower(l: &mut Lowering<'_>) {
     for g in &groups {
         match g.tier.as_str() {
             "public" => {
-                let rt = route_table(l, &vpc, &g.id, None, None);
-                if let (Some(igw), Some(attachment)) = (&igw, &igw_attachment) {
+                let rt = route_table(l, &vpc, &g.id, &g.owner, None, None);
+                if let (Some((igw, _)), Some(attachment)) = (&igw, &igw_attachment) {
                     l.add(
                         NET,
                         &format!("{}DefaultRoute", pascal(&g.id)),
-                        Resource::new("AWS::EC2::Route", json!({"RouteTableId": r(&rt), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": r(&pascal(igw))}))
-                            .node(&g.id)
-                            .depends_on(&[attachment.as_str()])
-                            .comment("public: 0.0.0.0/0 -> internet gateway (what makes the subnet public)"),
+                        Resource::new(
+                            "AWS::EC2::Route",
+                            json!({"RouteTableId": r(&rt), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": r(igw)}),
+                        )
+                        .node(&g.owner)
+                        .depends_on(&[attachment.as_str()])
+                        .comment("public: 0.0.0.0/0 -> internet gateway (what makes the subnet public)"),
                     );
                 }
                 for s in &g.subnets {
-                    associate(l, s, &rt, &g.id);
+                    associate(l, s, &rt, &g.owner);
                 }
             }
             "app" => {
@@ -428,24 +459,30 @@ fn lower(l: &mut Lowering<'_>) {
                     }
                 }
                 for (i, s) in g.subnets.iter().enumerate() {
-                    let rt = route_table(l, &vpc, &g.id, Some(i + 1), None);
+                    let rt = route_table(l, &vpc, &g.id, &g.owner, Some(i + 1), None);
                     if let (true, Some(nat)) = (wants_nat, nat_by_az[i].clone()) {
                         l.add(
                             NET,
                             &format!("{}DefaultRoute{}", pascal(&g.id), i + 1),
                             Resource::new("AWS::EC2::Route", json!({"RouteTableId": r(&rt), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r(&nat)}))
-                                .node(&g.id)
+                                .node(&g.owner)
                                 .comment("app: 0.0.0.0/0 -> the NAT gateway of the same AZ (the diagram's arrow to the NAT gateway)"),
                         );
                     }
-                    associate(l, s, &rt, &g.id);
+                    associate(l, s, &rt, &g.owner);
                 }
             }
             _ => {
-                let rt =
-                    route_table(l, &vpc, &g.id, None, Some("data: the local route only (no internet gateway, no NAT)"));
+                let rt = route_table(
+                    l,
+                    &vpc,
+                    &g.id,
+                    &g.owner,
+                    None,
+                    Some("data: the local route only (no internet gateway, no NAT)"),
+                );
                 for s in &g.subnets {
-                    associate(l, s, &rt, &g.id);
+                    associate(l, s, &rt, &g.owner);
                 }
             }
         }
@@ -540,10 +577,63 @@ fn egress_edges(l: &Lowering<'_>, group: NodeIndex) -> Vec<(EdgeIndex, NodeIndex
 }
 
 /// The route table of tier box `node` (of its AZ `az` when each AZ has its own); its logical id.
-fn route_table(l: &mut Lowering<'_>, vpc: &str, node: &str, az: Option<usize>, comment: Option<&str>) -> String {
+/// NAT gateways `base`1..`count` with their elastic IPs in `subnets` (one per AZ), recorded
+/// in `nat_by_az`; `owner` is the diagram node they come from.
+fn build_nats(
+    l: &mut Lowering<'_>,
+    base: &str,
+    owner: &str,
+    subnets: &[String],
+    count: usize,
+    igw_attachment: Option<&str>,
+    nat_by_az: &mut [Option<String>],
+) {
+    let nat_id = base;
+    #[allow(clippy::needless_range_loop)] // `i` is the AZ: subnets, names and the NAT slot
+    for i in 0..count {
+        let logical = format!("{}{}", pascal(nat_id), i + 1);
+        let eip = format!("{logical}Eip");
+        let mut eip_resource = Resource::new(
+            "AWS::EC2::EIP",
+            json!({"Domain": "vpc", "Tags": [name_tag(&format!("{}-{}", nat_id.to_lowercase(), i + 1))]}),
+        )
+        .node(owner);
+        if let Some(a) = igw_attachment {
+            eip_resource = eip_resource.depends_on(&[a]);
+        }
+        l.add(NET, &eip, eip_resource);
+        l.add(
+            NET,
+            &logical,
+            Resource::new(
+                "AWS::EC2::NatGateway",
+                json!({"AllocationId": get_att(&eip, "AllocationId"), "SubnetId": r(&subnets[i]), "Tags": [name_tag(&format!("{}-{}", nat_id.to_lowercase(), i + 1))]}),
+            )
+            .node(owner),
+        );
+        l.output(
+            NET,
+            &format!("{logical}PublicIp"),
+            r(&eip),
+            &format!("egress address of NAT gateway `{nat_id}` in AZ {}", i + 1),
+        );
+        if nat_by_az[i].is_none() {
+            nat_by_az[i] = Some(logical.clone());
+        }
+    }
+}
+
+fn route_table(
+    l: &mut Lowering<'_>,
+    vpc: &str,
+    name: &str,
+    node: &str,
+    az: Option<usize>,
+    comment: Option<&str>,
+) -> String {
     let suffix = az.map(|i| i.to_string()).unwrap_or_default();
-    let tag = az.map_or_else(|| node.to_lowercase(), |i| format!("{}-{i}", node.to_lowercase()));
-    let id = format!("{}RouteTable{suffix}", pascal(node));
+    let tag = az.map_or_else(|| name.to_lowercase(), |i| format!("{}-{i}", name.to_lowercase()));
+    let id = format!("{}RouteTable{suffix}", pascal(name));
     let mut table =
         Resource::new("AWS::EC2::RouteTable", json!({"VpcId": r(vpc), "Tags": [name_tag(&tag)]})).node(node);
     if let Some(c) = comment {
