@@ -22,15 +22,7 @@ impl Builder<'_, '_> {
             string_data: Some(map(&[("datasource", &db.data_source)])),
             ..Secret::default()
         };
-        let dsn = self
-            .i
-            .profile
-            .deploy
-            .datasource
-            .values()
-            .find(|d| d.driver == db.driver)
-            .map(|d| d.dsn.clone())
-            .unwrap_or_default();
+        let dsn = &db.dsn_template;
         let comment = format!(
             "Connection string of `{}` to `{}`: a template filled at deploy time, never a credential in a\nfile. The deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes\nuser and password, builds\n  {dsn}\nsubstitutes it for the placeholder in memory and pipes the result to `kubectl apply -f -`.\n{}",
             self.i.app.node,

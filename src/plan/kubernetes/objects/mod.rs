@@ -89,6 +89,8 @@ struct DatabaseUse {
     dep: Dependency,
     secret: String,
     driver: String,
+    /// The profile's DSN template for the driver (slots `<user>`, `<password>`, ...).
+    dsn_template: String,
     data_source: String,
     version: String,
     /// The DSN verifies the server against the RDS CA bundle (`RDS_CA_PATH`): the pods mount it.
@@ -175,6 +177,27 @@ pub(crate) fn comment_text(s: &str) -> String {
         out.push(current);
     }
     out.join("\n")
+}
+
+/// The IRSA token for audience sts.amazonaws.com, projected where the EKS pod identity webhook
+/// would put it, valid `expiration` seconds (the kubelet renews it at 80%).
+fn irsa_volume(expiration: i64) -> k8s_openapi::api::core::v1::Volume {
+    use k8s_openapi::api::core::v1::{ProjectedVolumeSource, ServiceAccountTokenProjection, Volume, VolumeProjection};
+    Volume {
+        name: IRSA_TOKEN_VOLUME.into(),
+        projected: Some(ProjectedVolumeSource {
+            sources: Some(vec![VolumeProjection {
+                service_account_token: Some(ServiceAccountTokenProjection {
+                    audience: Some("sts.amazonaws.com".into()),
+                    expiration_seconds: Some(expiration),
+                    path: "token".into(),
+                }),
+                ..VolumeProjection::default()
+            }]),
+            default_mode: None,
+        }),
+        ..Volume::default()
+    }
 }
 
 /// Serialise a k8s-openapi value into an [`Object`].

@@ -97,21 +97,7 @@ impl Builder<'_, '_> {
             ));
         }
         // out: DNS, data stores, AWS APIs
-        let mut egress = vec![NetworkPolicyEgressRule {
-            to: Some(vec![NetworkPolicyPeer {
-                namespace_selector: Some(selector(&map(&[("kubernetes.io/metadata.name", "kube-system")]))),
-                pod_selector: Some(selector(&map(&[("k8s-app", "kube-dns")]))),
-                ..NetworkPolicyPeer::default()
-            }]),
-            ports: Some(vec![
-                NetworkPolicyPort {
-                    protocol: Some("UDP".into()),
-                    port: Some(IntOrString::Int(53)),
-                    ..NetworkPolicyPort::default()
-                },
-                tcp(53),
-            ]),
-        }];
+        let mut egress = vec![dns_egress()];
         let mut lines =
             vec!["- DNS: UDP/TCP 53 to CoreDNS (kube-system, k8s-app=kube-dns), for every name below.".to_string()];
         let mut stores: Vec<(&Dependency, &str)> = Vec::new();
@@ -242,5 +228,28 @@ impl Builder<'_, '_> {
             );
             self.objects.push(object(18, &policy, self.node(), &comment, "the cluster's pods reach each other"));
         }
+    }
+}
+
+/// Egress to CoreDNS (kube-system, k8s-app=kube-dns) on UDP and TCP 53.
+pub(super) fn dns_egress() -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        to: Some(vec![NetworkPolicyPeer {
+            namespace_selector: Some(selector(&map(&[("kubernetes.io/metadata.name", "kube-system")]))),
+            pod_selector: Some(selector(&map(&[("k8s-app", "kube-dns")]))),
+            ..NetworkPolicyPeer::default()
+        }]),
+        ports: Some(vec![
+            NetworkPolicyPort {
+                protocol: Some("UDP".into()),
+                port: Some(IntOrString::Int(53)),
+                ..NetworkPolicyPort::default()
+            },
+            NetworkPolicyPort {
+                protocol: Some("TCP".into()),
+                port: Some(IntOrString::Int(53)),
+                ..NetworkPolicyPort::default()
+            },
+        ]),
     }
 }

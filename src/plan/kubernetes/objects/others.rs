@@ -8,8 +8,8 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ProjectedVolumeSource, ResourceRequirements, SeccompProfile, SecurityContext, Service,
-    ServiceAccount, ServiceAccountTokenProjection, ServicePort, ServiceSpec, Volume, VolumeMount, VolumeProjection,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext, Service, ServiceAccount,
+    ServicePort, ServiceSpec, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
@@ -338,7 +338,7 @@ impl One<'_> {
                 read_only: Some(true),
                 ..VolumeMount::default()
             });
-            volumes.push(irsa_volume());
+            volumes.push(super::irsa_volume(86400));
         }
         let resources = |cpu: &str, memory: &str| {
             Some([("cpu".to_string(), q(cpu)), ("memory".to_string(), q(memory))].into_iter().collect())
@@ -569,24 +569,5 @@ impl One<'_> {
                 out.edges.push((e, format!("{what}, scheduled on the cluster's nodes")));
             }
         }
-    }
-}
-
-/// The IRSA token, projected for audience sts.amazonaws.com.
-fn irsa_volume() -> Volume {
-    Volume {
-        name: IRSA_TOKEN_VOLUME.into(),
-        projected: Some(ProjectedVolumeSource {
-            sources: Some(vec![VolumeProjection {
-                service_account_token: Some(ServiceAccountTokenProjection {
-                    audience: Some("sts.amazonaws.com".into()),
-                    expiration_seconds: Some(86400),
-                    path: "token".into(),
-                }),
-                ..VolumeProjection::default()
-            }]),
-            default_mode: None,
-        }),
-        ..Volume::default()
     }
 }

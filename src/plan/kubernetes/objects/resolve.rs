@@ -201,6 +201,7 @@ impl Input<'_> {
                 dep: dep.clone(),
                 secret: format!("{}-{}", app.name, kebab(&c.id, 20)),
                 driver: ds.driver.clone(),
+                dsn_template: ds.dsn.clone(),
                 data_source,
                 version,
                 ca_bundle: ds.dsn.contains(super::RDS_CA_PATH)

@@ -8,9 +8,8 @@
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, ProjectedVolumeSource, ResourceRequirements,
-    SeccompProfile, SecurityContext, ServiceAccount, ServiceAccountTokenProjection, Volume, VolumeMount,
-    VolumeProjection,
+    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, SeccompProfile,
+    SecurityContext, ServiceAccount, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
@@ -156,21 +155,7 @@ impl Builder<'_, '_> {
                 pod_selector: Some(selector(&labels)),
                 policy_types: Some(vec!["Egress".into()]),
                 egress: Some(vec![
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![NetworkPolicyPeer {
-                            namespace_selector: Some(selector(&map(&[("kubernetes.io/metadata.name", "kube-system")]))),
-                            pod_selector: Some(selector(&map(&[("k8s-app", "kube-dns")]))),
-                            ..NetworkPolicyPeer::default()
-                        }]),
-                        ports: Some(vec![
-                            NetworkPolicyPort {
-                                protocol: Some("UDP".into()),
-                                port: Some(IntOrString::Int(53)),
-                                ..NetworkPolicyPort::default()
-                            },
-                            tcp(53),
-                        ]),
-                    },
+                    super::network_policy::dns_egress(),
                     NetworkPolicyEgressRule {
                         to: Some(vec![NetworkPolicyPeer {
                             ip_block: Some(IPBlock { cidr: "0.0.0.0/0".into(), except: None }),
@@ -192,14 +177,7 @@ impl Builder<'_, '_> {
 
         // the CronJob
         let var = |k: &str, v: &str| EnvVar { name: k.into(), value: Some(v.into()), ..EnvVar::default() };
-        let dsn = i
-            .profile
-            .deploy
-            .datasource
-            .values()
-            .find(|d| d.driver == db.driver)
-            .map(|d| d.dsn.clone())
-            .unwrap_or_default();
+        let dsn = db.dsn_template.clone();
         let region = &i.settings.region;
         let env = vec![
             var("AWS_REGION", region),
@@ -292,21 +270,7 @@ impl Builder<'_, '_> {
                     config_map: Some(ConfigMapVolumeSource { name: name.clone(), ..ConfigMapVolumeSource::default() }),
                     ..Volume::default()
                 },
-                Volume {
-                    name: IRSA_TOKEN_VOLUME.into(),
-                    projected: Some(ProjectedVolumeSource {
-                        sources: Some(vec![VolumeProjection {
-                            service_account_token: Some(ServiceAccountTokenProjection {
-                                audience: Some("sts.amazonaws.com".into()),
-                                expiration_seconds: Some(3600),
-                                path: "token".into(),
-                            }),
-                            ..VolumeProjection::default()
-                        }]),
-                        default_mode: None,
-                    }),
-                    ..Volume::default()
-                },
+                super::irsa_volume(3600),
                 Volume {
                     name: "tmp".into(),
                     empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(q("16Mi")), medium: None }),

@@ -10,8 +10,7 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, HTTPGetAction, Lifecycle,
     LifecycleHandler, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
-    ProjectedVolumeSource, ResourceRequirements, SeccompProfile, SecurityContext, ServiceAccountTokenProjection,
-    SleepAction, TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
+    ResourceRequirements, SeccompProfile, SecurityContext, SleepAction, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -89,21 +88,7 @@ impl Builder<'_, '_> {
                 read_only: Some(true),
                 ..VolumeMount::default()
             });
-            volumes.push(Volume {
-                name: IRSA_TOKEN_VOLUME.into(),
-                projected: Some(ProjectedVolumeSource {
-                    sources: Some(vec![VolumeProjection {
-                        service_account_token: Some(ServiceAccountTokenProjection {
-                            audience: Some("sts.amazonaws.com".into()),
-                            expiration_seconds: Some(86400),
-                            path: "token".into(),
-                        }),
-                        ..VolumeProjection::default()
-                    }]),
-                    default_mode: None,
-                }),
-                ..Volume::default()
-            });
+            volumes.push(super::irsa_volume(86400));
         }
         let mut ports = vec![ContainerPort {
             name: Some("http".into()),
