@@ -171,7 +171,8 @@ fn ecs_task_definition_follows_the_workload_settings() {
     assert_eq!(td["ExecutionRoleArn"], get_att("ApiExecutionRole", "Arn"));
     assert_eq!(td["TaskRoleArn"], get_att("ApiTaskRole", "Arn"));
     let container = &td["ContainerDefinitions"][0];
-    assert_eq!(container["Image"], r("ApiImage"));
+    // CI deploys the service: the image is the SSM parameter CI keeps up to date (data stack)
+    assert_eq!(container["Image"], json!({"Fn::Sub": "{{resolve:ssm:${ApiImageParameterName}}}"}));
     assert_eq!(container["PortMappings"], json!([{"ContainerPort": 8080, "Protocol": "tcp"}]));
     assert_eq!(container["ReadonlyRootFilesystem"], true);
     // the stores' connection settings from the data stack, then the configured env
@@ -206,8 +207,14 @@ fn ecs_task_definition_follows_the_workload_settings() {
     let group = props(&t, "ApiLogGroup");
     assert_eq!(group["RetentionInDays"], 365);
     assert_eq!(group["KmsKeyId"], get_att("AppKmsKey", "Arn"));
-    // no image configured: a deploy (or CI) gives it, and a finding says so at the box
-    assert!(t["Parameters"]["ApiImage"]["Default"].is_null());
+    // no image configured: a deploy gives the first one (data stack), CI the next ones, and a
+    // finding says so at the box
+    let data = template(ecs(), "data");
+    assert!(data["Parameters"]["ApiImage"]["Default"].is_null());
+    let pointer = props(&data, "ApiImageParameter");
+    assert_eq!(pointer["Name"], "/archc/orders/api/image");
+    assert_eq!(pointer["Value"], r("ApiImage"));
+    assert!(t["Parameters"].get("ApiImage").is_none(), "the app stack takes the parameter's name, not the image");
     assert!(ecs().plan.findings.iter().any(|d| d.code == "PLN002" && d.message.contains("`api`")));
 }
 
@@ -337,7 +344,12 @@ fn ci_deploys_the_service_and_passes_exactly_its_two_roles() {
     let sts = by_sid(props(&t, "GhaDeployRole"));
     assert_eq!(
         sts.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["ApiDeploy", "ApiPassRoles", "EcrLogin", "EcrPush", "EcsTaskDefinitions"]
+        ["ApiDeploy", "ApiImagePointer", "ApiPassRoles", "EcrLogin", "EcrPush", "EcsTaskDefinitions"]
+    );
+    assert_eq!(actions(&sts["ApiImagePointer"]), ["ssm:PutParameter"]);
+    assert_eq!(
+        sts["ApiImagePointer"]["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/archc/orders/api/image"})
     );
     assert_eq!(actions(&sts["EcsTaskDefinitions"]), ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"]);
     assert_eq!(actions(&sts["ApiDeploy"]), ["ecs:DescribeServices", "ecs:UpdateService"]);

@@ -180,6 +180,7 @@ pub(super) fn plan(
         "container": workload.container,
         "rollout_timeout": "10m",
         "ecs": false,
+        "ecs_image_parameter": "",
         "ecs_family": "",
         "ecs_cluster_output": "",
         "ecs_service_output": "",
@@ -274,6 +275,13 @@ fn ecs_plan(
         "container": w.name,
         "rollout_timeout": "10m",
         "ecs": true,
+        // the SSM parameter the app stack's task definition reads its image from
+        "ecs_image_parameter": stacks
+            .iter()
+            .find(|s| s.id == StackId::Data)
+            .and_then(|d| d.resources.get(&format!("{sp}ImageParameter")))
+            .and_then(|r| r.properties["Name"].as_str())
+            .unwrap_or_default(),
         "other_rollouts": Vec::<String>::new(),
         "ecs_family": format!("{}-app-{}", settings.project, w.name),
         "ecs_cluster_output": output(stacks, &format!("{cluster}Name"), StackId::App),

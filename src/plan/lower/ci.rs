@@ -536,4 +536,19 @@ fn ecs_deploy(
     );
     st["Condition"] = json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}});
     statements.push(st);
+    // the SSM parameter the app stack's task definition reads its image from (data stack)
+    let pointer = format!("{tp}ImageParameter");
+    if let Some(name) =
+        l.stack(StackId::Data).resources.get(&pointer).and_then(|r| r.properties["Name"].as_str().map(str::to_string))
+    {
+        statements.push(l.allow(
+            CI,
+            role,
+            &format!("{tp}ImagePointer"),
+            &why,
+            &["ssm:PutParameter"],
+            sub(&format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{name}")),
+            Some("the parameter naming the image the service runs, so that a stack update keeps CI's image"),
+        ));
+    }
 }

@@ -138,11 +138,62 @@ fn cluster(l: &mut Lowering<'_>, n: Option<NodeIndex>) -> String {
     logical
 }
 
-/// The image parameter of service `id`: the configured image, else one a deploy is given.
+/// The SSM parameter that names the image a CI-deployed service `id` runs.
+pub(super) fn image_parameter_name(project: &str, id: &str) -> String {
+    format!("/archc/{project}/{}/image", kebab(id, 60))
+}
+
+/// Whether CI deploys service `n` (an arrow `ci --> service` that means `deploys`).
+fn deployed_by_ci(l: &Lowering<'_>, n: NodeIndex) -> bool {
+    l.graph
+        .incoming(n)
+        .any(|(e, from)| l.graph.component(from).is("ci.github-actions") && l.graph.connection(e).meaning == "deploys")
+}
+
+/// The image of service `id`: the configured one; else, when CI deploys the service, an SSM
+/// parameter CI keeps pointing at the image it deployed (data stack, first value a deploy is
+/// given), so that an update of the app stack registers its task definition with the image
+/// that runs, not the first one; else a parameter a deploy is given.
 fn image(l: &mut Lowering<'_>, n: NodeIndex, p: &str, configured: Option<String>) -> Value {
     let graph = l.graph;
     let id = &graph.component(n).id;
     let name = format!("{p}Image");
+    if configured.is_none() && deployed_by_ci(l, n) {
+        let registry = graph.of_kind("aws.ecr").next().map(|e| super::ci::repository_name(l, e));
+        let description = match registry {
+            Some(repo) => format!(
+                "First image `{id}` runs: <account>.dkr.ecr.<region>.amazonaws.com/{repo}@sha256:... (then CI's)"
+            ),
+            None => format!("First image `{id}` runs (repository@sha256:...); then the one CI deploys"),
+        };
+        l.param(StackId::Data, &name, Parameter::new("String", &description).pattern(r"^\S+$"));
+        let pointer = format!("{p}ImageParameter");
+        let parameter_name = image_parameter_name(&l.settings.project, id);
+        l.add(
+            StackId::Data,
+            &pointer,
+            Resource::new(
+                "AWS::SSM::Parameter",
+                json!({
+                    "Name": parameter_name,
+                    "Type": "String",
+                    "Value": r(&name),
+                    "Description": format!("The image ECS service {id} runs: CI writes each image it deploys here; the app stack's task definition reads it"),
+                }),
+            )
+            .node(id)
+            .comment("CI overwrites the value (ssm:PutParameter on this name only); CloudFormation sets it again only when the\nparameter above changes, so an update of this stack keeps CI's value"),
+        );
+        l.output(
+            StackId::Data,
+            &format!("{pointer}Name"),
+            r(&pointer),
+            &format!("SSM parameter naming the image `{id}` runs"),
+        );
+        let imported = format!("{pointer}Name");
+        l.import(APP, StackId::Data, &imported, "String");
+        return sub(&format!("{{{{resolve:ssm:${{{imported}}}}}}}"));
+    }
     let param = match configured {
         Some(image) => Parameter::new("String", &format!("Image `{id}` runs (configured)")).known(image.as_str()),
         None => {
@@ -314,8 +365,9 @@ fn service(l: &mut Lowering<'_>, n: NodeIndex) {
             )
             .with_primary(c.span, "which image runs here?")
             .with_help(format!(
-                "set `nodes: {{{}: {{image: ...}}}}` in the ```yaml archc block, or give the app stack `{p}Image` (`archc deploy --parameter app.{p}Image=...`)",
-                c.id
+                "set `nodes: {{{}: {{image: ...}}}}` in the ```yaml archc block, or give the {stack} stack `{p}Image` (`archc deploy --parameter {stack}.{p}Image=...`)",
+                c.id,
+                stack = if deployed_by_ci(l, n) { "data" } else { "app" },
             )),
         );
     }
