@@ -216,6 +216,13 @@ fn ecs_task_definition_follows_the_workload_settings() {
     assert_eq!(pointer["Value"], r("ApiImage"));
     assert!(t["Parameters"].get("ApiImage").is_none(), "the app stack takes the parameter's name, not the image");
     assert!(ecs().plan.findings.iter().any(|d| d.code == "PLN002" && d.message.contains("`api`")));
+    // the password is read at task start and RDS rotates it: said at the arrow
+    assert!(ecs()
+        .plan
+        .findings
+        .iter()
+        .any(|d| d.code == "PLN009"
+            && d.message.contains("ECS injects the password of `db` into `api` when a task starts")));
 }
 
 #[test]

@@ -299,6 +299,23 @@ fn connection_settings(
                     names.push(name);
                     any = true;
                 }
+                if any && suffix_is_password(&out.secrets, &prefix) {
+                    // RDS rotates its managed master secret: ECS read the password at start
+                    let from = graph.component(graph.endpoints(e).0);
+                    l.findings.push(
+                        Diagnostic::warning(
+                            codes::PLAN_ROTATION,
+                            format!(
+                                "ECS injects the password of `{}` into `{}` when a task starts; RDS rotates that master secret (every 7 days) and new connections then fail until the tasks restart: archc builds no restart on rotation",
+                                target.id, from.id
+                            ),
+                        )
+                        .with_primary(graph.connection(e).span, "the password is read once, at task start")
+                        .with_help(format!(
+                            "after each rotation run `aws ecs update-service --force-new-deployment` for the service (EventBridge can trigger it on the secret's RotationSucceeded event), or let the application read {prefix}_PASSWORD's secret when it connects"
+                        )),
+                    );
+                }
                 if any {
                     out.statements.push(l.allow(
                         APP,
@@ -630,4 +647,10 @@ mod tests {
         assert_eq!(fargate_size(Some("1"), None), (1024, 2048));
         assert_eq!(fargate_size(Some("2"), Some("1500Mi")), (2048, 4096));
     }
+}
+
+/// Whether `secrets` inject `<prefix>_PASSWORD` (a database's password, not a cache token).
+fn suffix_is_password(secrets: &[Value], prefix: &str) -> bool {
+    let name = format!("{prefix}_PASSWORD");
+    secrets.iter().any(|s| s["Name"] == name.as_str())
 }
