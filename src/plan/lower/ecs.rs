@@ -633,6 +633,12 @@ fn service(l: &mut Lowering<'_>, n: NodeIndex) {
     }
 }
 
+/// Whether `secrets` inject `<prefix>_PASSWORD` (a database's password, not a cache token).
+fn suffix_is_password(secrets: &[Value], prefix: &str) -> bool {
+    let name = format!("{prefix}_PASSWORD");
+    secrets.iter().any(|s| s["Name"] == name.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,10 +653,4 @@ mod tests {
         assert_eq!(fargate_size(Some("1"), None), (1024, 2048));
         assert_eq!(fargate_size(Some("2"), Some("1500Mi")), (2048, 4096));
     }
-}
-
-/// Whether `secrets` inject `<prefix>_PASSWORD` (a database's password, not a cache token).
-fn suffix_is_password(secrets: &[Value], prefix: &str) -> bool {
-    let name = format!("{prefix}_PASSWORD");
-    secrets.iter().any(|s| s["Name"] == name.as_str())
 }
