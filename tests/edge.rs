@@ -524,3 +524,36 @@ fn a_vpc_without_subnets_gets_archcs_layout() {
         assert!(!text.contains("SubnetIds: []"), "{path}: an empty subnet list");
     }
 }
+
+/// A NAT gateway drawn inside each Availability Zone box is that AZ's NAT gateway: two boxes,
+/// two NAT gateways (not one per AZ for each box), and each AZ's private route uses its own.
+#[test]
+fn a_nat_gateway_drawn_in_each_az_box_is_that_azs() {
+    let c = compile("fixtures/wild/nodejs-fargate-multi-az-nat.md");
+    let t = template(&c, "network");
+    let nats = of_type(&t, "AWS::EC2::NatGateway");
+    let names: Vec<&str> = nats.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(names, ["NAT1", "NAT2"], "one per drawn box");
+    let subnet_of =
+        |id: &str| t["Resources"][id]["Properties"]["SubnetId"]["Ref"].as_str().unwrap_or_default().to_string();
+    let az_of = |subnet: &str| {
+        t["Resources"][subnet]["Properties"]["AvailabilityZone"]["Ref"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(az_of(&subnet_of("NAT1")), "AvailabilityZone1");
+    assert_eq!(az_of(&subnet_of("NAT2")), "AvailabilityZone2");
+    // every private route goes to the NAT gateway of its own AZ
+    let associations = of_type(&t, "AWS::EC2::SubnetRouteTableAssociation");
+    let mut checked = 0;
+    for (_, route) in of_type(&t, "AWS::EC2::Route") {
+        let Some(nat) = route["Properties"]["NatGatewayId"]["Ref"].as_str() else { continue };
+        let table = route["Properties"]["RouteTableId"]["Ref"].as_str().expect("table");
+        for (_, a) in &associations {
+            if a["Properties"]["RouteTableId"]["Ref"] == table {
+                let subnet = a["Properties"]["SubnetId"]["Ref"].as_str().expect("subnet");
+                assert_eq!(az_of(subnet), az_of(&subnet_of(nat)), "{subnet} routes through {nat}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 2, "private routes checked: {checked}");
+}

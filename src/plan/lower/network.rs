@@ -384,12 +384,27 @@ fn lower(l: &mut Lowering<'_>) {
             (Some(labelled), false) => labelled,
             _ => settings.nat_per_az,
         };
-        let count = if per_az { settings.az_count } else { 1 };
         let subnets = group.subnets.clone();
-        build_nats(l, &nat_id, &nat_id, &subnets, count, igw_attachment.as_deref(), &mut nat_by_az);
+        // drawn inside an Availability Zone box (one box per AZ): the NAT gateway of that AZ only
+        if let Some(k) = nat_az(l, nat) {
+            // (one NAT gateway per box: it keeps the box's name)
+            let name = NatName { base: &nat_id, owner: &nat_id, numbered: false };
+            build_nats(l, name, &subnets, &[k], igw_attachment.as_deref(), &mut nat_by_az);
+            continue;
+        }
+        let count = if per_az { settings.az_count } else { 1 };
+        let azs: Vec<usize> = (0..count).collect();
+        let name = NatName { base: &nat_id, owner: &nat_id, numbered: true };
+        build_nats(l, name, &subnets, &azs, igw_attachment.as_deref(), &mut nat_by_az);
         let first = nat_by_az[0].clone();
         for slot in nat_by_az.iter_mut().skip(count) {
             *slot = first.clone();
+        }
+    }
+    // an AZ without a NAT gateway of its own uses the first one
+    if let Some(first) = nat_by_az.iter().flatten().next().cloned() {
+        for slot in nat_by_az.iter_mut().filter(|s| s.is_none()) {
+            *slot = Some(first.clone());
         }
     }
 
@@ -398,7 +413,9 @@ fn lower(l: &mut Lowering<'_>) {
         if let Some(public) = groups.iter().find(|g| g.synthetic && g.tier == "public") {
             let count = if settings.nat_per_az { settings.az_count } else { 1 };
             let subnets = public.subnets.clone();
-            build_nats(l, "nat", &vpc_id, &subnets, count, igw_attachment.as_deref(), &mut nat_by_az);
+            let azs: Vec<usize> = (0..count).collect();
+            let name = NatName { base: "nat", owner: &vpc_id, numbered: true };
+            build_nats(l, name, &subnets, &azs, igw_attachment.as_deref(), &mut nat_by_az);
             let first = nat_by_az[0].clone();
             for slot in nat_by_az.iter_mut().skip(count) {
                 *slot = first.clone();
@@ -577,21 +594,45 @@ fn egress_edges(l: &Lowering<'_>, group: NodeIndex) -> Vec<(EdgeIndex, NodeIndex
 }
 
 /// The route table of tier box `node` (of its AZ `az` when each AZ has its own); its logical id.
-/// NAT gateways `base`1..`count` with their elastic IPs in `subnets` (one per AZ), recorded
-/// in `nat_by_az`; `owner` is the diagram node they come from.
+/// The AZ (index) of NAT gateway `nat` when it is drawn inside an Availability Zone box and the
+/// diagram draws one such box per AZ archc builds (not configured otherwise): the drawing then
+/// says one NAT gateway per box, in its AZ.
+fn nat_az(l: &Lowering<'_>, nat: NodeIndex) -> Option<usize> {
+    if l.settings.nat_configured {
+        return None;
+    }
+    let mut zones: Vec<NodeIndex> = l.graph.of_kind("aws.availability-zone").collect();
+    if zones.len() != l.settings.az_count {
+        return None;
+    }
+    zones.sort_by_key(|&z| (l.graph.component(z).span.start, z.index()));
+    let zone = l.graph.enclosing(nat, "aws.availability-zone")?;
+    zones.iter().position(|&z| z == zone)
+}
+
+/// How NAT gateways are named: `base` (a drawn box's id, or `nat`), numbered by AZ or not, and
+/// the diagram node they come from.
+#[derive(Clone, Copy)]
+struct NatName<'a> {
+    base: &'a str,
+    owner: &'a str,
+    numbered: bool,
+}
+
+/// NAT gateways with their elastic IPs in `subnets` (one per AZ) of the AZs `azs` (indices),
+/// named `base`<AZ> (`numbered`) or `base`, recorded in `nat_by_az`; `owner` is the diagram
+/// node they come from.
 fn build_nats(
     l: &mut Lowering<'_>,
-    base: &str,
-    owner: &str,
+    name: NatName<'_>,
     subnets: &[String],
-    count: usize,
+    azs: &[usize],
     igw_attachment: Option<&str>,
     nat_by_az: &mut [Option<String>],
 ) {
-    let nat_id = base;
-    #[allow(clippy::needless_range_loop)] // `i` is the AZ: subnets, names and the NAT slot
-    for i in 0..count {
-        let logical = format!("{}{}", pascal(nat_id), i + 1);
+    let NatName { base: nat_id, owner, numbered } = name;
+    for &i in azs {
+        let logical = if numbered { format!("{}{}", pascal(nat_id), i + 1) } else { pascal(nat_id) };
         let eip = format!("{logical}Eip");
         let mut eip_resource = Resource::new(
             "AWS::EC2::EIP",
