@@ -593,7 +593,6 @@ fn egress_edges(l: &Lowering<'_>, group: NodeIndex) -> Vec<(EdgeIndex, NodeIndex
         .collect()
 }
 
-/// The route table of tier box `node` (of its AZ `az` when each AZ has its own); its logical id.
 /// The AZ (index) of NAT gateway `nat` when it is drawn inside an Availability Zone box and the
 /// diagram draws one such box per AZ archc builds (not configured otherwise): the drawing then
 /// says one NAT gateway per box, in its AZ.
@@ -664,6 +663,7 @@ fn build_nats(
     }
 }
 
+/// The route table of tier box `node` (of its AZ `az` when each AZ has its own); its logical id.
 fn route_table(
     l: &mut Lowering<'_>,
     vpc: &str,
