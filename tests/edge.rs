@@ -525,10 +525,12 @@ fn a_vpc_without_subnets_gets_archcs_layout() {
     }
 }
 
-/// A NAT gateway drawn inside each Availability Zone box is that AZ's NAT gateway: two boxes,
-/// two NAT gateways (not one per AZ for each box), and each AZ's private route uses its own.
+/// Boxes drawn one inside each Availability Zone box are that AZ's: a NAT gateway per AZ box is
+/// that AZ's NAT gateway (two boxes, two NAT gateways, not one per AZ for each box), each AZ's
+/// private route uses its own, and same-tier subnet boxes, one per AZ box, are one subnet each
+/// with the range written on it (not a subnet per AZ for each box).
 #[test]
-fn a_nat_gateway_drawn_in_each_az_box_is_that_azs() {
+fn boxes_drawn_in_each_az_box_are_that_azs() {
     let c = compile("fixtures/wild/nodejs-fargate-multi-az-nat.md");
     let t = template(&c, "network");
     let nats = of_type(&t, "AWS::EC2::NatGateway");
@@ -556,4 +558,24 @@ fn a_nat_gateway_drawn_in_each_az_box_is_that_azs() {
         }
     }
     assert!(checked >= 2, "private routes checked: {checked}");
+    // and the subnet boxes drawn one per AZ are one subnet each, with the range written on it
+    let mut subnets: Vec<(String, String)> = of_type(&t, "AWS::EC2::Subnet")
+        .into_iter()
+        .map(|(id, s)| {
+            let cidr = s["Properties"]["CidrBlock"]["Ref"].as_str().expect("cidr parameter");
+            (id.clone(), t["Parameters"][cidr]["Default"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    subnets.sort();
+    assert_eq!(
+        subnets,
+        [
+            ("PrivateSubnet1".to_string(), "10.0.2.0/24".to_string()),
+            ("PrivateSubnet2".to_string(), "10.0.3.0/24".to_string()),
+            ("PublicSubnet1".to_string(), "10.0.0.0/24".to_string()),
+            ("PublicSubnet2".to_string(), "10.0.1.0/24".to_string()),
+        ]
+    );
+    assert_eq!(az_of("PublicSubnet2"), "AvailabilityZone2");
+    assert_eq!(az_of("PrivateSubnet1"), "AvailabilityZone1");
 }

@@ -51,7 +51,7 @@ pub(super) fn subnets_of(l: &Lowering<'_>, n: Option<NodeIndex>, tier: &str) -> 
                 }
             },
         );
-    match enclosing.and_then(|s| groups.iter().find(|g| g.node == s)) {
+    match enclosing.and_then(|s| groups.iter().find(|g| g.contains(s))) {
         Some(g) => g.subnets.clone(),
         None => groups.iter().filter(|g| g.tier == tier).flat_map(|g| g.subnets.clone()).collect(),
     }

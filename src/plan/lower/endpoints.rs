@@ -307,8 +307,10 @@ fn lower(l: &mut Lowering<'_>) {
             .iter()
             .filter(|g| g.tier != "public")
             .filter(|g| {
-                in_group(n, g.node)
-                    || graph.incoming(n).any(|(e, a)| graph.connection(e).style == Style::Solid && in_group(a, g.node))
+                g.members.iter().any(|&m| {
+                    in_group(n, m)
+                        || graph.incoming(n).any(|(e, a)| graph.connection(e).style == Style::Solid && in_group(a, m))
+                })
             })
             .map(|g| g.node)
             .collect();

@@ -57,7 +57,7 @@ fn pod_name(l: &Lowering<'_>, n: NodeIndex) -> String {
 fn subnets(l: &mut Lowering<'_>, fp: NodeIndex) -> Vec<Value> {
     let groups = subnet_groups(l);
     let around = l.graph.enclosing(fp, "aws.subnet");
-    let chosen: Vec<String> = match around.and_then(|s| groups.iter().find(|g| g.node == s && g.tier != "public")) {
+    let chosen: Vec<String> = match around.and_then(|s| groups.iter().find(|g| g.contains(s) && g.tier != "public")) {
         Some(g) => g.subnets.clone(),
         None => groups.iter().filter(|g| g.tier == "app").flat_map(|g| g.subnets.clone()).collect(),
     };

@@ -34,6 +34,7 @@ mod user_pool;
 mod workload_role;
 
 pub use endpoints::{drawn_endpoint_services, endpoint_services};
+pub(crate) use network::drawn_subnets;
 
 use super::Lowering;
 

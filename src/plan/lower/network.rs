@@ -25,9 +25,21 @@ pub(super) struct SubnetGroup {
     pub(super) owner: String,
     /// archc's layout, not a drawn box.
     pub(super) synthetic: bool,
+    /// The boxes it stands for: the box, or one box per AZ (same-tier boxes drawn one inside
+    /// each Availability Zone box), or the VPC for archc's layout.
+    pub(super) members: Vec<NodeIndex>,
+    /// The diagram node each subnet comes from, by AZ.
+    pub(super) owners: Vec<String>,
     pub(super) tier: String,
     /// Logical ids, one per AZ.
     pub(super) subnets: Vec<String>,
+}
+
+impl SubnetGroup {
+    /// Whether box `n` is one of the boxes the group stands for.
+    pub(super) fn contains(&self, n: NodeIndex) -> bool {
+        self.members.contains(&n)
+    }
 }
 
 /// IPv4 helpers for carving subnet CIDRs out of the VPC CIDR.
@@ -141,33 +153,114 @@ fn allocate(next: &mut u32, len: u8) -> u32 {
 }
 
 pub(super) fn subnet_groups(l: &Lowering<'_>) -> Vec<SubnetGroup> {
+    subnet_groups_of(l.graph, l.settings)
+}
+
+/// The drawn subnets `n` sits in (its box's group), else every drawn subnet of `tier`: (logical
+/// id, the box it comes from, its tier, its AZ from 1). Empty when the diagram draws no subnet.
+pub(crate) fn drawn_subnets(
+    graph: &crate::model::ArchGraph,
+    settings: &crate::plan::Settings,
+    n: NodeIndex,
+    tier: &str,
+) -> Vec<(String, String, String, usize)> {
+    let groups: Vec<SubnetGroup> = subnet_groups_of(graph, settings).into_iter().filter(|g| !g.synthetic).collect();
+    let around = graph.enclosing(n, "aws.subnet");
+    let chosen: Vec<&SubnetGroup> = match around.and_then(|s| groups.iter().find(|g| g.contains(s))) {
+        Some(g) => vec![g],
+        None => groups.iter().filter(|g| g.tier == tier).collect(),
+    };
+    chosen
+        .into_iter()
+        .flat_map(|g| {
+            g.subnets.iter().zip(&g.owners).enumerate().map(|(i, (s, o))| (s.clone(), o.clone(), g.tier.clone(), i + 1))
+        })
+        .collect()
+}
+
+/// The subnet groups of the diagram: each subnet box stands for one subnet per AZ, except
+/// same-tier boxes drawn one inside each Availability Zone box (as many AZ boxes as AZs), which
+/// together stand for one subnet per AZ, each box its own AZ's.
+fn subnet_groups_of(graph: &crate::model::ArchGraph, settings: &crate::plan::Settings) -> Vec<SubnetGroup> {
+    let az = settings.az_count;
     let tier_order = |t: &str| match t {
         "app" => 0,
         "public" => 1,
         _ => 2,
     };
-    let mut groups: Vec<SubnetGroup> = l
-        .graph
-        .of_kind("aws.subnet")
-        .map(|n| {
-            let c = l.graph.component(n);
-            let tier = c.attr("tier").unwrap_or("app").to_string();
-            let subnets = (1..=l.settings.az_count).map(|i| format!("{}Subnet{i}", pascal(&c.id))).collect();
-            SubnetGroup { node: n, id: c.id.clone(), owner: c.id.clone(), synthetic: false, tier, subnets }
-        })
-        .collect();
+    let tier_of = |n: NodeIndex| graph.component(n).attr("tier").unwrap_or("app").to_string();
+    let boxes: Vec<NodeIndex> = graph.of_kind("aws.subnet").collect();
+    let mut zones: Vec<NodeIndex> = graph.of_kind("aws.availability-zone").collect();
+    zones.sort_by_key(|&z| (graph.component(z).span.start, z.index()));
+    let mut merged: Vec<Vec<NodeIndex>> = Vec::new();
+    if az >= 2 && zones.len() == az {
+        let mut tiers: Vec<String> = boxes.iter().map(|&b| tier_of(b)).collect();
+        tiers.sort();
+        tiers.dedup();
+        for tier in tiers {
+            let of_tier: Vec<NodeIndex> = boxes.iter().copied().filter(|&b| tier_of(b) == tier).collect();
+            let per_zone: Vec<Vec<NodeIndex>> = zones
+                .iter()
+                .map(|&z| {
+                    of_tier
+                        .iter()
+                        .copied()
+                        .filter(|&b| graph.enclosing(b, "aws.availability-zone") == Some(z))
+                        .collect()
+                })
+                .collect();
+            if of_tier.len() == az && per_zone.iter().all(|v| v.len() == 1) {
+                merged.push(per_zone.into_iter().map(|v| v[0]).collect());
+            }
+        }
+    }
+    let mut groups: Vec<SubnetGroup> = Vec::new();
+    for &n in &boxes {
+        if merged.iter().any(|m| m.contains(&n) && m[0] != n) {
+            continue;
+        }
+        let c = graph.component(n);
+        let group = match merged.iter().find(|m| m[0] == n) {
+            Some(members) => {
+                let owners: Vec<String> = members.iter().map(|&m| graph.component(m).id.clone()).collect();
+                SubnetGroup {
+                    node: n,
+                    id: c.id.clone(),
+                    owner: c.id.clone(),
+                    synthetic: false,
+                    members: members.clone(),
+                    subnets: owners.iter().map(|id| pascal(id)).collect(),
+                    owners,
+                    tier: tier_of(n),
+                }
+            }
+            None => SubnetGroup {
+                node: n,
+                id: c.id.clone(),
+                owner: c.id.clone(),
+                synthetic: false,
+                members: vec![n],
+                owners: vec![c.id.clone(); az],
+                tier: tier_of(n),
+                subnets: (1..=az).map(|i| format!("{}Subnet{i}", pascal(&c.id))).collect(),
+            },
+        };
+        groups.push(group);
+    }
     // a VPC drawn without subnets gets archc's layout: private subnets for what runs and
     // stores, public ones for load balancers and NAT gateways (the network stack says so)
     if groups.is_empty() {
-        if let Some(vpc) = l.graph.of_kind("aws.vpc").next() {
-            let owner = l.graph.component(vpc).id.clone();
+        if let Some(vpc) = graph.of_kind("aws.vpc").next() {
+            let owner = graph.component(vpc).id.clone();
             for (id, tier) in [("private", "app"), ("public", "public")] {
-                let subnets = (1..=l.settings.az_count).map(|i| format!("{}Subnet{i}", pascal(id))).collect();
+                let subnets = (1..=az).map(|i| format!("{}Subnet{i}", pascal(id))).collect();
                 groups.push(SubnetGroup {
                     node: vpc,
                     id: id.to_string(),
                     owner: owner.clone(),
                     synthetic: true,
+                    members: vec![vpc],
+                    owners: vec![owner.clone(); az],
                     tier: tier.to_string(),
                     subnets,
                 });
@@ -237,7 +330,12 @@ fn lower(l: &mut Lowering<'_>) {
     let mut written: Vec<Option<Vec<(u32, u8)>>> = Vec::new();
     for g in &groups {
         let c = l.graph.component(g.node);
-        let ranges = label_cidrs(&c.label);
+        // one box per AZ: each box's range is its AZ's
+        let ranges: Vec<_> = if g.members.len() > 1 {
+            g.members.iter().flat_map(|&m| label_cidrs(&l.graph.component(m).label)).collect()
+        } else {
+            label_cidrs(&c.label)
+        };
         if ranges.is_empty() {
             written.push(None);
             continue;
@@ -350,7 +448,7 @@ fn lower(l: &mut Lowering<'_>) {
                         "Tags": t,
                     }),
                 )
-                .node(&g.owner),
+                .node(&g.owners[i]),
             );
         }
     }
@@ -359,7 +457,8 @@ fn lower(l: &mut Lowering<'_>) {
     let mut nat_by_az: Vec<Option<String>> = vec![None; settings.az_count];
     for nat in l.graph.of_kind("aws.nat-gateway").collect::<Vec<_>>() {
         let nat_id = l.graph.component(nat).id.clone();
-        let Some(group) = l.graph.enclosing(nat, "aws.subnet").and_then(|s| groups.iter().find(|g| g.node == s)) else {
+        let Some(group) = l.graph.enclosing(nat, "aws.subnet").and_then(|s| groups.iter().find(|g| g.contains(s)))
+        else {
             continue;
         };
         if group.tier != "public" {
@@ -464,7 +563,7 @@ fn lower(l: &mut Lowering<'_>) {
             "app" => {
                 // the drawn arrows to a NAT gateway; without any, a NAT gateway in the VPC's
                 // public subnets is still the app subnets' way out (what the drawing means)
-                let egress = egress_edges(l, g.node);
+                let egress: Vec<(EdgeIndex, NodeIndex)> = g.members.iter().flat_map(|&m| egress_edges(l, m)).collect();
                 let wants_nat = !egress.is_empty() || nat_by_az.iter().any(Option::is_some);
                 if egress.is_empty() {
                     routed_nats.extend(l.graph.of_kind("aws.nat-gateway"));

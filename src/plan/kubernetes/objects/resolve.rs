@@ -31,31 +31,20 @@ impl Input<'_> {
     /// The CIDR placeholders of the subnet box around `n`; else of every subnet box of
     /// `tier`; else the VPC's.
     pub(super) fn subnet_cidrs(&self, n: NodeIndex, tier: &str, ph: &mut Placeholders<'_>) -> Vec<String> {
-        let boxes: Vec<NodeIndex> = match self.graph.enclosing(n, "aws.subnet") {
-            Some(s) => vec![s],
-            None => self
-                .graph
-                .of_kind("aws.subnet")
-                .filter(|&s| self.graph.component(s).attr("tier") == Some(tier))
-                .collect(),
-        };
-        if boxes.is_empty() {
+        let subnets = crate::plan::lower::drawn_subnets(self.graph, self.settings, n, tier);
+        if subnets.is_empty() {
             return vec![ph.output("VpcCidr", StackId::Network, "the VPC's CIDR block")];
         }
-        let mut out = Vec::new();
-        for s in boxes {
-            let c = self.graph.component(s);
-            for i in 1..=self.settings.az_count {
-                let name = format!("{}Subnet{i}Cidr", pascal(&c.id));
-                let tier = c.attr("tier").unwrap_or("app");
-                out.push(ph.output(
-                    &name,
+        subnets
+            .into_iter()
+            .map(|(logical, owner, tier, az)| {
+                ph.output(
+                    &format!("{logical}Cidr"),
                     StackId::Network,
-                    &format!("CIDR of the {tier} subnet `{}` in AZ {i}", c.id),
-                ));
-            }
-        }
-        out
+                    &format!("CIDR of the {tier} subnet `{owner}` in AZ {az}"),
+                )
+            })
+            .collect()
     }
 
     pub(super) fn resolve(&self, ph: &mut Placeholders<'_>, findings: &mut Vec<Diagnostic>) -> Resolved {
