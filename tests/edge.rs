@@ -579,3 +579,22 @@ fn boxes_drawn_in_each_az_box_are_that_azs() {
     assert_eq!(az_of("PublicSubnet2"), "AvailabilityZone2");
     assert_eq!(az_of("PrivateSubnet1"), "AvailabilityZone1");
 }
+
+/// A diagram that draws three Availability Zone boxes spans three AZs unless
+/// `availability_zones` says otherwise.
+#[test]
+fn the_drawn_availability_zones_are_the_count_built() {
+    const THREE: &str = "fixtures/wild/portfolio-terraform-eks-rds-overview.md";
+    let t = template(&compile(THREE), "network");
+    let zones: Vec<&String> =
+        t["Parameters"].as_object().expect("parameters").keys().filter(|k| k.starts_with("AvailabilityZone")).collect();
+    assert_eq!(zones, ["AvailabilityZone1", "AvailabilityZone2", "AvailabilityZone3"]);
+
+    let dir = crate::test::scratch("edge-two-az");
+    let text = std::fs::read_to_string(crate::test::root().join(THREE)).expect("fixture");
+    let path = dir.join("two.md");
+    std::fs::write(&path, format!("{text}\n```yaml archc\navailability_zones: 2\n```\n")).expect("write");
+    let t = template(&compile(path.to_str().expect("utf-8")), "network");
+    assert!(t["Parameters"].get("AvailabilityZone3").is_none(), "configured: two");
+    assert!(t["Parameters"].get("AvailabilityZone2").is_some());
+}

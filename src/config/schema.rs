@@ -299,7 +299,7 @@ pub const SCHEMA: &[Field] = &[
     Field {
         name: "availability_zones",
         ty: Ty::Int { min: 2, max: 6 },
-        doc: "how many AZs the subnets span (default 2)",
+        doc: "how many AZs the subnets span (default: as many as the diagram draws Availability Zone boxes, 2 to 6; 2 when it draws fewer)",
     },
     Field {
         name: "nat_gateways",

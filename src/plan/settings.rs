@@ -199,7 +199,11 @@ impl Settings {
                 .unwrap_or_else(|| project.clone()),
             project,
             region,
-            az_count: config.availability_zones() as usize,
+            // configured, else as many as the diagram draws Availability Zone boxes (2 to 6)
+            az_count: match config.availability_zones {
+                Some(n) => n as usize,
+                None => graph.of_kind("aws.availability-zone").count().clamp(2, 6),
+            },
             vpc_cidr,
             nat_per_az: config.nat_gateways.as_deref() != Some("single"),
             nat_configured: config.nat_gateways.is_some(),
