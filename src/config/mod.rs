@@ -210,10 +210,6 @@ impl Config {
     pub fn origin(&self, path: &str) -> Option<Origin> {
         self.origins.get(path).copied()
     }
-
-    pub fn availability_zones(&self) -> u32 {
-        self.availability_zones.unwrap_or(2)
-    }
 }
 
 /// Read, check and merge the configuration sources.
