@@ -329,7 +329,26 @@ fn versions_out_of_standard_support_are_found_at_their_configuration_key() {
         soon.stdout
     );
     assert!(soon.stdout.contains("archc's version data"), "{}", soon.stdout);
-    let today =
-        Test::new().args(["check", "--format", "json", "-"]).env("ARCHC_TODAY", "2026-12-04").stdin(seed).status(0);
+    let today = Test::new()
+        .args(["check", "--format", "json", "-"])
+        .env("ARCHC_TODAY", "2026-12-04")
+        .stdin(seed.clone())
+        .status(0);
     assert!(!today.stdout.contains("PLN006"), "{}", today.stdout);
+    // a version written in the label is the one built: checked too, at the box
+    let written = Test::new()
+        .args(["check", "--format", "json", "-"])
+        .env("ARCHC_TODAY", "2026-12-04")
+        .stdin(seed.replace("rds[(RDS PostgreSQL)]", "rds[(RDS PostgreSQL 13)]"))
+        .status(0);
+    let found: serde_json::Value = serde_json::from_str(&written.stdout).expect("json");
+    let d = found["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["code"] == "PLN006")
+        .unwrap_or_else(|| panic!("no PLN006 for PostgreSQL 13:\n{}", written.stdout));
+    assert_eq!(d["message"], "Amazon RDS for PostgreSQL 13 left standard support on 2026-02-28");
+    assert_eq!(d["line"], 42, "at the box: {d}");
+    assert!(d["help"].as_str().is_some_and(|h| h.contains("in the label")), "{d}");
 }

@@ -186,6 +186,29 @@ struct Used<'a> {
     key: Option<&'static str>,
     /// The box it is for.
     node: Option<NodeIndex>,
+    /// Where the version comes from.
+    origin: Origin,
+}
+
+/// Where a version the output uses comes from.
+#[derive(Clone, Copy, PartialEq)]
+enum Origin {
+    Config,
+    /// Written in the box's label (`PostgreSQL 13`).
+    Label,
+    Default,
+}
+
+/// The engine version a database box's label states, as the database lowering builds it:
+/// PostgreSQL's major (`16`), MySQL's and MariaDB's with their minor (`8.0`); Aurora MySQL's
+/// labels name MySQL versions, not its own, so none.
+pub fn written_engine_version(engine: &str, written: Option<&str>) -> Option<String> {
+    let w = written?;
+    match engine {
+        "aurora-mysql" => None,
+        "mysql" | "mariadb" if !w.contains('.') => None,
+        _ => Some(w.to_string()),
+    }
 }
 
 /// `PLN006` for every version the output uses that is out of (or about to leave) standard
@@ -208,6 +231,7 @@ pub fn findings(
             version: settings.kubernetes_version.clone(),
             key: config.eks.version.as_ref().map(|_| "eks.version"),
             node,
+            origin: if config.eks.version.is_some() { Origin::Config } else { Origin::Default },
         });
     }
     for kind in ["aws.rds", "aws.aurora"] {
@@ -215,11 +239,13 @@ pub fn findings(
             let default_engine = if kind == "aws.aurora" { "aurora-postgresql" } else { "postgres" };
             let engine = graph.component(n).attr("engine").unwrap_or(default_engine);
             let Some(product) = engine_product(engine) else { continue };
-            let (version, key) = match &settings.db_engine_version {
-                Some(v) => (v.clone(), Some("database.engine_version")),
-                None => (default(product).unwrap_or_default().to_string(), None),
+            let written = written_engine_version(engine, graph.component(n).attr("version"));
+            let (version, key, origin) = match (&settings.db_engine_version, written) {
+                (Some(v), _) => (v.clone(), Some("database.engine_version"), Origin::Config),
+                (None, Some(w)) => (w, None, Origin::Label),
+                (None, None) => (default(product).unwrap_or_default().to_string(), None, Origin::Default),
             };
-            used.push(Used { product, version, key, node: Some(n) });
+            used.push(Used { product, version, key, node: Some(n), origin });
         }
     }
     if let Some(app) = &settings.app {
@@ -229,6 +255,7 @@ pub fn findings(
                 version: app.version.clone(),
                 key: config.app.version.as_ref().map(|_| "app.version"),
                 node: graph.node(&app.node),
+                origin: if config.app.version.is_some() { Origin::Config } else { Origin::Default },
             });
         }
     }
@@ -245,11 +272,20 @@ pub fn findings(
         if let Some(o) = origin {
             d = d.with_primary(o.span, "this version").in_file(o.file);
         } else if let Some(n) = u.node {
-            d = d.with_primary(graph.component(n).span, format!("archc's default {} version", p.name));
+            let what = if u.origin == Origin::Label {
+                "the version written in the label".to_string()
+            } else {
+                format!("archc's default {} version", p.name)
+            };
+            d = d.with_primary(graph.component(n).span, what);
         }
-        let help = match u.key {
-            Some(k) => format!("set `{k}` to a version in standard support (archc's default is {})", p.default),
-            None => format!(
+        let help = match (u.key, u.origin) {
+            (Some(k), _) => format!("set `{k}` to a version in standard support (archc's default is {})", p.default),
+            (None, Origin::Label) => format!(
+                "write a version in standard support in the label, or leave it out for archc's default ({})",
+                p.default
+            ),
+            (None, _) => format!(
                 "archc's version data (targets/versions/versions.yaml) is out of date: update archc, or pin a newer {} version in the configuration",
                 p.name
             ),

@@ -237,10 +237,7 @@ impl Store<'_, '_> {
         let s = self.l.settings;
         let p = pascal(&id);
         // a version written in the label ("PostgreSQL 16"; MySQL's with its minor, "MySQL 8.0")
-        let written = c
-            .attr("version")
-            .filter(|v| e.engine != "aurora-mysql" && (e.port != 3306 || v.contains('.')))
-            .map(str::to_string);
+        let written = crate::plan::versions::written_engine_version(e.engine, c.attr("version"));
         let version = match (&s.db_engine_version, written) {
             (Some(configured), Some(w)) => {
                 if major(configured) != major(&w) {
