@@ -179,6 +179,24 @@ pub(crate) fn comment_text(s: &str) -> String {
     out.join("\n")
 }
 
+/// A container's security context under Pod Security "restricted": runs as `uid`/`gid`
+/// (never root), read-only root file system, no privilege escalation, every capability dropped,
+/// seccomp RuntimeDefault.
+fn restricted(uid: i64, gid: i64) -> k8s_openapi::api::core::v1::SecurityContext {
+    use k8s_openapi::api::core::v1::{Capabilities, SeccompProfile, SecurityContext};
+    SecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(uid),
+        run_as_group: Some(gid),
+        privileged: Some(false),
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
+        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+        ..SecurityContext::default()
+    }
+}
+
 /// The IRSA token for audience sts.amazonaws.com, projected where the EKS pod identity webhook
 /// would put it, valid `expiration` seconds (the kubelet renews it at 80%).
 fn irsa_volume(expiration: i64) -> k8s_openapi::api::core::v1::Volume {

@@ -7,9 +7,9 @@
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext, Service, ServiceAccount,
-    ServicePort, ServiceSpec, Volume, VolumeMount,
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, Service, ServiceAccount, ServicePort, ServiceSpec,
+    Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
@@ -260,21 +260,7 @@ impl One<'_> {
             ip_block: Some(IPBlock { cidr, except }),
             ..NetworkPolicyPeer::default()
         };
-        let mut egress = vec![NetworkPolicyEgressRule {
-            to: Some(vec![NetworkPolicyPeer {
-                namespace_selector: Some(selector(&map(&[("kubernetes.io/metadata.name", "kube-system")]))),
-                pod_selector: Some(selector(&map(&[("k8s-app", "kube-dns")]))),
-                ..NetworkPolicyPeer::default()
-            }]),
-            ports: Some(vec![
-                NetworkPolicyPort {
-                    protocol: Some("UDP".into()),
-                    port: Some(IntOrString::Int(53)),
-                    ..NetworkPolicyPort::default()
-                },
-                tcp(53),
-            ]),
-        }];
+        let mut egress = vec![super::network_policy::dns_egress()];
         let mut lines = vec!["- DNS: UDP/TCP 53 to CoreDNS (kube-system, k8s-app=kube-dns).".to_string()];
         for dep in self.wiring.databases.iter().chain(&self.wiring.caches) {
             let mut cidrs = i.subnet_cidrs(dep.node, "data", ph);
@@ -358,17 +344,7 @@ impl One<'_> {
                 limits: resources(&cpu, &memory),
                 ..ResourceRequirements::default()
             }),
-            security_context: Some(SecurityContext {
-                run_as_non_root: Some(true),
-                run_as_user: Some(UID),
-                run_as_group: Some(UID),
-                privileged: Some(false),
-                allow_privilege_escalation: Some(false),
-                read_only_root_filesystem: Some(true),
-                capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
-                seccomp_profile: seccomp(),
-                ..SecurityContext::default()
-            }),
+            security_context: Some(super::restricted(UID, UID)),
             volume_mounts: Some(mounts),
             ..Container::default()
         };
