@@ -397,11 +397,17 @@ pub fn build(diagram: &Diagram, source: &str, config: &Config) -> (ArchGraph, Ve
         }
     }
 
+    // the first matching row of the arrow table depends only on the two kinds and the style:
+    // looked up once per combination (a large diagram repeats a few combinations many times)
+    let mut rows: std::collections::HashMap<RowKey<'_>, Option<&'static ConnectionRule>> =
+        std::collections::HashMap::new();
     for e in pending {
         let (a, b) = g.endpoints(e);
         let (ka, kb) = (g.graph[a].kind, g.graph[b].kind);
         let style = g.graph[e].style;
-        if let Some(row) = match_connection(catalog, ka, kb, style) {
+        let key = (ka.map(|k| k.id()), kb.map(|k| k.id()), style);
+        let row = *rows.entry(key).or_insert_with(|| match_connection(catalog, ka, kb, style));
+        if let Some(row) = row {
             let port = match &row.port {
                 Some(serde_yaml::Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
                 Some(serde_yaml::Value::String(s)) if s == "target" => {
@@ -437,6 +443,9 @@ fn app_port(catalog: &Catalog, g: &ArchGraph, n: NodeIndex) -> Option<u16> {
     let app_of = |n: NodeIndex| g.graph[n].app.as_deref().and_then(|a| catalog.app(a)).map(|a| a.port);
     app_of(n).or_else(|| g.outgoing(n).find_map(|(_, t)| app_of(t)))
 }
+
+/// An arrow's lookup key in the arrow table: the kinds at its ends and its style.
+type RowKey<'a> = (Option<&'a str>, Option<&'a str>, Style);
 
 fn pattern_matches(pattern: &str, kind: Option<&super::catalog::Kind>) -> bool {
     match pattern.strip_prefix('@') {

@@ -106,7 +106,7 @@ impl Component {
 }
 
 /// Arrow style: what the line looks like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Style {
     Solid,
     Dotted,
