@@ -248,11 +248,7 @@ fn lower(l: &mut Lowering<'_>) {
                 need.push(("elasticfilesystem", "the EFS CSI driver on the nodes creates access points".to_string()));
             }
             // the database secret sync beside the application reads the RDS-managed secret
-            let sync = l.settings.app.as_ref().and_then(|a| graph.node(&a.node)).is_some_and(|n| {
-                matches!(graph.component(n).kind_id(), Some("k8s.deployment" | "k8s.statefulset"))
-                    && !crate::plan::kubernetes::Wiring::of(graph, n).databases.is_empty()
-            });
-            if sync {
+            if super::secret_sync::synced_database(graph, l.settings).is_some() {
                 need.push((
                     "secretsmanager",
                     "the database secret sync on the nodes reads the RDS-managed secret".to_string(),

@@ -4,6 +4,7 @@
 //! rewrites the DSN. This is its IRSA role, in the data stack beside the database: it reads
 //! that one secret (and decrypts it through Secrets Manager only), nothing else.
 
+use petgraph::stable_graph::NodeIndex;
 use serde_json::json;
 
 use super::eks::has_cluster;
@@ -20,6 +21,23 @@ pub(crate) fn service_account(name: &str) -> String {
     format!("{name}-db-secret-sync")
 }
 
+/// The data stack output naming the sync's IRSA role, for the workload `app_node`: the
+/// Kubernetes side builds the sync exactly when the stacks have it.
+pub(crate) fn role_output(app_node: &str) -> String {
+    format!("{}DbSecretSyncRoleArn", pascal(app_node))
+}
+
+/// The database whose secret the sync of the diagram's application follows: the first one the
+/// application (a Kubernetes Deployment or StatefulSet) connects to, as the Kubernetes backend
+/// wires its DSN. `None` when there is nothing to sync.
+pub(super) fn synced_database(graph: &crate::model::ArchGraph, settings: &crate::plan::Settings) -> Option<NodeIndex> {
+    let n = graph.node(&settings.app.as_ref()?.node)?;
+    if !matches!(graph.component(n).kind_id(), Some("k8s.deployment" | "k8s.statefulset")) {
+        return None;
+    }
+    Wiring::of(graph, n).databases.first().map(|d| d.node)
+}
+
 pub(super) static LOWERER: super::Lowerer = super::Lowerer { name: "db-secret-sync", kinds: &[], lower };
 
 fn lower(l: &mut Lowering<'_>) {
@@ -27,14 +45,9 @@ fn lower(l: &mut Lowering<'_>) {
     if graph.of_kind("aws.vpc").next().is_none() || !has_cluster(l) {
         return;
     }
+    let Some(db) = synced_database(graph, l.settings) else { return };
     let Some(app) = l.settings.app.clone() else { return };
-    let Some(n) = graph.node(&app.node) else { return };
-    if !matches!(graph.component(n).kind_id(), Some("k8s.deployment" | "k8s.statefulset")) {
-        return;
-    }
-    // the database the Kubernetes backend wires the DSN to: the workload's first
-    let Some(db) = Wiring::of(graph, n).databases.first().cloned() else { return };
-    let db_id = graph.component(db.node).id.clone();
+    let db_id = graph.component(db).id.clone();
     let secret_output = format!("{}SecretArn", pascal(&db_id));
     let Some(secret_arn) = l.stack(DATA).outputs.get(&secret_output).map(|o| o.value.clone()) else { return };
     let p = pascal(&app.node);
@@ -95,7 +108,7 @@ fn lower(l: &mut Lowering<'_>) {
     );
     l.output(
         DATA,
-        &format!("{p}DbSecretSyncRoleArn"),
+        &role_output(&app.node),
         get_att(&role, "Arn"),
         &format!("IRSA role of the database secret sync of `{}` (eks.amazonaws.com/role-arn)", app.node),
     );

@@ -4,8 +4,6 @@ use k8s_openapi::api::core::v1::{ConfigMap, EnvVar, EnvVarSource, Secret, Secret
 use serde_json::json;
 
 use crate::plan::kubernetes::profile::EnvValue;
-use crate::plan::kubernetes::Placeholders;
-use crate::plan::names::pascal;
 
 use super::{
     map, meta, object, render, s3_endpoint, Builder, IRSA_TOKEN_DIR, RDS_CA_BUNDLE, RDS_CA_FILE, RDS_CA_PATH,
@@ -13,9 +11,9 @@ use super::{
 };
 
 impl Builder<'_, '_> {
-    pub(super) fn secret(&mut self, ph: &Placeholders<'_>) {
+    pub(super) fn secret(&mut self) {
         let Some(db) = &self.r.database else { return };
-        let sync = ph.has_output(&format!("{}DbSecretSyncRoleArn", pascal(&self.i.app.node)));
+        let sync = db.sync;
         let secret = Secret {
             metadata: meta(&db.secret, self.ns(), self.labels()),
             type_: Some("Opaque".into()),

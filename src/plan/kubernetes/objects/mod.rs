@@ -97,6 +97,8 @@ struct DatabaseUse {
     ca_bundle: bool,
     /// What the driver needs in the environment beside the DSN (the profile's).
     driver_env: BTreeMap<String, String>,
+    /// The data stack has the secret sync's role, so the sync is built.
+    sync: bool,
 }
 
 struct CacheUse {
@@ -297,7 +299,7 @@ pub(crate) fn build(input: &Input<'_>, ph: &mut Placeholders<'_>) -> Built {
             );
         }
     }
-    b.secret(ph);
+    b.secret();
     b.ca_bundle();
     b.storage();
     b.deployment();

@@ -158,7 +158,7 @@ impl Input<'_> {
                 }}),
             );
             // the application user is not built yet: say so at the arrow rather than build half of it
-            let sync = ph.has_output(&format!("{}DbSecretSyncRoleArn", pascal(&app.node)));
+            let sync = ph.has_output(&crate::plan::lower::secret_sync::role_output(&app.node));
             let (message, help) = if sync {
                 (
                     format!(
@@ -196,6 +196,7 @@ impl Input<'_> {
                 ca_bundle: ds.dsn.contains(super::RDS_CA_PATH)
                     || ds.env.values().any(|v| v.split(':').any(|d| d == super::RDS_CA_DIR)),
                 driver_env: ds.env.clone(),
+                sync,
             }
         });
         let bucket = w.buckets.first().map(|&b| {

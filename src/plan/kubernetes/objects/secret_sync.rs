@@ -40,10 +40,10 @@ impl Builder<'_, '_> {
     pub(super) fn secret_sync(&mut self, ph: &mut Placeholders<'_>) -> Option<Diagnostic> {
         let (i, r) = (self.i, self.r);
         let db = r.database.as_ref()?;
-        let role_output = format!("{}DbSecretSyncRoleArn", pascal(&i.app.node));
-        if !ph.has_output(&role_output) {
+        if !db.sync {
             return None;
         }
+        let role_output = crate::plan::lower::secret_sync::role_output(&i.app.node);
         let db_id = i.id(db.dep.node).to_string();
         let dp = pascal(&db_id);
         let role = ph.output(
