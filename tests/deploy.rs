@@ -116,27 +116,29 @@ fn status(c: &cfn::Client, name: &str) -> Option<String> {
     })
 }
 
-/// The stack's tags.
-fn stack_tags(c: &cfn::Client, name: &str) -> BTreeMap<String, String> {
+/// The stack as DescribeStacks answers.
+fn described(c: &cfn::Client, name: &str) -> cfn::types::Stack {
     runtime().block_on(async {
         let o = c.describe_stacks().stack_name(name).send().await.expect("describe");
-        o.stacks()[0]
-            .tags()
-            .iter()
-            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
-            .collect()
+        o.stacks()[0].clone()
     })
 }
 
+/// The stack's tags.
+fn stack_tags(c: &cfn::Client, name: &str) -> BTreeMap<String, String> {
+    described(c, name)
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+        .collect()
+}
+
 fn outputs(c: &cfn::Client, name: &str) -> BTreeMap<String, String> {
-    runtime().block_on(async {
-        let o = c.describe_stacks().stack_name(name).send().await.expect("describe");
-        o.stacks()[0]
-            .outputs()
-            .iter()
-            .map(|o| (o.output_key().unwrap_or_default().to_string(), o.output_value().unwrap_or_default().to_string()))
-            .collect()
-    })
+    described(c, name)
+        .outputs()
+        .iter()
+        .map(|o| (o.output_key().unwrap_or_default().to_string(), o.output_value().unwrap_or_default().to_string()))
+        .collect()
 }
 
 fn resources(c: &cfn::Client, name: &str) -> BTreeMap<String, (String, String)> {
