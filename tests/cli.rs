@@ -7,7 +7,7 @@ use crate::test::Test;
 #[test]
 fn seed_checks_without_errors() {
     let run = Test::new().args(["check", "examples/architecture.md"]).status(0);
-    assert!(run.stderr.ends_with("examples/architecture.md: 4 warnings, 4 infos\n"), "{}", run.stderr);
+    assert!(run.stderr.ends_with("examples/architecture.md: 3 warnings, 4 infos\n"), "{}", run.stderr);
 }
 
 #[test]

@@ -374,9 +374,10 @@ fn deploy_refuses_a_diagram_with_errors_like_compile() {
 
 /// The seed through the whole deploy against a scripted AWS and a Kubernetes API server
 /// double: its stacks are there already (each change set says "no changes"); then EKS gives
-/// the endpoint, ECR the newest image, Secrets Manager the database secret; the Load Balancer
+/// the endpoint, ECR the newest image; the Load Balancer
 /// Controller goes through (a stand-in) `helm`; every manifest is applied server-side in the
-/// documented order; the waits read the rollout and the Ingress's address; the URL is printed.
+/// documented order, the database user sync run once as a Job; the waits read the Job, the
+/// rollout and the Ingress's address; the URL is printed.
 #[test]
 fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double() {
     use archc_deploy::testkit::aws::{Account, ChangeSetScript, FakeAws, Script};
@@ -558,13 +559,38 @@ fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double
     );
     assert_eq!(seq.iter().filter(|x| *x == &format!("GET {ing}")).count(), 2);
 
-    // the Secret carries the DSN built from the managed secret; nothing prints it
+    // the Secret carries no DSN: the application's own user is the sync's, which the deploy
+    // runs once (a Job from the CronJob, waited for) before it waits for the rollout
     let secret: Value = serde_json::from_slice(
         &requests.iter().find(|r| r.path().ends_with("/secrets/mattermost-rds")).expect("secret").body,
     )
     .expect("JSON");
-    let dsn = "postgres://appadmin:Zx9%3Aq%2Fw%40e%23r%25t@mattermost.c9akciq32.eu-north-1.rds.amazonaws.com:5432/mattermost?sslmode=verify-full&sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem&connect_timeout=10";
-    assert_eq!(secret["stringData"]["datasource"], dsn);
+    assert!(secret.get("stringData").is_none() && secret.get("data").is_none(), "{secret}");
+    let jobs = "/apis/batch/v1/namespaces/mattermost/jobs";
+    let posted: Vec<&archc_deploy::testkit::Request> = requests.iter().filter(|r| r.method == "POST").collect();
+    assert_eq!(posted.len(), 1, "one Job");
+    assert_eq!(posted[0].path(), jobs);
+    let job: Value = serde_json::from_slice(&posted[0].body).expect("JSON");
+    assert_eq!(job["metadata"]["generateName"], "mattermost-db-secret-sync-deploy-");
+    assert_eq!(job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"], "manual");
+    let cron: Value = serde_json::from_slice(
+        &requests.iter().find(|r| r.path().ends_with("/cronjobs/mattermost-db-secret-sync")).expect("cronjob").body,
+    )
+    .expect("JSON");
+    assert_eq!(job["spec"], cron["spec"]["jobTemplate"]["spec"], "the CronJob's job, as applied");
+    let job_path = format!("{jobs}/mattermost-db-secret-sync-deploy-00001");
+    assert!(
+        at("PATCH /apis/batch/v1/namespaces/mattermost/cronjobs/mattermost-db-secret-sync")
+            < at(&format!("POST {jobs}"))
+    );
+    assert!(at(&format!("GET {job_path}")) < at(&format!("GET {mm}")), "the Job before the rollout");
+    assert!(
+        run.stderr.contains(
+            "started Job mattermost/mattermost-db-secret-sync-deploy-00001 from CronJob mattermost-db-secret-sync"
+        ) && run.stderr.contains("Job mattermost/mattermost-db-secret-sync-deploy-00001 succeeded"),
+        "{}",
+        run.stderr
+    );
     for leak in ["Zx9", "appadmin:", "k8s-aws-v1."] {
         assert!(!run.stderr.contains(leak) && !run.stdout.contains(leak), "`{leak}` printed:\n{}", run.stderr);
     }
@@ -577,10 +603,7 @@ fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double
         "123456789012.dkr.ecr.eu-north-1.amazonaws.com/mattermost:2222222@sha256:2222222222222222222222222222222222222222222222222222222222222222",
         "the newest image of the repository"
     );
-    assert_eq!(
-        deployment["spec"]["template"]["metadata"]["annotations"]["archc/db-secret-version"],
-        "b1a7c3d4-version"
-    );
+    assert!(deployment["spec"]["template"]["metadata"].get("annotations").is_none(), "the sync sets it");
     assert!(run.stderr.contains("image tag 2222222: the newest image in ECR repository mattermost"), "{}", run.stderr);
 
     // helm got the pinned chart, the API server, a token in its environment, the values
@@ -598,14 +621,15 @@ fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double
     assert!(run.stderr.contains(&format!("point the DNS name at the load balancer {alb}")), "{}", run.stderr);
 }
 
-/// The seed's database secret sync run as its CronJob runs it: the compiled CronJob's
+/// The database secret sync of a MySQL diagram (the application connects as the master user)
+/// run as its CronJob runs it: the compiled CronJob's
 /// environment with the placeholders filled, its script from the compiled ConfigMap, this
 /// machine's `python3`; against moto's STS and Secrets Manager and a Kubernetes API double.
 /// The first run writes the DSN (the deploy's own DSN for the same secret) and the pods'
 /// version annotation; a run with the secret unchanged changes nothing; after a rotation the
 /// new password reaches the Secret and the annotation rolls the pods. Nothing secret printed.
 #[test]
-fn the_secret_sync_carries_a_rotated_password_to_the_pods_secret() {
+fn the_secret_sync_carries_a_rotated_master_password_to_the_pods_secret() {
     use archc_deploy::aws_sdk_secretsmanager as sm;
     use archc_deploy::testkit::{lock, HttpDouble, Response};
     use std::sync::{Arc, Mutex};
@@ -630,14 +654,17 @@ fn the_secret_sync_carries_a_rotated_password_to_the_pods_secret() {
 
     // the seed's compiled sync
     let out = scratch("secret-sync-out");
-    Test::new().args(["compile", "examples/architecture.md", "-o"]).args([out.display().to_string()]).status(0);
+    Test::new()
+        .args(["compile", "fixtures/review/engine-change/new.md", "-o"])
+        .args([out.display().to_string()])
+        .status(0);
     let read = |file: &str| -> Value {
         serde_yaml::from_str(&std::fs::read_to_string(out.join("kubernetes").join(file)).expect(file)).expect("yaml")
     };
     let values: BTreeMap<String, String> = [
         ("RdsSecretArn", arn.as_str()),
         ("RdsEndpointAddress", "db.internal.example"),
-        ("RdsEndpointPort", "5432"),
+        ("RdsEndpointPort", "3306"),
         ("RdsDatabaseName", "mattermost"),
         ("MmDbSecretSyncRoleArn", "arn:aws:iam::123456789012:role/sync"),
     ]
@@ -731,7 +758,7 @@ fn the_secret_sync_carries_a_rotated_password_to_the_pods_secret() {
             password: password.into(),
             version_id: version.into(),
         };
-        archc_deploy::cluster::values::dsn(&template, &secret, "db.internal.example", "5432", "mattermost")
+        archc_deploy::cluster::values::dsn(&template, &secret, "db.internal.example", "3306", "mattermost")
     };
 
     // first run: the DSN the deploy would build, and the annotation
@@ -744,12 +771,7 @@ fn the_secret_sync_carries_a_rotated_password_to_the_pods_secret() {
         assert_eq!(st.1[0].0, "/api/v1/namespaces/mattermost/secrets/mattermost-rds");
         let dsn = st.1[0].1["stringData"]["datasource"].as_str().expect("dsn").to_string();
         assert_eq!(dsn, deploy_dsn("first p@ss/word", &v1));
-        assert!(
-            dsn.starts_with(
-                "postgres://mattermost:first%20p%40ss%2Fword@db.internal.example:5432/mattermost?sslmode=verify-full"
-            ),
-            "{dsn}"
-        );
+        assert!(dsn.starts_with("mattermost:first p@ss/word@tcp(db.internal.example:3306)/mattermost?"), "{dsn}");
     }
     // unchanged secret: nothing written
     let said = run();
@@ -775,6 +797,313 @@ fn the_secret_sync_carries_a_rotated_password_to_the_pods_secret() {
     assert_eq!(st.1.len(), 4);
     assert_eq!(st.1[2].1["stringData"]["datasource"].as_str(), Some(deploy_dsn("second/secret", &v2).as_str()));
     assert_eq!(st.1[3].0, "/apis/apps/v1/namespaces/mattermost/deployments/mattermost");
+}
+
+/// A throwaway PostgreSQL 15+ server with TLS and an RDS-like master user
+/// (`tests/postgres/pg.py`), stopped when dropped. Its directory is under /tmp: the server runs
+/// as an unprivileged user, who cannot enter root's home.
+struct Postgres {
+    dir: PathBuf,
+    facts: Value,
+}
+
+impl Postgres {
+    fn start(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("archc-pg-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let o = Command::new("python3")
+            .arg(root().join("tests/postgres/pg.py"))
+            .arg("start")
+            .arg(&dir)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            o.status.success(),
+            "PostgreSQL did not start (scripts/install-tools finds or installs it):\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let facts = serde_json::from_slice(&o.stdout).expect("pg.py prints JSON");
+        Self { dir, facts }
+    }
+
+    fn fact(&self, key: &str) -> String {
+        match &self.facts[key] {
+            Value::String(s) => s.clone(),
+            v => v.to_string(),
+        }
+    }
+
+    /// `psql -At` with a connection string, as a client on this machine.
+    fn psql(&self, dsn: &str, sql: &str) -> Result<String, String> {
+        let o = Command::new(Path::new(&self.fact("bin")).join("psql"))
+            .args(["-X", "-At", "-c", sql, dsn])
+            .env_remove("PGPASSWORD")
+            .output()
+            .expect("psql runs");
+        let out = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        if o.status.success() {
+            Ok(out)
+        } else {
+            Err(String::from_utf8_lossy(&o.stderr).to_string())
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("python3").arg(root().join("tests/postgres/pg.py")).arg("stop").arg(&self.dir).output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The seed (PostgreSQL): the application's own database user, made by the compiled sync run
+/// as its CronJob runs it (the CronJob's environment with the placeholders filled, its script
+/// from the compiled ConfigMap, this machine's `python3`) against moto's STS and Secrets
+/// Manager, a Kubernetes API double and a real PostgreSQL server with TLS whose master user is
+/// a non-superuser with CREATEROLE and CREATEDB, as on RDS. The first run creates the user,
+/// gives it the database and the master's table, and writes a DSN the user logs in with
+/// (verify-full); a second run connects to nothing; a new password in the user's secret
+/// reaches the database and the Secret, and the old one stops working. No password is
+/// printed or reaches the server's log.
+#[test]
+fn the_secret_sync_makes_the_applications_own_database_user() {
+    use archc_deploy::aws_sdk_secretsmanager as sm;
+    use archc_deploy::testkit::{lock, HttpDouble, Response};
+    use std::sync::{Arc, Mutex};
+
+    let pg = Postgres::start("app-user");
+    let moto = Moto::start("app-user-sync");
+    let client = runtime().block_on(async {
+        let creds = sm::config::Credentials::new("testing", "testing", None, None, "test");
+        let conf = archc_deploy::aws_config::defaults(archc_deploy::aws_config::BehaviorVersion::latest())
+            .region(archc_deploy::aws_config::Region::new("eu-north-1"))
+            .credentials_provider(creds)
+            .endpoint_url(&moto.url)
+            .load()
+            .await;
+        sm::Client::new(&conf)
+    });
+    let master = serde_json::json!({"username": pg.fact("master_user"), "password": pg.fact("master_password")});
+    let master_arn = runtime()
+        .block_on(client.create_secret().name("rds!db-archc-user").secret_string(master.to_string()).send())
+        .expect("master secret")
+        .arn()
+        .expect("arn")
+        .to_string();
+    let (first, second) = ("Fir5tPassw0rdOfTheApp1ication0nly", "Sec0ndPassw0rdAfterAChange0f1t");
+    let created = runtime()
+        .block_on(
+            client
+                .create_secret()
+                .name("data-RdsAppUserSecret")
+                .secret_string(format!(r#"{{"username":"mattermost","password":"{first}"}}"#))
+                .send(),
+        )
+        .expect("user secret");
+    let user_arn = created.arn().expect("arn").to_string();
+    let v1 = created.version_id().expect("version").to_string();
+
+    // the seed's compiled sync
+    let out = scratch("app-user-sync-out");
+    Test::new().args(["compile", "examples/architecture.md", "-o"]).args([out.display().to_string()]).status(0);
+    let read = |file: &str| -> Value {
+        serde_yaml::from_str(&std::fs::read_to_string(out.join("kubernetes").join(file)).expect(file)).expect("yaml")
+    };
+    let port = pg.fact("port");
+    let values: BTreeMap<String, String> = [
+        ("RdsSecretArn", master_arn.as_str()),
+        ("RdsAppUserSecretArn", user_arn.as_str()),
+        ("RdsEndpointAddress", "localhost"),
+        ("RdsEndpointPort", port.as_str()),
+        ("RdsDatabaseName", "mattermost"),
+        ("MmDbSecretSyncRoleArn", "arn:aws:iam::123456789012:role/sync"),
+        ("PrivDataSubnet1Cidr", "10.0.20.0/24"),
+        ("PrivDataSubnet2Cidr", "10.0.21.0/24"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let job = archc::plan::placeholders::fill(&read("48-cronjob-mattermost-db-secret-sync.yaml"), &values)
+        .unwrap_or_else(|e| panic!("the sync needs only stack outputs: {e:?}"));
+    let script = read("46-configmap-mattermost-db-secret-sync.yaml")["data"]["db-secret-sync.py"]
+        .as_str()
+        .expect("script")
+        .to_string();
+    let dir = scratch("app-user-sync-run");
+    std::fs::write(dir.join("db-secret-sync.py"), script).expect("script file");
+    std::fs::write(dir.join("irsa-token"), "eyJ.irsa.token").expect("token");
+    std::fs::write(dir.join("token"), "kube-api-token").expect("token");
+
+    // the Kubernetes API: the database Secret (as applied: no data), the Deployment, every PATCH
+    #[derive(Default)]
+    struct State {
+        annotations: serde_json::Map<String, Value>,
+        data: serde_json::Map<String, Value>,
+        pods: Option<String>,
+        patches: Vec<(String, Value)>,
+    }
+    let state: Arc<Mutex<State>> = Arc::default();
+    let s = state.clone();
+    const SECRET: &str = "/api/v1/namespaces/mattermost/secrets/mattermost-rds";
+    const DEPLOYMENT: &str = "/apis/apps/v1/namespaces/mattermost/deployments/mattermost";
+    let kube = HttpDouble::start(move |req| {
+        let mut st = lock(&s);
+        assert_eq!(req.header("authorization"), Some("Bearer kube-api-token"));
+        match (req.method.as_str(), req.target.as_str()) {
+            ("GET", SECRET) => Response::json(
+                200,
+                &serde_json::json!({"metadata": {"name": "mattermost-rds", "annotations": st.annotations}, "data": st.data}),
+            ),
+            ("PATCH", target @ (SECRET | DEPLOYMENT)) => {
+                assert_eq!(req.header("content-type"), Some("application/merge-patch+json"));
+                let body: Value = serde_json::from_slice(&req.body).expect("JSON patch");
+                if target == SECRET {
+                    for (k, v) in body["metadata"]["annotations"].as_object().cloned().unwrap_or_default() {
+                        st.annotations.insert(k, v);
+                    }
+                    for (k, v) in body["stringData"].as_object().cloned().unwrap_or_default() {
+                        st.data.insert(k, v);
+                    }
+                } else {
+                    st.pods = body["spec"]["template"]["metadata"]["annotations"]["archc/db-secret-version"]
+                        .as_str()
+                        .map(str::to_string);
+                }
+                st.patches.push((target.to_string(), body));
+                Response::json(200, &serde_json::json!({}))
+            }
+            _ => Response::json(404, &serde_json::json!({"kind": "Status", "code": 404})),
+        }
+    })
+    .expect("kube double");
+
+    let container = &job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    let env_of = |name: &str| {
+        container["env"].as_array().and_then(|a| a.iter().find(|e| e["name"] == name)).map(|e| e["value"].clone())
+    };
+    // the pod verifies the server with the RDS bundle it mounts; here with the test CA
+    assert_eq!(env_of("DB_CA_FILE"), Some(Value::from("/etc/ssl/rds/rds-ca-bundle.pem")));
+    let cafile = pg.fact("cafile");
+    let passwords = [first, second, &pg.fact("master_password")].map(str::to_string);
+    let run = || {
+        let mut cmd = Command::new("python3");
+        cmd.arg(dir.join("db-secret-sync.py")).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        for e in container["env"].as_array().expect("env") {
+            if let Some(v) = e["value"].as_str() {
+                cmd.env(e["name"].as_str().expect("name"), v);
+            }
+        }
+        cmd.env("POD_NAMESPACE", "mattermost")
+            .env("DB_CA_FILE", &cafile)
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", dir.join("irsa-token"))
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .env("KUBERNETES_API", kube.url())
+            .env("KUBERNETES_SA_DIR", &dir);
+        let o = cmd.output().expect("python3 runs");
+        let (stdout, stderr) =
+            (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string());
+        assert!(o.status.success(), "the sync failed:\n{stdout}\n{stderr}");
+        for p in &passwords {
+            assert!(
+                !stdout.contains(p.as_str()) && !stderr.contains(p.as_str()),
+                "a password printed:\n{stdout}\n{stderr}"
+            );
+        }
+        stdout
+    };
+    // the DSN the sync wrote, with the test CA for the pods' bundle
+    let dsn = || -> String {
+        let st = lock(&state);
+        st.data["datasource"]
+            .as_str()
+            .expect("datasource")
+            .replace("sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem", &format!("sslrootcert={cafile}"))
+    };
+    let who =
+        "SELECT current_user, (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()), \
+               (SELECT tableowner FROM pg_tables WHERE tablename = 'posts'), current_setting('ssl')";
+
+    // first run: the user, its database, the master's table, the DSN and the rollout
+    let said = run();
+    assert!(said.contains("role mattermost created; owns database mattermost"), "{said}");
+    let first_dsn = dsn();
+    assert!(
+        first_dsn
+            .starts_with(&format!("postgres://mattermost:{first}@localhost:{port}/mattermost?sslmode=verify-full")),
+        "{first_dsn}"
+    );
+    assert_eq!(pg.psql(&first_dsn, who).as_deref(), Ok("mattermost|mattermost|mattermost|on"));
+    {
+        let st = lock(&state);
+        assert_eq!(st.annotations["archc/db-user-version"], format!("{v1}@localhost"));
+        assert_eq!(st.pods.as_deref(), Some(v1.as_str()), "the pods roll");
+        assert_eq!(st.patches.len(), 2);
+    }
+    // it owns only its database: PUBLIC lost CONNECT, and it is no superuser
+    let admin = format!(
+        "postgres://{}:{}@localhost:{port}/mattermost?sslmode=verify-full&sslrootcert={cafile}",
+        pg.fact("master_user"),
+        pg.fact("master_password")
+    );
+    assert_eq!(
+        pg.psql(&admin, "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'mattermost'")
+            .as_deref(),
+        Ok("f|f|f")
+    );
+    assert_eq!(pg.psql(&admin, "SELECT has_database_privilege('public', 'mattermost', 'CONNECT')").as_deref(), Ok("f"));
+
+    // unchanged secret: nothing read from the database, nothing written
+    let said = run();
+    assert!(said.contains("up to date"), "{said}");
+    assert_eq!(lock(&state).patches.len(), 2);
+
+    // a new password: the database and the Secret get it, the old one stops working
+    let changed = runtime()
+        .block_on(
+            client
+                .put_secret_value()
+                .secret_id(&user_arn)
+                .secret_string(format!(r#"{{"username":"mattermost","password":"{second}"}}"#))
+                .send(),
+        )
+        .expect("changed");
+    let v2 = changed.version_id().expect("version").to_string();
+    let said = run();
+    assert!(said.contains("role mattermost updated"), "{said}");
+    let second_dsn = dsn();
+    assert!(second_dsn.contains(&format!("mattermost:{second}@")), "{second_dsn}");
+    assert_eq!(pg.psql(&second_dsn, "SELECT current_user").as_deref(), Ok("mattermost"));
+    let refused = pg.psql(&first_dsn, "SELECT 1").expect_err("the old password is refused");
+    assert!(refused.contains("password authentication failed"), "{refused}");
+    {
+        let st = lock(&state);
+        assert_eq!(st.pods.as_deref(), Some(v2.as_str()), "the pods roll again");
+        assert_eq!(st.patches.len(), 4);
+    }
+    // the server logs every statement: no password is among them
+    let log = pg.log();
+    assert!(log.contains("ALTER ROLE"), "the log has the statements");
+    for p in &passwords {
+        assert!(!log.contains(p.as_str()), "a password in the server's log");
+    }
+}
+
+/// The sync's PostgreSQL client and its SQL, against a real server (`tests/postgres/`): TLS
+/// verified (a foreign CA, a wrong host name and a server refusing TLS all fail), SCRAM, MD5
+/// and cleartext logins, errors with their SQLSTATE and no password, the user made and given
+/// the database and every kind of object the master owned in `public`, all or nothing under a
+/// lock, idempotent, a new password taking the old one's place, nothing secret in the log.
+#[test]
+fn the_sync_speaks_postgresql_and_makes_the_user_all_or_nothing() {
+    let o =
+        Command::new("python3").arg(root().join("tests/postgres/check_app_user.py")).output().expect("python3 runs");
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{said}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(said.contains("PASS: "), "{said}");
 }
 
 /// The sync signs its Secrets Manager call itself (moto checks no signature): its SigV4

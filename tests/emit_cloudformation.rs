@@ -1084,7 +1084,7 @@ fn the_cache_team_edition_cannot_use_is_reported_at_its_line_and_not_built() {
     // the README says it, and what the database lacks
     let readme = &c.files["cloudformation/README.md"];
     assert!(readme.contains("- Not built: the cache `cache` is not built"), "{readme}");
-    assert!(readme.contains("Not built yet: a separate application user"), "{readme}");
+    assert!(readme.contains("The application connects as its own database user `mattermost`"), "{readme}");
     // an enterprise edition, or `cache.build`, builds it
     assert!(template(seed_with_cache(), "data")["Resources"]["Cache"].is_object());
     assert!(!seed_with_cache().files["cloudformation/README.md"].contains("- Not built: the cache"));

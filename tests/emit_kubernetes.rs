@@ -235,12 +235,18 @@ fn mattermost_uses_s3_through_irsa_without_keys_and_the_dsn_from_a_secret() {
     assert!(e.keys().all(|k| !k.contains("ACCESSKEY") && !k.contains("SECRETACCESSKEY")), "no S3 keys: {e:?}");
     assert_eq!(e["MM_SQLSETTINGS_DRIVERNAME"], "postgres");
     let dsn = &e["MM_SQLSETTINGS_DATASOURCE"]["secretKeyRef"];
+    assert_eq!(dsn["key"], "datasource");
+    // the secret sync writes the DSN (the application's own user): the manifest carries none
     let secret = seed().object("Secret", Some(dsn["name"].as_str().expect("secret name")));
-    let key = dsn["key"].as_str().expect("key");
-    let placeholder = secret["stringData"][key].as_str().expect("DSN placeholder");
-    assert_eq!(placeholder, "${RdsDataSource}");
+    assert!(secret.get("stringData").is_none() && secret.get("data").is_none(), "{secret}");
     // the DSN verifies the server against the RDS CA bundle the pods mount from a ConfigMap
-    let ds = &seed().placeholders()["RdsDataSource"];
+    let sync = seed().object("CronJob", Some("mattermost-db-secret-sync"));
+    let sync_env = &sync["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"];
+    let ds = sync_env.as_array().expect("env").iter().find(|v| v["name"] == "DSN_TEMPLATE").expect("DSN_TEMPLATE")
+        ["value"]
+        .as_str()
+        .expect("template")
+        .to_string();
     assert!(ds.contains("sslmode=verify-full&sslrootcert=/etc/ssl/rds/rds-ca-bundle.pem"), "{ds}");
     assert!(!ds.contains("sslmode=require"), "{ds}");
     let pod = &d["spec"]["template"]["spec"];
@@ -266,8 +272,8 @@ fn mattermost_uses_s3_through_irsa_without_keys_and_the_dsn_from_a_secret() {
         .object("ServiceAccount", Some(d["spec"]["template"]["spec"]["serviceAccountName"].as_str().expect("sa")));
     assert_eq!(sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], "${MmRoleArn}");
     assert_eq!(e["AWS_ROLE_ARN"], "${MmRoleArn}");
-    // the rotation annotation rolls the pods
-    assert_eq!(d["spec"]["template"]["metadata"]["annotations"]["archc/db-secret-version"], "${RdsSecretVersionId}");
+    // no deploy-time rotation annotation: the secret sync sets it (own database user)
+    assert!(d["spec"]["template"]["metadata"].get("annotations").is_none());
 }
 
 #[test]
@@ -948,24 +954,38 @@ fn email_is_off_until_app_smtp_names_a_server_then_the_port_opens_and_mattermost
     assert!(!ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 587)));
 }
 
+/// PostgreSQL: the application connects as a user of its own, which the secret sync makes as
+/// the master user and whose DSN it writes; nothing deploy-time is built from the master secret.
 #[test]
-fn the_master_user_is_said_at_the_arrow_and_the_rotation_sync_is_built() {
+fn the_application_has_its_own_database_user_made_by_the_secret_sync() {
     let err = &seed().stderr;
-    assert!(
-        err.contains("`mm` connects to `rds` as its RDS master user: a dedicated application user is not built")
-            && err.contains("mattermost-db-secret-sync keeps the DSN in step"),
-        "{err}"
-    );
-    assert!(!err.contains("a secret sync are not built"), "{err}");
-    let readme = &seed().files["kubernetes/README.md"];
-    assert!(
-        readme.contains("The CronJob `mattermost-db-secret-sync`") && readme.contains("**Application user.**"),
-        "{readme}"
-    );
-    assert!(!readme.contains("archc builds no sync yet"), "{readme}");
-    // the DSN is still the deploy-time template of the master secret
+    assert!(!err.contains("master user"), "no master-user warning: {err}");
+    let plan: Value = serde_json::from_str(&seed().files["plan.json"]).expect("plan.json");
+    let values = &plan["kubernetes"]["deploy_values"];
+    assert!(values.get("RdsDataSource").is_none() && values.get("RdsSecretVersionId").is_none(), "{values}");
+    // the manifests carry neither the DSN nor the version the sync sets (no apply undoes it)
     let secret = seed().object("Secret", Some("mattermost-rds"));
-    assert_eq!(secret["stringData"]["datasource"], "${RdsDataSource}");
+    assert!(secret.get("stringData").is_none(), "{secret}");
+    let d = seed().object("Deployment", None);
+    assert!(d["spec"]["template"]["metadata"].get("annotations").is_none(), "{d}");
+    // `archc deploy` runs the sync once right after applying it
+    let entry = plan["kubernetes"]["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .find(|o| o["kind"] == "CronJob")
+        .expect("the CronJob in plan.json")
+        .clone();
+    assert_eq!(entry["run_at_deploy"], true);
+    assert!(
+        plan["kubernetes"]["objects"]
+            .as_array()
+            .expect("objects")
+            .iter()
+            .filter(|o| o.get("run_at_deploy").is_some())
+            .count()
+            == 1
+    );
 
     // the sync: every 15 minutes, one at a time, its script from the ConfigMap
     let job = seed().object("CronJob", Some("mattermost-db-secret-sync"));
@@ -986,6 +1006,9 @@ fn the_master_user_is_said_at_the_arrow_and_the_rotation_sync_is_built() {
         .map(|v| (v["name"].as_str().unwrap_or_default().to_string(), v.get("value").cloned().unwrap_or_default()))
         .collect();
     assert_eq!(e["SECRET_ARN"], "${RdsSecretArn}");
+    assert_eq!(e["APP_SECRET_ARN"], "${RdsAppUserSecretArn}");
+    assert_eq!(e["USER_ANNOTATION"], "archc/db-user-version");
+    assert_eq!(e["DB_CA_FILE"], "/etc/ssl/rds/rds-ca-bundle.pem");
     assert_eq!(e["AWS_ROLE_ARN"], "${MmDbSecretSyncRoleArn}");
     assert_eq!(e["SECRET_NAME"], "mattermost-rds");
     assert_eq!(e["DEPLOYMENT_NAME"], "mattermost");
@@ -994,17 +1017,21 @@ fn the_master_user_is_said_at_the_arrow_and_the_rotation_sync_is_built() {
         .as_str()
         .unwrap_or_default()
         .starts_with("postgres://<user>:<password>@<host>:<port>/<dbname>?sslmode=verify-full"));
+    // it verifies the database's certificate with the bundle the application mounts
+    let mount =
+        c["volumeMounts"].as_array().expect("mounts").iter().find(|m| m["name"] == "rds-ca").expect("CA").clone();
+    assert_eq!((mount["mountPath"].as_str(), mount["readOnly"].as_bool()), (Some("/etc/ssl/rds"), Some(true)));
+    let volume =
+        pod["volumes"].as_array().expect("volumes").iter().find(|v| v["name"] == "rds-ca").expect("CA").clone();
+    assert_eq!(volume["configMap"]["name"], "mattermost-rds-ca");
     let script = seed().object("ConfigMap", Some("mattermost-db-secret-sync"));
     assert_eq!(script["data"]["db-secret-sync.py"], archc_sync_script());
-    // the Deployment's annotation is what the sync compares with
-    let d = seed().object("Deployment", None);
-    assert_eq!(d["spec"]["template"]["metadata"]["annotations"]["archc/db-secret-version"], "${RdsSecretVersionId}");
-    // it may patch one Secret and read and patch one Deployment, nothing else
+    // it may read and patch one Secret and one Deployment, nothing else
     let role = seed().object("Role", Some("mattermost-db-secret-sync"));
     assert_eq!(
         role["rules"],
         serde_json::json!([
-            {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["mattermost-rds"], "verbs": ["patch"]},
+            {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["mattermost-rds"], "verbs": ["get", "patch"]},
             {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["mattermost"], "verbs": ["get", "patch"]},
         ])
     );
@@ -1012,24 +1039,103 @@ fn the_master_user_is_said_at_the_arrow_and_the_rotation_sync_is_built() {
     assert_eq!(binding["subjects"][0]["name"], "mattermost-db-secret-sync");
     let sa = seed().object("ServiceAccount", Some("mattermost-db-secret-sync"));
     assert_eq!(sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], "${MmDbSecretSyncRoleArn}");
+    // out: DNS, 443 (STS, Secrets Manager) and the database's port to its subnets only
     let egress = seed().object("NetworkPolicy", Some("mattermost-db-secret-sync-egress"));
     assert_eq!(egress["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"], "mattermost-db-secret-sync");
     assert!(ports(&egress["spec"]["egress"]).contains(&("TCP".to_string(), 443)));
+    let db_rule = egress["spec"]["egress"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["ports"][0]["port"] == 5432)
+        .expect("a rule for the database")
+        .clone();
+    let cidrs: Vec<&str> =
+        db_rule["to"].as_array().expect("to").iter().filter_map(|p| p["ipBlock"]["cidr"].as_str()).collect();
+    assert_eq!(cidrs, ["${PrivDataSubnet1Cidr}", "${PrivDataSubnet2Cidr}"]);
 
-    // its IAM role reads that one secret and decrypts through Secrets Manager only
+    // the data stack: the user's secret (generated, the data key, kept with the database) and
+    // the sync's role, which reads both secrets and decrypts through Secrets Manager only
     let data = crate::emit_cloudformation::untag(
         serde_yaml::from_str(&seed().files["cloudformation/data.yaml"]).expect("data stack"),
     );
+    let user = &data["Resources"]["RdsAppUserSecret"];
+    assert_eq!(user["Type"], "AWS::SecretsManager::Secret");
+    assert_eq!(user["DeletionPolicy"], "RetainExceptOnCreate");
+    let generate = &user["Properties"]["GenerateSecretString"];
+    assert_eq!(generate["SecretStringTemplate"], r#"{"username":"mattermost"}"#);
+    assert_eq!(
+        (generate["GenerateStringKey"].as_str(), generate["ExcludePunctuation"].as_bool()),
+        (Some("password"), Some(true))
+    );
+    assert!(generate["PasswordLength"].as_u64().is_some_and(|n| n >= 32));
+    assert_eq!(user["Properties"]["KmsKeyId"]["Fn::GetAtt"], serde_json::json!(["DataKmsKey", "Arn"]));
+    assert_eq!(data["Outputs"]["RdsAppUserSecretArn"]["Value"]["Ref"], "RdsAppUserSecret");
     let role = &data["Resources"]["MmDbSecretSyncRole"]["Properties"];
     let statements = role["Policies"][0]["PolicyDocument"]["Statement"].as_array().expect("statements");
     assert_eq!(statements.len(), 2);
     assert_eq!(statements[0]["Action"], "secretsmanager:GetSecretValue");
-    assert_eq!(statements[0]["Resource"]["Fn::GetAtt"], serde_json::json!(["Rds", "MasterUserSecret.SecretArn"]));
+    assert_eq!(
+        statements[0]["Resource"],
+        serde_json::json!([{"Fn::GetAtt": ["Rds", "MasterUserSecret.SecretArn"]}, {"Ref": "RdsAppUserSecret"}])
+    );
     assert_eq!(statements[1]["Action"], "kms:Decrypt");
     assert!(statements[1]["Condition"]["StringEquals"]["kms:ViaService"].is_object());
     assert!(role["AssumeRolePolicyDocument"]["Fn::Sub"]
         .as_str()
         .is_some_and(|t| t.contains("system:serviceaccount:${KubernetesNamespace}:${MmDbSecretSyncServiceAccount}")));
+
+    // the READMEs say what happens and what an operator does
+    let readme = &seed().files["kubernetes/README.md"];
+    assert!(readme.contains("## Database user and secret"), "{readme}");
+    assert!(readme.contains("kubectl create job --from=cronjob/mattermost-db-secret-sync"), "{readme}");
+    assert!(!readme.contains("**Application user.**") && !readme.contains("archc builds no sync yet"), "{readme}");
+    let cfn = &seed().files["cloudformation/README.md"];
+    assert!(
+        cfn.contains("own database user `mattermost`")
+            && cfn.contains("put-secret-value --secret-id <RdsAppUserSecretArn>"),
+        "{cfn}"
+    );
+
+    // configured: another name; the master's own name keeps the master user (and says so)
+    let out = compile("app-user", Input::Text(seed_with("database: {app_user: chat}")));
+    assert!(out.files["cloudformation/data.yaml"].contains(r#"{\"username\":\"chat\"}"#));
+    let out = compile("app-user-master", Input::Text(seed_with("database: {username: chat, app_user: chat}")));
+    assert!(out.stderr.contains("`mm` connects to `rds` as its RDS master user"), "{}", out.stderr);
+    assert!(!out.files["cloudformation/data.yaml"].contains("AppUserSecret"));
+}
+
+/// MySQL: no application user is built (the sync speaks PostgreSQL only): the application
+/// connects as the master user, which a warning at the arrow says; the deploy builds the DSN
+/// from the master secret and the sync follows its rotations.
+#[test]
+fn with_mysql_the_master_user_is_said_at_the_arrow_and_the_sync_follows_its_rotation() {
+    let out = compile("mysql-sync", Input::File("fixtures/review/engine-change/new.md"));
+    let err = &out.stderr;
+    assert!(
+        err.contains("`mm` connects to `rds` as its RDS master user: a dedicated application user is not built")
+            && err.contains("mattermost-db-secret-sync keeps the DSN in step"),
+        "{err}"
+    );
+    let readme = &out.files["kubernetes/README.md"];
+    assert!(readme.contains("The CronJob `mattermost-db-secret-sync`") && readme.contains("**Application user.**"));
+    assert!(!readme.contains("## Database user and secret"), "{readme}");
+    let secret = out.object("Secret", Some("mattermost-rds"));
+    assert_eq!(secret["stringData"]["datasource"], "${RdsDataSource}");
+    let d = out.object("Deployment", None);
+    assert_eq!(d["spec"]["template"]["metadata"]["annotations"]["archc/db-secret-version"], "${RdsSecretVersionId}");
+    let role = out.object("Role", Some("mattermost-db-secret-sync"));
+    assert_eq!(role["rules"][0]["verbs"], serde_json::json!(["patch"]));
+    let job = out.object("CronJob", Some("mattermost-db-secret-sync"));
+    let env = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"].clone();
+    assert!(env.as_array().expect("env").iter().all(|v| v["name"] != "APP_SECRET_ARN"), "{env}");
+    let plan: Value = serde_json::from_str(&out.files["plan.json"]).expect("plan.json");
+    assert!(plan["kubernetes"]["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .all(|o| o.get("run_at_deploy").is_none()));
+    assert!(!out.files["cloudformation/data.yaml"].contains("AppUserSecret"));
 }
 
 /// The sync's script as archc ships it.

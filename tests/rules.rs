@@ -180,7 +180,6 @@ fn seed_reports_exactly_the_reference_conflicts() {
         ("APP003", 62, "info"),    // C4 S3 and EFS as file stores
         ("PLN007", 37, "info"),    // no mail server configured: email is off
         ("PLN003", 43, "info"),    // C2 again: the cache Team Edition cannot use is not built
-        ("PLN003", 59, "warning"), // master user, no rotation sync: not built yet (issue 12)
     ]
     .into_iter()
     .map(|(c, l, s)| (c.to_string(), l, s.to_string()))

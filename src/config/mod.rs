@@ -94,6 +94,8 @@ pub struct DatabaseConfig {
     pub engine_version: Option<String>,
     pub name: Option<String>,
     pub username: Option<String>,
+    /// The application's own database user (PostgreSQL), owner of its database.
+    pub app_user: Option<String>,
     pub backup_retention_days: Option<u32>,
 }
 

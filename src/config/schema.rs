@@ -116,6 +116,11 @@ const DATABASE: &[Field] = &[
         ty: Ty::Pattern("a user name", r"^[A-Za-z][A-Za-z0-9_]{0,15}$"),
         doc: "master user name",
     },
+    Field {
+        name: "app_user",
+        ty: Ty::Pattern("a lower-case PostgreSQL role name", r"^[a-z][a-z0-9_]{0,62}$"),
+        doc: "the application's own database user (PostgreSQL; default: the application's name)",
+    },
     Field { name: "backup_retention_days", ty: Ty::Int { min: 1, max: 35 }, doc: "automated backup retention" },
 ];
 

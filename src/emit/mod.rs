@@ -67,7 +67,13 @@ fn plan_json(plan: &Plan, components: &[crate::plan::ComponentPlan]) -> String {
         .kubernetes
         .objects
         .iter()
-        .map(|o| json!({"file": format!("kubernetes/{}", o.file), "apiVersion": o.api_version, "kind": o.kind, "name": o.name, "namespace": o.namespace, "node": o.node}))
+        .map(|o| {
+            let mut entry = json!({"file": format!("kubernetes/{}", o.file), "apiVersion": o.api_version, "kind": o.kind, "name": o.name, "namespace": o.namespace, "node": o.node});
+            if o.run_at_deploy {
+                entry["run_at_deploy"] = json!(true);
+            }
+            entry
+        })
         .collect();
     let placeholders: serde_json::Map<String, serde_json::Value> =
         plan.kubernetes.placeholders.iter().map(|(k, v)| (k.clone(), json!(v))).collect();

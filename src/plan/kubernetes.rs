@@ -53,6 +53,9 @@ pub struct Object {
     pub node: Option<String>,
     /// What it is for, in one line (the output's `kubernetes/README.md`).
     pub summary: String,
+    /// A CronJob the deploy also runs once, right after applying it, and waits for (the
+    /// database user sync: the application's pods wait for the DSN it writes).
+    pub run_at_deploy: bool,
 }
 
 /// A `${Name}` placeholder and where a deploy gets its value.

@@ -98,6 +98,8 @@ pub struct Settings {
     pub db_engine_version: Option<String>,
     pub db_name: String,
     pub db_username: String,
+    /// The application's own PostgreSQL user (owner of `db_name`), made by the secret sync.
+    pub db_app_user: String,
     pub db_backup_days: u32,
     pub cache_node_type: String,
     /// Number of images the ECR lifecycle policy keeps.
@@ -249,6 +251,11 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| database_name(app.as_ref().map(|a| a.name.as_str()))),
             db_username: config.database.username.clone().unwrap_or_else(|| "appadmin".into()),
+            db_app_user: config
+                .database
+                .app_user
+                .clone()
+                .unwrap_or_else(|| database_name(app.as_ref().map(|a| a.name.as_str())).to_ascii_lowercase()),
             db_backup_days: config.database.backup_retention_days.unwrap_or(14),
             cache_node_type: config.cache.node_type.clone().unwrap_or_else(|| "cache.t4g.medium".into()),
             image_retention: 100,

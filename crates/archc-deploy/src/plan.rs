@@ -97,6 +97,10 @@ pub struct ObjectJson {
     pub name: String,
     #[serde(default)]
     pub namespace: Option<String>,
+    /// A CronJob to run once right after applying it, waiting for its Job (the database user
+    /// sync, whose DSN the application's pods wait for).
+    #[serde(default)]
+    pub run_at_deploy: bool,
 }
 
 /// A deploy-time value, as `plan.json` describes it (`kubernetes.deploy_values`).

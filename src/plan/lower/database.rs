@@ -30,6 +30,15 @@ struct Engine {
     aurora: bool,
 }
 
+/// The database `n` runs PostgreSQL (RDS or Aurora), as its lowering reads the engine.
+pub(crate) fn is_postgres(graph: &crate::model::ArchGraph, n: NodeIndex) -> bool {
+    let c = graph.component(n);
+    let kind = c.kind_id().unwrap_or_default();
+    let default_engine = if kind == "aws.aurora" { "aurora-postgresql" } else { "postgres" };
+    engine(kind, c.attr("engine").unwrap_or(default_engine))
+        .is_some_and(|e| matches!(e.engine, "postgres" | "aurora-postgresql"))
+}
+
 fn major(v: &str) -> &str {
     v.split('.').next().unwrap_or(v)
 }

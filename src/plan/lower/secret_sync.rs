@@ -3,6 +3,12 @@
 //! (`plan::kubernetes`, `targets/kubernetes/db-secret-sync.py`) re-reads the secret and
 //! rewrites the DSN. This is its IRSA role, in the data stack beside the database: it reads
 //! that one secret (and decrypts it through Secrets Manager only), nothing else.
+//!
+//! With PostgreSQL the application gets a user of its own: its secret (a generated password
+//! and the user name) is here too, and the sync, connecting as the master user, creates that
+//! user, gives it the application's database and sets its password from the secret
+//! (`targets/kubernetes/db-secret-sync.py`). The application then never holds the master's
+//! password, and the master's rotation no longer touches it.
 
 use petgraph::stable_graph::NodeIndex;
 use serde_json::json;
@@ -25,6 +31,11 @@ pub(crate) fn service_account(name: &str) -> String {
 /// Kubernetes side builds the sync exactly when the stacks have it.
 pub(crate) fn role_output(app_node: &str) -> String {
     format!("{}DbSecretSyncRoleArn", pascal(app_node))
+}
+
+/// The data stack output naming the application user's secret of database `db_id`.
+pub(crate) fn app_user_output(db_id: &str) -> String {
+    format!("{}AppUserSecretArn", pascal(db_id))
 }
 
 /// The database whose secret the sync of the diagram's application follows: the first one the
@@ -54,6 +65,47 @@ fn lower(l: &mut Lowering<'_>) {
     let role = format!("{p}DbSecretSyncRole");
     let sa_param = format!("{p}DbSecretSyncServiceAccount");
     let Some(issuer) = Store::new(l).oidc() else { return };
+    // PostgreSQL: the application's own user, unless it is configured as the master user
+    let app_user = &l.settings.db_app_user;
+    let own_user = super::database::is_postgres(graph, db) && !app_user.eq_ignore_ascii_case(&l.settings.db_username);
+    let mut secrets = vec![secret_arn];
+    if own_user {
+        let dp = pascal(&db_id);
+        let name = format!("{dp}AppUserSecret");
+        l.add(
+            DATA,
+            &name,
+            Resource::new(
+                "AWS::SecretsManager::Secret",
+                json!({
+                    "Description": sub(&format!("${{AWS::StackName}}: the database user {app_user} of {}, owner of the database {} in {db_id} (the secret sync sets this password in the database)", app.node, l.settings.db_name)),
+                    "KmsKeyId": get_att("DataKmsKey", "Arn"),
+                    "GenerateSecretString": {
+                        "SecretStringTemplate": serde_json::to_string(&json!({"username": app_user})).unwrap_or_default(),
+                        "GenerateStringKey": "password",
+                        "PasswordLength": 40,
+                        "ExcludePunctuation": true,
+                    },
+                }),
+            )
+            .node(&db_id)
+            // kept with the database (a snapshot restored later still has this user)
+            .retain()
+            .checkov_skip(
+                "CKV2_AWS_57",
+                "No rotation Lambda: the secret sync applies any new value of this secret to the database and to the pods within 15 minutes, so rotating is `aws secretsmanager put-secret-value` with a new password (cloudformation/README.md); a rotation Lambda would need a network path and a PostgreSQL driver of its own.",
+            )
+            .comment("letters and digits only: the DSN and the SQL take it without quoting surprises"),
+        );
+        l.output(
+            DATA,
+            &app_user_output(&db_id),
+            json!({"Ref": name}),
+            &format!("secret of `{}`'s own database user {app_user} (keys username, password)", app.node),
+        );
+        secrets.push(json!({"Ref": name}));
+    }
+    let secret_arn = if secrets.len() == 1 { secrets.remove(0) } else { json!(secrets) };
     l.param(
         DATA,
         "KubernetesNamespace",
@@ -79,7 +131,11 @@ fn lower(l: &mut Lowering<'_>) {
         std::slice::from_ref(&why),
         &["secretsmanager:GetSecretValue"],
         secret_arn,
-        Some("the one secret the DSN is built from"),
+        Some(if own_user {
+            "the master secret (to manage the application's user) and the application user's secret"
+        } else {
+            "the one secret the DSN is built from"
+        }),
     );
     let mut decrypt = l.allow(
         DATA,

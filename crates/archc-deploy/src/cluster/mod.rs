@@ -17,9 +17,10 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_credential_types::provider::ProvideCredentials as _;
 use base64::Engine as _;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -440,6 +441,77 @@ async fn wait_address(
     Ok(host)
 }
 
+/// Run a CronJob once, as `kubectl create job --from=cronjob/<name>` does (a Job with its job
+/// template, a generated name), and wait until it succeeds. Its Jobs clean up after
+/// themselves (`ttlSecondsAfterFinished` of the template).
+async fn run_once(
+    kube: &mut Kube,
+    o: &ObjectJson,
+    doc: &Value,
+    opts: &ClusterOptions,
+    r: &Reporter,
+) -> Result<(), Error> {
+    let ns = o.namespace.as_deref().unwrap_or("default");
+    let template = &doc["spec"]["jobTemplate"];
+    let mut prefix: String = o.name.chars().take(48).collect();
+    prefix.push_str("-deploy-");
+    let mut job: Job = serde_json::from_value(json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "generateName": prefix,
+            "namespace": ns,
+            "labels": template["metadata"]["labels"].clone(),
+            "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+        },
+        "spec": template["spec"].clone(),
+    }))
+    .map_err(|e| Error::Plan(format!("the job template of CronJob {ns}/{} is not a Job spec: {e}", o.name)))?;
+    if job.metadata.labels.as_ref().is_some_and(BTreeMap::is_empty) {
+        job.metadata.labels = None;
+    }
+    let api: Api<Job> = Api::namespaced(kube.client()?, ns);
+    let created = api
+        .create(&PostParams { field_manager: Some(FIELD_MANAGER.into()), ..PostParams::default() }, &job)
+        .await
+        .map_err(|e| {
+            Error::Cluster(format!("cannot create a Job from CronJob {ns}/{}: {}", o.name, DisplayChain(&e)))
+        })?;
+    let name = created.metadata.name.unwrap_or_default();
+    r.record(
+        json!({"type": "cluster", "step": "job", "cronjob": format!("{ns}/{}", o.name), "job": name}),
+        &format!("[cluster] started Job {ns}/{name} from CronJob {} (the application waits for it)", o.name),
+    );
+    let label = format!("Job {ns}/{name}");
+    until(opts.wait_timeout, opts.poll, &label, || {
+        let (api, name) = (api.clone(), name.clone());
+        async move {
+            let j = api
+                .get(&name)
+                .await
+                .map_err(|e| Error::Cluster(format!("cannot read Job {ns}/{name}: {}", DisplayChain(&e))))?;
+            job_state(&j).map_err(|m| {
+                Error::Cluster(format!("Job {ns}/{name} failed: {m} (its output: `kubectl logs -n {ns} job/{name}`)"))
+            })
+        }
+    })
+    .await?;
+    r.record(
+        json!({"type": "cluster", "step": "job-done", "job": format!("{ns}/{name}")}),
+        &format!("[cluster] Job {ns}/{name} succeeded"),
+    );
+    Ok(())
+}
+
+/// Whether a Job has succeeded, or why it failed (its `Failed` condition).
+pub fn job_state(j: &Job) -> Result<Option<()>, String> {
+    let Some(st) = &j.status else { return Ok(None) };
+    if let Some(c) = st.conditions.iter().flatten().find(|c| c.type_ == "Failed" && c.status == "True") {
+        return Err(c.message.clone().or_else(|| c.reason.clone()).unwrap_or_else(|| "failed".into()));
+    }
+    Ok((st.succeeded.unwrap_or(0) > 0).then_some(()))
+}
+
 /// The result of the cluster side.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterResult {
@@ -559,6 +631,12 @@ pub async fn deploy(
             );
             result.applied.push(o.file.clone());
             i += 1;
+        }
+        // a CronJob the workload waits for runs once now (the database user sync)
+        for (o, doc) in &filled[start..i] {
+            if o.run_at_deploy && o.kind == "CronJob" {
+                run_once(&mut kube, o, doc, opts, r).await?;
+            }
         }
         for (o, _) in &filled[start..i] {
             let ns = o.namespace.as_deref().unwrap_or("default");
@@ -707,5 +785,19 @@ mod tests {
         assert!(rollout_state(&deployment(d)).is_err());
         assert_eq!(group_version("apps/v1"), ("apps", "v1"));
         assert_eq!(group_version("v1"), ("", "v1"));
+    }
+
+    #[test]
+    fn a_job_is_done_when_one_pod_succeeded_and_failed_when_its_condition_says_so() {
+        let job = |status: Value| -> Job {
+            serde_json::from_value(json!({"metadata": {"name": "j"}, "status": status})).expect("job")
+        };
+        assert_eq!(job_state(&job(json!({}))), Ok(None));
+        assert_eq!(job_state(&job(json!({"active": 1, "failed": 1}))), Ok(None), "a retry is still running");
+        assert_eq!(job_state(&job(json!({"succeeded": 1}))), Ok(Some(())));
+        let failed = job(
+            json!({"failed": 3, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]}),
+        );
+        assert_eq!(job_state(&failed), Err("Job has reached the specified backoff limit".into()));
     }
 }

@@ -1,7 +1,8 @@
 //! A Kubernetes API server double: accepts server-side apply (`PATCH` with
 //! `application/apply-patch+yaml`), keeps what was applied, answers `GET` with it and with
 //! the status a test scripts (a Deployment that becomes available after some polls, an
-//! Ingress that gets its load balancer's host name), and `DELETE`.
+//! Ingress that gets its load balancer's host name), `POST` (create, `generateName` too; a
+//! Job gets the status the test scripts, else succeeded), and `DELETE`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,11 @@ pub struct Cluster {
     pub preexisting: BTreeMap<String, Value>,
     /// Paths whose DELETE leaves the object for this many GETs (a finalizer at work).
     pub linger: BTreeMap<String, usize>,
+    /// The status every created Job reports (default: succeeded, as the Job controller would
+    /// say after its pod exited 0).
+    pub job_status: Option<Value>,
+    /// Names generated for `metadata.generateName` so far.
+    pub generated: usize,
 }
 
 pub struct FakeKube {
@@ -66,6 +72,43 @@ fn answer(cluster: &Arc<Mutex<Cluster>>, req: &Request) -> Response {
             body["metadata"]["generation"] = json!(1);
             c.objects.insert(path, body.clone());
             Response::json(200, &body)
+        }
+        "POST" => {
+            let Ok(mut body) = serde_json::from_slice::<Value>(&req.body) else {
+                return Response::json(
+                    400,
+                    &json!({"kind": "Status", "status": "Failure", "message": "body is not JSON", "code": 400}),
+                );
+            };
+            if body["metadata"]["name"].as_str().is_none() {
+                let Some(prefix) = body["metadata"]["generateName"].as_str().map(str::to_string) else {
+                    return Response::json(
+                        422,
+                        &json!({"kind": "Status", "status": "Failure", "message": "name or generateName is required", "code": 422}),
+                    );
+                };
+                c.generated += 1;
+                body["metadata"]["name"] = json!(format!("{prefix}{:05x}", c.generated));
+            }
+            let name = body["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            let at = format!("{path}/{name}");
+            if c.objects.contains_key(&at) {
+                return Response::json(
+                    409,
+                    &json!({"kind": "Status", "status": "Failure", "reason": "AlreadyExists", "code": 409}),
+                );
+            }
+            body["metadata"]["uid"] = json!("00000000-0000-0000-0000-000000000002");
+            body["metadata"]["resourceVersion"] = json!("1");
+            if body["kind"] == "Job" {
+                let status = c
+                    .job_status
+                    .clone()
+                    .unwrap_or_else(|| json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}));
+                c.statuses.entry(at.clone()).or_default().push_back(status);
+            }
+            c.objects.insert(at, body.clone());
+            Response::json(201, &body)
         }
         "GET" => {
             let base = c.objects.get(&path).or_else(|| c.preexisting.get(&path)).cloned();

@@ -7,7 +7,7 @@ use crate::plan::kubernetes::profile::EnvValue;
 
 use super::{
     map, meta, object, render, s3_endpoint, Builder, IRSA_TOKEN_DIR, RDS_CA_BUNDLE, RDS_CA_FILE, RDS_CA_PATH,
-    SECRET_VERSION_ANNOTATION,
+    SECRET_VERSION_ANNOTATION, USER_VERSION_ANNOTATION,
 };
 
 impl Builder<'_, '_> {
@@ -17,10 +17,34 @@ impl Builder<'_, '_> {
         let secret = Secret {
             metadata: meta(&db.secret, self.ns(), self.labels()),
             type_: Some("Opaque".into()),
-            string_data: Some(map(&[("datasource", &db.data_source)])),
+            string_data: db.data_source.as_ref().map(|ds| map(&[("datasource", ds)])),
             ..Secret::default()
         };
         let dsn = &db.dsn_template;
+        if let Some(user) = &db.app_user {
+            let comment = format!(
+                "Connection string of `{}` to `{}`, as the application's own database user {user}: the
+secret sync (the CronJob {name}-db-secret-sync, also run once by `archc deploy`) writes the
+key `datasource` here,
+  {dsn}
+with the password of the data stack's application user secret, after it has set that password
+in the database; this file carries no key, so no apply ever overwrites the sync's value. Until
+the first sync the pods wait (CreateContainerConfigError: the key is missing), then start.
+The annotation {USER_VERSION_ANNOTATION} records the secret version the sync applied. See
+kubernetes/README.md, \"Database user and secret\".",
+                self.i.app.node,
+                self.i.id(db.dep.node),
+                name = self.r.name,
+            );
+            self.objects.push(object(
+                20,
+                &secret,
+                Some(self.i.id(db.dep.node)),
+                &comment,
+                "the database DSN, written by the secret sync",
+            ));
+            return;
+        }
         let comment = format!(
             "Connection string of `{}` to `{}`: a template filled at deploy time, never a credential in a\nfile. The deploy step reads the RDS-managed master secret from Secrets Manager, URL-encodes\nuser and password, builds\n  {dsn}\nsubstitutes it for the placeholder in memory and pipes the result to `kubectl apply -f -`.\n{}",
             self.i.app.node,

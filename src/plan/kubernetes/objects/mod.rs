@@ -37,6 +37,9 @@ const IRSA_TOKEN_DIR: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
 const IRSA_TOKEN_VOLUME: &str = "aws-iam-token";
 /// The pod annotation that carries the database secret's version: a new value rolls the pods.
 pub(crate) const SECRET_VERSION_ANNOTATION: &str = "archc/db-secret-version";
+/// On the database Secret: the version of the application user's secret the sync last set in
+/// the database and wrote into the DSN (its own record, which no apply touches).
+pub(crate) const USER_VERSION_ANNOTATION: &str = "archc/db-user-version";
 /// Where the pods find the Amazon RDS certificate authorities, for `sslmode=verify-full`: a
 /// DSN template of a profile that names this file gets the bundle mounted from a ConfigMap.
 pub(crate) const RDS_CA_PATH: &str = "/etc/ssl/rds/rds-ca-bundle.pem";
@@ -91,14 +94,18 @@ struct DatabaseUse {
     driver: String,
     /// The profile's DSN template for the driver (slots `<user>`, `<password>`, ...).
     dsn_template: String,
-    data_source: String,
-    version: String,
+    /// The deploy-time DSN placeholder; `None` when the secret sync writes the DSN (own user).
+    data_source: Option<String>,
+    /// The deploy-time secret version placeholder of the pod template; `None` as above.
+    version: Option<String>,
     /// The DSN verifies the server against the RDS CA bundle (`RDS_CA_PATH`): the pods mount it.
     ca_bundle: bool,
     /// What the driver needs in the environment beside the DSN (the profile's).
     driver_env: BTreeMap<String, String>,
     /// The data stack has the secret sync's role, so the sync is built.
     sync: bool,
+    /// The application's own database user (PostgreSQL), made and kept by the sync.
+    app_user: Option<String>,
 }
 
 struct CacheUse {
@@ -242,6 +249,7 @@ where
         body: Value::Object(with_comment),
         node: node.map(str::to_string),
         summary: summary.to_string(),
+        run_at_deploy: false,
     }
 }
 

@@ -143,6 +143,26 @@ impl Input<'_> {
             let address = format!("{p}EndpointAddress");
             let port = format!("{p}EndpointPort");
             let dbname = format!("{p}DatabaseName");
+            // PostgreSQL with the secret sync: the application's own user, whose DSN the sync writes
+            let sync = ph.has_output(&crate::plan::lower::secret_sync::role_output(&app.node));
+            let app_user = ph
+                .has_output(&crate::plan::lower::secret_sync::app_user_output(&c.id))
+                .then(|| s.db_app_user.clone());
+            if app_user.is_some() {
+                return DatabaseUse {
+                    dep: dep.clone(),
+                    secret: format!("{}-{}", app.name, kebab(&c.id, 20)),
+                    driver: ds.driver.clone(),
+                    dsn_template: ds.dsn.clone(),
+                    data_source: None,
+                    version: None,
+                    // the sync verifies the server with it, whatever the application's driver does
+                    ca_bundle: true,
+                    driver_env: ds.env.clone(),
+                    sync,
+                    app_user,
+                };
+            }
             let data_source = ph.deploy(
                 &format!("{p}DataSource"),
                 &format!(
@@ -157,8 +177,7 @@ impl Input<'_> {
                     "database_output": dbname,
                 }}),
             );
-            // the application user is not built yet: say so at the arrow rather than build half of it
-            let sync = ph.has_output(&crate::plan::lower::secret_sync::role_output(&app.node));
+            // the application user is not built (MySQL, or no sync): say so at the arrow
             let (message, help) = if sync {
                 (
                     format!(
@@ -191,12 +210,13 @@ impl Input<'_> {
                 secret: format!("{}-{}", app.name, kebab(&c.id, 20)),
                 driver: ds.driver.clone(),
                 dsn_template: ds.dsn.clone(),
-                data_source,
-                version,
+                data_source: Some(data_source),
+                version: Some(version),
                 ca_bundle: ds.dsn.contains(super::RDS_CA_PATH)
                     || ds.env.values().any(|v| v.split(':').any(|d| d == super::RDS_CA_DIR)),
                 driver_env: ds.env.clone(),
                 sync,
+                app_user: None,
             }
         });
         let bucket = w.buckets.first().map(|&b| {

@@ -24,7 +24,10 @@ use crate::plan::lower::secret_sync::service_account;
 use crate::plan::names::pascal;
 use crate::plan::StackId;
 
-use super::{map, meta, object, q, selector, Builder, IRSA_TOKEN_DIR, IRSA_TOKEN_VOLUME, SECRET_VERSION_ANNOTATION};
+use super::{
+    map, meta, object, q, selector, Builder, IRSA_TOKEN_DIR, IRSA_TOKEN_VOLUME, SECRET_VERSION_ANNOTATION,
+    USER_VERSION_ANNOTATION,
+};
 
 /// The sync itself, as data: Python's standard library only, so a stock image runs it.
 pub(crate) const SCRIPT: &str = include_str!("../../../../targets/kubernetes/db-secret-sync.py");
@@ -59,6 +62,15 @@ impl Builder<'_, '_> {
         let host = ph.output(&format!("{dp}EndpointAddress"), StackId::Data, &format!("endpoint host of `{db_id}`"));
         let port = ph.output(&format!("{dp}EndpointPort"), StackId::Data, &format!("port of `{db_id}`"));
         let dbname = ph.output(&format!("{dp}DatabaseName"), StackId::Data, &format!("database name in `{db_id}`"));
+        // PostgreSQL: the application's own user, made by the sync as the master user
+        let app_secret = db.app_user.as_ref().map(|user| {
+            ph.output(
+                &crate::plan::lower::secret_sync::app_user_output(&db_id),
+                StackId::Data,
+                &format!("secret of the database user {user} of `{}` (keys username, password)", i.app.node),
+            )
+        });
+        let db_cidrs = app_secret.as_ref().map(|_| i.subnet_cidrs(db.dep.node, "data", ph));
         let name = service_account(&r.name);
         let ns = r.namespace.clone();
         let labels = map(&[
@@ -93,7 +105,8 @@ impl Builder<'_, '_> {
         let k8s_role = Role {
             metadata: meta(&name, Some(&ns), labels.clone()),
             rules: Some(vec![
-                rule("secrets", "", &["patch"], &[&db.secret]),
+                // with its own user the sync reads its record of what it applied (an annotation)
+                rule("secrets", "", if app_secret.is_some() { &["get", "patch"] } else { &["patch"] }, &[&db.secret]),
                 rule("deployments", "apps", &["get", "patch"], &[&r.name]),
             ]),
         };
@@ -101,10 +114,17 @@ impl Builder<'_, '_> {
             46,
             &k8s_role,
             node,
-            &format!(
-                "What the sync may do in the cluster: patch the Secret {} (it never reads it) and read and\npatch the Deployment {} (its pod-template annotation {SECRET_VERSION_ANNOTATION}); nothing else.",
-                db.secret, r.name
-            ),
+            &if app_secret.is_some() {
+                format!(
+                    "What the sync may do in the cluster: read and patch the Secret {} (the DSN it writes and its\nannotation {USER_VERSION_ANNOTATION}) and read and patch the Deployment {} (its pod-template\nannotation {SECRET_VERSION_ANNOTATION}); nothing else.",
+                    db.secret, r.name
+                )
+            } else {
+                format!(
+                    "What the sync may do in the cluster: patch the Secret {} (it never reads it) and read and\npatch the Deployment {} (its pod-template annotation {SECRET_VERSION_ANNOTATION}); nothing else.",
+                    db.secret, r.name
+                )
+            },
             "the secret sync's Role: one Secret, one Deployment",
         ));
         let binding = RoleBinding {
@@ -149,21 +169,36 @@ impl Builder<'_, '_> {
             port: Some(IntOrString::Int(p)),
             ..NetworkPolicyPort::default()
         };
+        let mut egress = vec![
+            super::network_policy::dns_egress(),
+            NetworkPolicyEgressRule {
+                to: Some(vec![NetworkPolicyPeer {
+                    ip_block: Some(IPBlock { cidr: "0.0.0.0/0".into(), except: None }),
+                    ..NetworkPolicyPeer::default()
+                }]),
+                ports: Some(vec![tcp(443)]),
+            },
+        ];
+        if let Some(cidrs) = &db_cidrs {
+            egress.push(NetworkPolicyEgressRule {
+                to: Some(
+                    cidrs
+                        .iter()
+                        .map(|c| NetworkPolicyPeer {
+                            ip_block: Some(IPBlock { cidr: c.clone(), except: None }),
+                            ..NetworkPolicyPeer::default()
+                        })
+                        .collect(),
+                ),
+                ports: Some(vec![tcp(i32::from(db.dep.port))]),
+            });
+        }
         let policy = NetworkPolicy {
             metadata: meta(&format!("{name}-egress"), Some(&ns), labels.clone()),
             spec: Some(NetworkPolicySpec {
                 pod_selector: Some(selector(&labels)),
                 policy_types: Some(vec!["Egress".into()]),
-                egress: Some(vec![
-                    super::network_policy::dns_egress(),
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![NetworkPolicyPeer {
-                            ip_block: Some(IPBlock { cidr: "0.0.0.0/0".into(), except: None }),
-                            ..NetworkPolicyPeer::default()
-                        }]),
-                        ports: Some(vec![tcp(443)]),
-                    },
-                ]),
+                egress: Some(egress),
                 ..NetworkPolicySpec::default()
             }),
         };
@@ -171,7 +206,14 @@ impl Builder<'_, '_> {
             47,
             &policy,
             node,
-            "Egress of the secret sync: DNS to CoreDNS, and TCP 443 to STS and Secrets Manager (public\naddresses, or VPC endpoints when drawn) and to the EKS API server's endpoint in the VPC, hence\n0.0.0.0/0. Nothing comes in.",
+            &format!(
+                "Egress of the secret sync: DNS to CoreDNS, and TCP 443 to STS and Secrets Manager (public\naddresses, or VPC endpoints when drawn) and to the EKS API server's endpoint in the VPC, hence\n0.0.0.0/0{}. Nothing comes in.",
+                if db_cidrs.is_some() {
+                    format!(";\nTCP {} to the database's subnets (it connects as the master user to manage the\napplication's user)", db.dep.port)
+                } else {
+                    String::new()
+                }
+            ),
             "egress of the secret sync: DNS and 443",
         ));
 
@@ -179,7 +221,7 @@ impl Builder<'_, '_> {
         let var = |k: &str, v: &str| EnvVar { name: k.into(), value: Some(v.into()), ..EnvVar::default() };
         let dsn = db.dsn_template.clone();
         let region = &i.settings.region;
-        let env = vec![
+        let mut env = vec![
             var("AWS_REGION", region),
             var("AWS_DEFAULT_REGION", region),
             var("AWS_STS_REGIONAL_ENDPOINTS", "regional"),
@@ -205,12 +247,21 @@ impl Builder<'_, '_> {
             },
             var("PYTHONDONTWRITEBYTECODE", "1"),
         ];
+        if let Some(arn) = &app_secret {
+            env.extend([
+                var("APP_SECRET_ARN", arn),
+                var("USER_ANNOTATION", USER_VERSION_ANNOTATION),
+                var("DB_CA_FILE", super::RDS_CA_PATH),
+            ]);
+        }
         let python = crate::plan::versions::default("python").unwrap_or("3.14");
         let configured = i.settings.app_config.secret_sync_image.clone();
         let image =
             configured.clone().unwrap_or_else(|| format!("public.ecr.aws/docker/library/python:{python}-alpine"));
         let seccomp = || Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None });
         let resources = Some([("cpu".to_string(), q("100m")), ("memory".to_string(), q("64Mi"))].into_iter().collect());
+        // it verifies the database's certificate as the application does (verify-full)
+        let ca = app_secret.as_ref().and_then(|_| self.ca_bundle_name());
         let container = Container {
             name: "sync".into(),
             image: Some(image.clone()),
@@ -223,21 +274,31 @@ impl Builder<'_, '_> {
                 ..ResourceRequirements::default()
             }),
             security_context: Some(super::restricted(UID, UID)),
-            volume_mounts: Some(vec![
-                VolumeMount {
-                    name: "script".into(),
-                    mount_path: "/opt/archc".into(),
+            volume_mounts: Some(
+                vec![
+                    VolumeMount {
+                        name: "script".into(),
+                        mount_path: "/opt/archc".into(),
+                        read_only: Some(true),
+                        ..VolumeMount::default()
+                    },
+                    VolumeMount {
+                        name: IRSA_TOKEN_VOLUME.into(),
+                        mount_path: IRSA_TOKEN_DIR.into(),
+                        read_only: Some(true),
+                        ..VolumeMount::default()
+                    },
+                    VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() },
+                ]
+                .into_iter()
+                .chain(ca.as_ref().map(|_| VolumeMount {
+                    name: "rds-ca".into(),
+                    mount_path: super::RDS_CA_DIR.into(),
                     read_only: Some(true),
                     ..VolumeMount::default()
-                },
-                VolumeMount {
-                    name: IRSA_TOKEN_VOLUME.into(),
-                    mount_path: IRSA_TOKEN_DIR.into(),
-                    read_only: Some(true),
-                    ..VolumeMount::default()
-                },
-                VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() },
-            ]),
+                }))
+                .collect(),
+            ),
             ..Container::default()
         };
         let pod = PodSpec {
@@ -254,19 +315,31 @@ impl Builder<'_, '_> {
                 ..PodSecurityContext::default()
             }),
             containers: vec![container],
-            volumes: Some(vec![
-                Volume {
-                    name: "script".into(),
-                    config_map: Some(ConfigMapVolumeSource { name: name.clone(), ..ConfigMapVolumeSource::default() }),
+            volumes: Some(
+                vec![
+                    Volume {
+                        name: "script".into(),
+                        config_map: Some(ConfigMapVolumeSource {
+                            name: name.clone(),
+                            ..ConfigMapVolumeSource::default()
+                        }),
+                        ..Volume::default()
+                    },
+                    super::irsa_volume(3600),
+                    Volume {
+                        name: "tmp".into(),
+                        empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(q("16Mi")), medium: None }),
+                        ..Volume::default()
+                    },
+                ]
+                .into_iter()
+                .chain(ca.map(|name| Volume {
+                    name: "rds-ca".into(),
+                    config_map: Some(ConfigMapVolumeSource { name, ..ConfigMapVolumeSource::default() }),
                     ..Volume::default()
-                },
-                super::irsa_volume(3600),
-                Volume {
-                    name: "tmp".into(),
-                    empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(q("16Mi")), medium: None }),
-                    ..Volume::default()
-                },
-            ]),
+                }))
+                .collect(),
+            ),
             ..PodSpec::default()
         };
         let job = CronJob {
@@ -301,7 +374,18 @@ impl Builder<'_, '_> {
             deployment = r.name,
             secret = db.secret,
         );
-        self.objects.push(object(48, &job, node, &comment, "the database secret sync, every 15 minutes"));
+        let comment = match (&db.app_user, &app_secret) {
+            (Some(user), Some(_)) => format!(
+                "Gives `{app}` a database user of its own, {user}, and keeps its DSN in step with it. It reads\nthe application user's secret (data stack); when its version differs from the one the Secret\n{secret} records (annotation {USER_VERSION_ANNOTATION}), or the Secret has no DSN yet, it reads\nthe RDS-managed master secret of `{db_id}`, connects as the master user over TLS verifying the\nserver (the RDS CA bundle, as the application does), and in one transaction creates the role\n{user} if it is missing, sets its password (a SCRAM verifier computed here: the password never\nreaches the server or its logs), makes it the owner of the application's database and of the\nmaster's tables in its schema public, and revokes PUBLIC's access to that database. Then it\nwrites the DSN into the Secret and the version into the pod-template annotation\n{SECRET_VERSION_ANNOTATION} of {deployment}, which rolls the pods. The master's own rotation\n(RDS, every 7 days) no longer touches the application. `archc deploy` runs it once right after\napplying it; then every 15 minutes (UTC); a run that finds nothing changed connects to nothing.\nconcurrencyPolicy Forbid, 2 retries, 5 minutes at most. Runs as uid {UID}, read-only root\nfile system, all capabilities dropped. Its image comes from the ECR Public Gallery's Docker\nofficial images (through the NAT gateway). A failed run shows in `kubectl get jobs -n {ns}`;\n`kubectl create job --from=cronjob/{name} {name}-now -n {ns}` runs one at once.",
+                app = i.app.node,
+                deployment = r.name,
+                secret = db.secret,
+            ),
+            _ => comment,
+        };
+        let mut cron = object(48, &job, node, &comment, "the database secret sync, every 15 minutes");
+        cron.run_at_deploy = app_secret.is_some();
+        self.objects.push(cron);
         // VPC endpoints and no NAT gateway: nothing reaches the ECR Public Gallery
         let g = i.graph;
         let no_way_out =

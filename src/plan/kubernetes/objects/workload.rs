@@ -142,8 +142,9 @@ impl Builder<'_, '_> {
             ..Container::default()
         };
         let mut template_meta = ObjectMeta { labels: Some(self.pod_labels()), ..ObjectMeta::default() };
-        if let Some(db) = &r.database {
-            template_meta.annotations = Some(map(&[(SECRET_VERSION_ANNOTATION, &db.version)]));
+        // with the application's own user the sync sets the annotation (no apply owns it)
+        if let Some(version) = r.database.as_ref().and_then(|db| db.version.as_ref()) {
+            template_meta.annotations = Some(map(&[(SECRET_VERSION_ANNOTATION, version)]));
         }
         let spread = (i.app.replicas > 1).then(|| {
             vec![TopologySpreadConstraint {
@@ -255,11 +256,18 @@ impl Builder<'_, '_> {
             lines.push(format!("- EFS holds {}.", paths.join(", ")));
         }
         if let Some(db) = &r.database {
-            lines.push(format!(
-                "- database `{}`: the DSN comes from the Secret {}; the pod annotation\n  {SECRET_VERSION_ANNOTATION} rolls the pods when the secret is re-synced after a rotation.",
-                i.id(db.dep.node),
-                db.secret
-            ));
+            lines.push(match &db.app_user {
+                Some(user) => format!(
+                    "- database `{}`: as its own user {user}; the DSN comes from the Secret {}, which the secret\n  sync writes; it sets the pod annotation {SECRET_VERSION_ANNOTATION} when the user's password\n  changes, which rolls the pods.",
+                    i.id(db.dep.node),
+                    db.secret
+                ),
+                None => format!(
+                    "- database `{}`: the DSN comes from the Secret {}; the pod annotation\n  {SECRET_VERSION_ANNOTATION} rolls the pods when the secret is re-synced after a rotation.",
+                    i.id(db.dep.node),
+                    db.secret
+                ),
+            });
         }
         for dep in &i.wiring.caches {
             match &r.cache {
