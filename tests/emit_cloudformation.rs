@@ -801,6 +801,29 @@ fn every_checkov_skip_is_in_the_readme() {
 /// GitHub provider or a given ARN, EFS without a mount-target box, two registries.
 const VARIANTS: &[(&str, &str)] = &[
     (
+        "public-subnets-no-igw",
+        r#"# ECS behind an ALB; public subnets with the NAT gateway, no internet gateway drawn
+
+```mermaid
+flowchart TB
+  user[Users] --> alb
+  subgraph aws[AWS eu-west-1]
+    subgraph vpc[VPC]
+      subgraph pub[Public Subnets]
+        alb[Application Load Balancer]
+        nat[NAT Gateway]
+      end
+      subgraph priv[Private Subnets]
+        svc[ECS Service Fargate]
+      end
+    end
+  end
+  alb --> svc
+  svc -->|egress| nat
+```
+"#,
+    ),
+    (
         "mixed",
         r#"# Mixed
 
@@ -915,6 +938,36 @@ nodes:
     ),
 ];
 
+/// Public subnets drawn without an internet gateway: a subnet is public by its route to one,
+/// so archc builds it (an info at the VPC says so) and routes the public subnets through it;
+/// the NAT gateway drawn there is not an error (NET005 is for NAT gateways with no way out).
+#[test]
+fn public_subnets_without_a_drawn_internet_gateway_get_one() {
+    let c = compile_text("public-subnets-no-igw", VARIANTS[0].1);
+    let net = template(&c, "network");
+    assert_eq!(net["Resources"]["InternetGateway"]["Type"], "AWS::EC2::InternetGateway");
+    assert_eq!(
+        net["Resources"]["InternetGatewayAttachment"]["Properties"]["InternetGatewayId"]["Ref"],
+        "InternetGateway"
+    );
+    let route = &net["Resources"]["PubDefaultRoute"]["Properties"];
+    assert_eq!(
+        (route["DestinationCidrBlock"].as_str(), route["GatewayId"]["Ref"].as_str()),
+        (Some("0.0.0.0/0"), Some("InternetGateway"))
+    );
+    // the NAT gateway drawn, its address allocated once the gateway is attached
+    let nat = &net["Resources"]["Nat1"];
+    assert_eq!(nat["Type"], "AWS::EC2::NatGateway");
+    assert_eq!(nat["Properties"]["SubnetId"]["Ref"], "PubSubnet1");
+    assert!(net["Resources"]["Nat1Eip"]["DependsOn"].to_string().contains("InternetGatewayAttachment"));
+    let info = c
+        .findings
+        .iter()
+        .find(|f| f.message.contains("draws public subnets but no internet gateway"))
+        .expect("the info");
+    assert_eq!((info.code, info.severity), ("PLN007", archc::diagnostic::Severity::Info));
+}
+
 /// Compile a diagram given as text through the library.
 fn compile_text(name: &str, text: &str) -> Compiled {
     let file = SourceFile::new(format!("{name}.md"), text, InputKind::Markdown);
@@ -965,6 +1018,7 @@ fn other_shapes_pass_cfn_lint_and_checkov() {
                 assert_eq!(iam.len(), 1, "{iam:?}");
                 assert!(iam[0].contains("`gha --> files`"), "{}", iam[0]);
             }
+            "public-subnets-no-igw" => {} // public_subnets_without_a_drawn_internet_gateway_get_one
             _ => {
                 let data = template(&c, "data");
                 assert_eq!(

@@ -413,7 +413,26 @@ fn lower(l: &mut Lowering<'_>) {
             let id = l.graph.component(n).id.clone();
             (pascal(&id), id)
         })
-        .or_else(|| synthetic.then(|| ("InternetGateway".to_string(), vpc_id.clone())));
+        .or_else(|| {
+            // archc's layout, or drawn public subnets: a subnet is public by its route to one
+            (synthetic || groups.iter().any(|g| g.tier == "public"))
+                .then(|| ("InternetGateway".to_string(), vpc_id.clone()))
+        });
+    if !synthetic && igw.as_ref().is_some_and(|(logical, _)| logical == "InternetGateway") {
+        let c = l.graph.component(vpc_node);
+        l.findings.push(
+            Diagnostic::new(
+                codes::PLAN_ASSUMED,
+                Severity::Info,
+                format!(
+                    "`{}` draws public subnets but no internet gateway: archc builds the one they need (their route 0.0.0.0/0 to it is what makes them public)",
+                    c.id
+                ),
+            )
+            .with_primary(c.span, "no internet gateway drawn")
+            .with_help("draw `igw[Internet Gateway]` in the VPC to give it a name of your own"),
+        );
+    }
     let igw_attachment = igw.as_ref().map(|(logical, _)| format!("{logical}Attachment"));
     if let (Some((logical, owner)), Some(attachment)) = (&igw, &igw_attachment) {
         l.add(NET, logical, Resource::new("AWS::EC2::InternetGateway", json!({"Tags": [name_tag("igw")]})).node(owner));

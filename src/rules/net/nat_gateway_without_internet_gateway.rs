@@ -3,7 +3,9 @@ use crate::rules::{declare_rule, Handle, RuleContext, Violation};
 
 declare_rule! {
     /// ## What it does
-    /// Finds a NAT gateway with no arrow to an internet gateway.
+    /// Finds a NAT gateway with no arrow to an internet gateway, outside the public subnets.
+    /// A NAT gateway in a public subnet needs no drawn internet gateway: archc builds the one
+    /// the public subnets imply (a `PLN007` info at the VPC says so).
     ///
     /// ## Why is this bad?
     /// A NAT gateway reaches the internet through its public subnet's route to an internet
@@ -39,7 +41,9 @@ fn check(ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
         let vpc = ctx.graph.enclosing(nat, "aws.vpc");
         let igw_in_vpc =
             ctx.graph.of_kind("aws.internet-gateway").any(|igw| ctx.graph.enclosing(igw, "aws.vpc") == vpc);
-        if reaches_igw || igw_in_vpc {
+        // a public subnet implies its internet gateway, which the network lowering builds
+        let in_public_subnet = ctx.graph.tier(nat) == Some("public");
+        if reaches_igw || igw_in_vpc || in_public_subnet {
             continue;
         }
         let igw = ctx.graph.of_kind("aws.internet-gateway").next();
