@@ -557,6 +557,9 @@ mod tests {
             ("Kubernetes Ingress Resource", "ing", Some("square"), Some("aws.subnet"), Some("k8s.ingress")),
             ("Service ClusterIP", "svc", Some("square"), Some("aws.subnet"), Some("k8s.service")),
             ("Mattermost Pods", "mm", Some("square"), Some("aws.subnet"), Some("k8s.deployment")),
+            // an id names the kind when the label is a placeholder; "replica" is only a word
+            ("...", "ALB_Replica", Some("square"), Some("aws.subnet"), Some("aws.alb")),
+            ("RDS Proxy endpoint", "ProxyA", Some("square"), Some("aws.subnet"), Some("aws.service")),
             ("EFS Mount Targets", "efsmt", Some("square"), Some("aws.subnet"), Some("aws.efs-mount-target")),
             ("RDS PostgreSQL", "rds", Some("cylinder"), Some("aws.subnet"), Some("aws.rds")),
             ("ElastiCache Redis", "cache", Some("cylinder"), Some("aws.subnet"), Some("aws.elasticache")),
