@@ -1081,6 +1081,25 @@ fn the_sync_speaks_postgresql_and_makes_the_user_all_or_nothing() {
     assert!(said.contains("PASS: "), "{said}");
 }
 
+/// The restart of an ECS service after its database secret changes (the function archc
+/// writes inline into the app stack, `targets/ecs/rotation-restart.py`), run with boto3
+/// against moto's Secrets Manager and ECS: nothing while the secrets are older than the
+/// service's deployment, one forced deployment after a change, an error for a missing service.
+#[test]
+fn the_ecs_rotation_restart_forces_one_new_deployment_after_a_change() {
+    let moto = Moto::start("rotation-restart");
+    let python = moto_server().with_file_name("python");
+    let o = Command::new(python)
+        .arg(root().join("tests/moto/rotation_restart_check.py"))
+        .arg(root().join("targets/ecs/rotation-restart.py"))
+        .arg(&moto.url)
+        .output()
+        .expect("python runs");
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{said}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(said.contains("PASS: the rotation restart follows the secret's change once"), "{said}");
+}
+
 /// The sync signs its Secrets Manager call itself (moto checks no signature): its SigV4
 /// `Authorization` header equals botocore's for the same request, time and credentials.
 #[test]

@@ -216,13 +216,50 @@ fn ecs_task_definition_follows_the_workload_settings() {
     assert_eq!(pointer["Value"], r("ApiImage"));
     assert!(t["Parameters"].get("ApiImage").is_none(), "the app stack takes the parameter's name, not the image");
     assert!(ecs().plan.findings.iter().any(|d| d.code == "PLN002" && d.message.contains("`api`")));
-    // the password is read at task start and RDS rotates it: said at the arrow
-    assert!(ecs()
+    // the password is read at task start and RDS rotates it: a restart follows each change,
+    // said at the arrow
+    let said = ecs()
         .plan
         .findings
         .iter()
-        .any(|d| d.code == "PLN009"
-            && d.message.contains("ECS injects the password of `db` into `api` when a task starts")));
+        .find(|d| {
+            d.code == "PLN009" && d.message.contains("ECS injects the password of `db` into `api` when a task starts")
+        })
+        .expect("PLN009 at the arrow");
+    assert_eq!(said.severity, archc::diagnostic::Severity::Info);
+    assert!(said.message.contains("the function `ApiRotationRestart` restarts the tasks within 15 minutes"));
+}
+
+/// ECS reads the database password at task start and RDS rotates it every 7 days: a function
+/// (archc's script, inline) run every 15 minutes by a schedule restarts the service after a
+/// change, allowed to describe those secrets and to describe and update this service only.
+#[test]
+fn an_ecs_service_is_restarted_after_its_database_secret_changes() {
+    let t = template(ecs(), "app");
+    let f = props(&t, "ApiRotationRestart");
+    let script = std::fs::read_to_string(root().join("targets/ecs/rotation-restart.py")).expect("script");
+    assert_eq!(f["Code"]["ZipFile"], script.as_str());
+    assert!(script.len() < 4096, "inline code is at most 4096 characters");
+    assert_eq!((f["Runtime"].as_str(), f["Handler"].as_str()), (Some("python3.13"), Some("index.handler")));
+    assert_eq!(f["Role"], get_att("ApiRotationRestartRole", "Arn"));
+    let env = &f["Environment"]["Variables"];
+    assert_eq!(env["SERVICE"], r("Api"));
+    assert_eq!(env["SECRET_ARNS"], r("DbSecretArn"));
+    let roles = by_sid(props(&t, "ApiRotationRestartRole"));
+    assert_eq!(actions(&roles["WhenTheSecretsChanged"]), ["secretsmanager:DescribeSecret"]);
+    assert_eq!(roles["WhenTheSecretsChanged"]["Resource"], serde_json::json!([r("DbSecretArn")]));
+    assert_eq!(actions(&roles["RestartTheService"]), ["ecs:DescribeServices", "ecs:UpdateService"]);
+    assert_eq!(roles["RestartTheService"]["Resource"], r("Api"));
+    assert!(roles.values().all(|st| !st.to_string().contains("GetSecretValue")), "it never reads a value");
+    let rule = props(&t, "ApiRotationRestartSchedule");
+    assert_eq!(rule["ScheduleExpression"], "rate(15 minutes)");
+    assert_eq!(rule["Targets"][0]["Arn"], get_att("ApiRotationRestart", "Arn"));
+    let invoke = props(&t, "ApiRotationRestartInvoke");
+    assert_eq!(
+        (invoke["Principal"].as_str(), &invoke["SourceArn"]),
+        (Some("events.amazonaws.com"), &get_att("ApiRotationRestartSchedule", "Arn"))
+    );
+    assert_eq!(props(&t, "ApiRotationRestartLogGroup")["RetentionInDays"], 365);
 }
 
 #[test]

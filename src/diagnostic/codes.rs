@@ -42,6 +42,6 @@ syntax_codes! {
     PLAN_VERSION_SUPPORT = "PLN006", "version-support", "a version past, or within 60 days of, the end of its standard support (extended-support prices, no more fixes)";
     PLAN_ASSUMED = "PLN007", "assumed-settings", "a workload setting neither `nodes.<id>:` nor `app:` gives: what archc assumed, or (a CronJob's schedule) could not";
     PLAN_LABEL_FACT = "PLN008", "label-fact", "a fact written in a label (a subnet's range, a setting) that archc cannot honour, or that the configuration contradicts";
-    PLAN_ROTATION = "PLN009", "rotation-not-followed", "a credential its owner rotates that a consumer reads only when it starts: after a rotation the consumer fails until it restarts";
+    PLAN_ROTATION = "PLN009", "rotation-read-at-start", "a credential its owner rotates that a consumer reads only when it starts: after a rotation the consumer fails until it restarts, which archc makes happen";
     EDGE_WITHOUT_PERMISSION = "IAM001", "edge-without-permission", "an arrow that asks for an AWS permission archc cannot express";
 }

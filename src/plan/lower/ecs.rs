@@ -236,6 +236,8 @@ struct Connection {
     secrets: Vec<Value>,
     /// What the execution role needs to read those secrets.
     statements: Vec<Value>,
+    /// The database passwords among them, which their owner rotates.
+    rotating: Vec<super::rotation_restart::RotatingSecret>,
 }
 
 /// The connection settings of the data stores `n` connects to (an RDS or Aurora database, an
@@ -248,7 +250,8 @@ fn connection_settings(
     own: &std::collections::BTreeMap<String, String>,
 ) -> Connection {
     let graph = l.graph;
-    let mut out = Connection { environment: Vec::new(), secrets: Vec::new(), statements: Vec::new() };
+    let mut out =
+        Connection { environment: Vec::new(), secrets: Vec::new(), statements: Vec::new(), rotating: Vec::new() };
     let mut arrows: Vec<(EdgeIndex, NodeIndex)> =
         graph.outgoing(n).filter(|(e, _)| graph.connection(*e).meaning == "connects").collect();
     arrows.sort_by_key(|(e, _)| (graph.connection(*e).span.start, e.index()));
@@ -300,21 +303,8 @@ fn connection_settings(
                     any = true;
                 }
                 if any && suffix_is_password(&out.secrets, &prefix) {
-                    // RDS rotates its managed master secret: ECS read the password at start
-                    let from = graph.component(graph.endpoints(e).0);
-                    l.findings.push(
-                        Diagnostic::warning(
-                            codes::PLAN_ROTATION,
-                            format!(
-                                "ECS injects the password of `{}` into `{}` when a task starts; RDS rotates that master secret (every 7 days) and new connections then fail until the tasks restart: archc builds no restart on rotation",
-                                target.id, from.id
-                            ),
-                        )
-                        .with_primary(graph.connection(e).span, "the password is read once, at task start")
-                        .with_help(format!(
-                            "after each rotation run `aws ecs update-service --force-new-deployment` for the service (EventBridge can trigger it on the secret's RotationSucceeded event), or let the application read {prefix}_PASSWORD's secret when it connects"
-                        )),
-                    );
+                    // RDS rotates its managed master secret: ECS reads the password at start
+                    out.rotating.push(super::rotation_restart::RotatingSecret { edge: e, store: b, arn: arn.clone() });
                 }
                 if any {
                     out.statements.push(l.allow(
@@ -588,6 +578,7 @@ fn service(l: &mut Lowering<'_>, n: NodeIndex) {
             l.built(e, format!("the service `{p}` in the cluster `{cluster}`"));
         }
     }
+    super::rotation_restart::build(l, n, &p, &cluster, &connection.rotating);
     l.output(APP, &format!("{p}ServiceName"), get_att(&p, "Name"), &format!("ECS service name of `{id}`"));
     l.output(APP, &format!("{p}ServiceArn"), r(&p), &format!("ECS service ARN of `{id}`"));
 

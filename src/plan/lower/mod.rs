@@ -26,6 +26,7 @@ mod load_balancer;
 mod messaging;
 pub(super) mod network;
 mod operations;
+mod rotation_restart;
 mod secret;
 pub(crate) mod secret_sync;
 mod store;
