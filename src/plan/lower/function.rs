@@ -173,6 +173,44 @@ pub(super) fn log_key(l: &mut Lowering<'_>) -> Value {
     get_att("LogsKmsKey", "Arn")
 }
 
+/// A function's log group `logical` (`/aws/lambda/<stack>-<name>`, kept a year, the logs key),
+/// node `id`, and the statement of its role `role` that lets Lambda write to it; `what` names
+/// the function in comments. Returns the statement.
+pub(super) fn own_log_group(
+    l: &mut Lowering<'_>,
+    logical: &str,
+    role: &str,
+    id: &str,
+    name: &str,
+    what: &str,
+) -> Value {
+    let key = log_key(l);
+    l.add(
+        APP,
+        logical,
+        Resource::new(
+            "AWS::Logs::LogGroup",
+            json!({
+                "LogGroupName": sub(&format!("/aws/lambda/${{AWS::StackName}}-{name}")),
+                "RetentionInDays": LOG_RETENTION_DAYS,
+                "KmsKeyId": key,
+            }),
+        )
+        .retain()
+        .node(id)
+        .comment(&format!("logs of {what}, kept {LOG_RETENTION_DAYS} days, encrypted with the logs key")),
+    );
+    l.allow(
+        APP,
+        role,
+        "WriteOwnLogs",
+        &[Why::Required(format!("Lambda writes the logs of {what} to its log group"))],
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        get_att(logical, "Arn"),
+        Some("AWSLambdaBasicExecutionRole, scoped to this function's log group (created above)"),
+    )
+}
+
 /// Arrows into `n` that become `becomes`, in diagram order.
 fn incoming(l: &Lowering<'_>, n: NodeIndex, becomes: &str) -> Vec<(EdgeIndex, NodeIndex)> {
     let graph = l.graph;
@@ -224,34 +262,8 @@ fn function(l: &mut Lowering<'_>, n: NodeIndex) {
     }
 
     // the log group, first: the role names it
-    let key = log_key(l);
-    l.add(
-        APP,
-        &log_group,
-        Resource::new(
-            "AWS::Logs::LogGroup",
-            json!({
-                "LogGroupName": sub(&format!("/aws/lambda/${{AWS::StackName}}-{}", kebab(&id, 24))),
-                "RetentionInDays": LOG_RETENTION_DAYS,
-                "KmsKeyId": key,
-            }),
-        )
-        .retain()
-        .node(&id)
-        .comment(&format!("logs of `{id}`, kept {LOG_RETENTION_DAYS} days, encrypted with the logs key")),
-    );
-
-    // the role's statements
-    let mut statements: Vec<Value> = Vec::new();
-    statements.push(l.allow(
-        APP,
-        &role,
-        "WriteOwnLogs",
-        &[Why::Required(format!("Lambda writes the logs of `{id}` to its log group"))],
-        &["logs:CreateLogStream", "logs:PutLogEvents"],
-        get_att(&log_group, "Arn"),
-        Some("AWSLambdaBasicExecutionRole, scoped to this function's log group (created above)"),
-    ));
+    let mut statements: Vec<Value> =
+        vec![own_log_group(l, &log_group, &role, &id, &kebab(&id, 24), &format!("`{id}`"))];
     let mut managed = vec![aws_policy("AWSXRayDaemonWriteAccess")];
     l.grant(
         APP,

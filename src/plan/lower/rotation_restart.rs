@@ -10,7 +10,7 @@
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use serde_json::{json, Value};
 
-use super::function::log_key;
+use super::function::own_log_group;
 use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::plan::cfn::{aws_policy, get_att, policy, r, service_trust, sub};
 use crate::plan::names::{kebab, pascal};
@@ -21,7 +21,6 @@ const APP: StackId = StackId::App;
 const SCRIPT: &str = include_str!("../../../targets/ecs/rotation-restart.py");
 /// How often it looks: a rotated password fails new connections until the tasks restart.
 const SCHEDULE: &str = "rate(15 minutes)";
-const LOG_RETENTION_DAYS: u32 = 365;
 
 /// A database secret the service `n` reads at task start, by the arrow `edge` to `store`.
 pub(super) struct RotatingSecret {
@@ -45,34 +44,10 @@ pub(super) fn build(l: &mut Lowering<'_>, n: NodeIndex, service: &str, cluster: 
     let name = sub(&format!("${{AWS::StackName}}-{}-restart", kebab(&id, 24)));
     let whys: Vec<Why> = secrets.iter().map(|s| Why::Edge(s.edge)).collect();
 
-    let key = log_key(l);
-    l.add(
-        APP,
-        &log_group,
-        Resource::new(
-            "AWS::Logs::LogGroup",
-            json!({
-                "LogGroupName": sub(&format!("/aws/lambda/${{AWS::StackName}}-{}-restart", kebab(&id, 24))),
-                "RetentionInDays": LOG_RETENTION_DAYS,
-                "KmsKeyId": key,
-            }),
-        )
-        .retain()
-        .node(&id)
-        .comment(&format!(
-            "logs of the rotation restart of `{id}`, kept {LOG_RETENTION_DAYS} days, encrypted with the logs key"
-        )),
-    );
+    let what = format!("the rotation restart of `{id}`");
+    let logs = own_log_group(l, &log_group, &role, &id, &format!("{}-restart", kebab(&id, 24)), &what);
     let statements = vec![
-        l.allow(
-            APP,
-            &role,
-            "WriteOwnLogs",
-            &[Why::Required(format!("Lambda writes the logs of the rotation restart of `{id}`"))],
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            get_att(&log_group, "Arn"),
-            Some("AWSLambdaBasicExecutionRole, scoped to this function's log group"),
-        ),
+        logs,
         l.allow(
             APP,
             &role,
