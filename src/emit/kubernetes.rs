@@ -148,11 +148,20 @@ pub fn readme(plan: &Plan) -> String {
     };
     let secrets = of_kind(2, "Secret");
     let configs = of_kind(2, "ConfigMap");
+    // the database user's sync writes the DSN itself: its Secret carries none
+    let user_sync = k.objects.iter().find(|o| o.kind == "CronJob" && o.run_at_deploy);
     if !secrets.is_empty() {
-        steps.push(format!(
-            "{}: rendered in memory and piped to `kubectl apply -f -`, never written to disk (see \"Database secret\")",
-            secrets.join(", ")
-        ));
+        steps.push(if user_sync.is_some() {
+            format!(
+                "{}: applied as it is, without the DSN, which the secret sync writes (see \"Database user and secret\")",
+                secrets.join(", ")
+            )
+        } else {
+            format!(
+                "{}: rendered in memory and piped to `kubectl apply -f -`, never written to disk (see \"Database secret\")",
+                secrets.join(", ")
+            )
+        });
     }
     if !configs.is_empty() {
         steps.push(format!("{}: configuration, before the pods that read it", configs.join(", ")));
@@ -196,7 +205,14 @@ pub fn readme(plan: &Plan) -> String {
                     )
                 })
                 .collect();
-            steps.push(format!("{}: wait for {}", workload.join(", "), waits.join(", ")));
+            let sync = user_sync.map(|c| {
+                format!(
+                    "run the database user's sync once, `kubectl -n {ns} create job --from=cronjob/{name} {name}-first` and `kubectl -n {ns} wait --for=condition=complete job/{name}-first --timeout=5m` (the pods wait for the DSN it writes), then ",
+                    ns = w.namespace,
+                    name = c.name
+                )
+            });
+            steps.push(format!("{}: {}wait for {}", workload.join(", "), sync.unwrap_or_default(), waits.join(", ")));
         }
         let ingress = group(5);
         if !ingress.is_empty() {
@@ -232,7 +248,6 @@ pub fn readme(plan: &Plan) -> String {
     for (name, source) in &k.placeholders {
         s.push_str(&format!("| `${{{name}}}` | {} |\n", source.replace('|', "\\|")));
     }
-    let user_sync = k.objects.iter().find(|o| o.kind == "CronJob" && o.run_at_deploy);
     if let Some(sync) = user_sync {
         s.push_str(&user_sync_section(sync));
     } else if k.objects.iter().any(|o| o.kind == "Secret") {
