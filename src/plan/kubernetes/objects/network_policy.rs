@@ -46,21 +46,6 @@ impl Builder<'_, '_> {
             port: Some(IntOrString::Int(i32::from(port))),
             ..NetworkPolicyPort::default()
         };
-        let blocks = |cidrs: Vec<String>| -> Vec<NetworkPolicyPeer> {
-            let mut seen = Vec::new();
-            cidrs
-                .into_iter()
-                .filter(|c| {
-                    let new = !seen.contains(c);
-                    seen.push(c.clone());
-                    new
-                })
-                .map(|cidr| NetworkPolicyPeer {
-                    ip_block: Some(IPBlock { cidr, except: None }),
-                    ..NetworkPolicyPeer::default()
-                })
-                .collect()
-        };
         // in: from the load balancers' subnets
         if !i.wiring.load_balancers.is_empty() {
             let mut cidrs = Vec::new();
@@ -75,7 +60,7 @@ impl Builder<'_, '_> {
                     pod_selector: Some(selector(&self.selector_labels())),
                     policy_types: Some(vec!["Ingress".into()]),
                     ingress: Some(vec![NetworkPolicyIngressRule {
-                        from: Some(blocks(cidrs)),
+                        from: Some(ip_blocks(cidrs)),
                         ports: Some(vec![tcp(i.app.port)]),
                     }]),
                     ..NetworkPolicySpec::default()
@@ -109,7 +94,7 @@ impl Builder<'_, '_> {
         }
         for (dep, what) in stores {
             egress.push(NetworkPolicyEgressRule {
-                to: Some(blocks(i.subnet_cidrs(dep.node, "data", ph))),
+                to: Some(ip_blocks(i.subnet_cidrs(dep.node, "data", ph))),
                 ports: Some(vec![tcp(dep.port)]),
             });
             lines.push(format!(
@@ -232,6 +217,23 @@ impl Builder<'_, '_> {
 }
 
 /// Egress to CoreDNS (kube-system, k8s-app=kube-dns) on UDP and TCP 53.
+/// Peers of these CIDR blocks, each once, in order.
+pub(super) fn ip_blocks(cidrs: Vec<String>) -> Vec<NetworkPolicyPeer> {
+    let mut seen = Vec::new();
+    cidrs
+        .into_iter()
+        .filter(|c| {
+            let new = !seen.contains(c);
+            seen.push(c.clone());
+            new
+        })
+        .map(|cidr| NetworkPolicyPeer {
+            ip_block: Some(IPBlock { cidr, except: None }),
+            ..NetworkPolicyPeer::default()
+        })
+        .collect()
+}
+
 pub(super) fn dns_egress() -> NetworkPolicyEgressRule {
     NetworkPolicyEgressRule {
         to: Some(vec![NetworkPolicyPeer {

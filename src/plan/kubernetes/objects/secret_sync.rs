@@ -181,15 +181,7 @@ impl Builder<'_, '_> {
         ];
         if let Some(cidrs) = &db_cidrs {
             egress.push(NetworkPolicyEgressRule {
-                to: Some(
-                    cidrs
-                        .iter()
-                        .map(|c| NetworkPolicyPeer {
-                            ip_block: Some(IPBlock { cidr: c.clone(), except: None }),
-                            ..NetworkPolicyPeer::default()
-                        })
-                        .collect(),
-                ),
+                to: Some(super::network_policy::ip_blocks(cidrs.clone())),
                 ports: Some(vec![tcp(i32::from(db.dep.port))]),
             });
         }
