@@ -801,6 +801,27 @@ fn every_checkov_skip_is_in_the_readme() {
 /// GitHub provider or a given ARN, EFS without a mount-target box, two registries.
 const VARIANTS: &[(&str, &str)] = &[
     (
+        "cloudfront-api",
+        r#"# CloudFront in front of an HTTP API and a bucket
+
+```mermaid
+flowchart LR
+  users((Users)) --> cdn[CloudFront]
+  subgraph aws[AWS eu-west-1]
+    cdn -->|/api/*| api[API Gateway HTTP API]
+    cdn --> site[(S3 static site)]
+    api --> fn[Lambda orders]
+    fn --> table[(DynamoDB orders)]
+  end
+```
+
+```yaml archc
+nodes:
+  fn: {image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:1}
+```
+"#,
+    ),
+    (
         "public-subnets-no-igw",
         r#"# ECS behind an ALB; public subnets with the NAT gateway, no internet gateway drawn
 
@@ -943,7 +964,7 @@ nodes:
 /// the NAT gateway drawn there is not an error (NET005 is for NAT gateways with no way out).
 #[test]
 fn public_subnets_without_a_drawn_internet_gateway_get_one() {
-    let c = compile_text("public-subnets-no-igw", VARIANTS[0].1);
+    let c = compile_text("public-subnets-no-igw", variant("public-subnets-no-igw"));
     let net = template(&c, "network");
     assert_eq!(net["Resources"]["InternetGateway"]["Type"], "AWS::EC2::InternetGateway");
     assert_eq!(
@@ -966,6 +987,40 @@ fn public_subnets_without_a_drawn_internet_gateway_get_one() {
         .find(|f| f.message.contains("draws public subnets but no internet gateway"))
         .expect("the info");
     assert_eq!((info.code, info.severity), ("PLN007", archc::diagnostic::Severity::Info));
+}
+
+/// The text of a variant.
+fn variant(name: &str) -> &'static str {
+    VARIANTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).expect("a variant of that name")
+}
+
+/// CloudFront in front of an HTTP API (the serverless pattern): the API is an origin at its
+/// own execute-api host (an import of the app stack's endpoint), HTTPS only, caching off, and
+/// the viewer's Host header kept back (API Gateway answers for its own name only).
+#[test]
+fn cloudfront_reaches_an_http_api_at_its_own_host() {
+    let c = compile_text("cloudfront-api", variant("cloudfront-api"));
+    let edge = template(&c, "edge");
+    let dist = &edge["Resources"]["Cdn"]["Properties"]["DistributionConfig"];
+    let origin =
+        dist["Origins"].as_array().expect("origins").iter().find(|o| o["Id"] == "api").expect("the API").clone();
+    assert_eq!(origin["DomainName"], json!({"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "ApiEndpoint"}]}]}));
+    assert_eq!(origin["CustomOriginConfig"]["OriginProtocolPolicy"], "https-only");
+    assert!(origin.get("OriginCustomHeaders").is_none(), "no load balancer header for an API");
+    assert!(edge["Parameters"]["ApiEndpoint"].is_object(), "the app stack's output, imported");
+    let behavior = dist["CacheBehaviors"]
+        .as_array()
+        .expect("behaviors")
+        .iter()
+        .find(|b| b["TargetOriginId"] == "api")
+        .expect("its behaviour")
+        .clone();
+    assert_eq!(behavior["PathPattern"], "/api/*");
+    assert_eq!(behavior["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "CachingDisabled");
+    assert_eq!(behavior["OriginRequestPolicyId"], "b689b0a8-53d0-40ab-baf2-68738e2966ac", "AllViewerExceptHostHeader");
+    assert_eq!(dist["DefaultCacheBehavior"]["TargetOriginId"], "site");
+    assert!(c.findings.iter().all(|f| f.code != "PLN004"), "{:?}", c.findings);
+    assert!(c.plan.stacks.iter().all(|s| s.notes.iter().all(|(k, _)| k != "OriginRecord")), "no origin record to make");
 }
 
 /// Compile a diagram given as text through the library.
@@ -1019,6 +1074,7 @@ fn other_shapes_pass_cfn_lint_and_checkov() {
                 assert!(iam[0].contains("`gha --> files`"), "{}", iam[0]);
             }
             "public-subnets-no-igw" => {} // public_subnets_without_a_drawn_internet_gateway_get_one
+            "cloudfront-api" => {}        // cloudfront_reaches_an_http_api_at_its_own_host
             _ => {
                 let data = template(&c, "data");
                 assert_eq!(

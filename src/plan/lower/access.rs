@@ -204,7 +204,7 @@ pub(super) fn statements(
                     get_att(&tp, "Arn"),
                     &format!("ARN of table `{}`", target.id),
                 );
-                let indexes = json!({"Fn::Join": ["", [arn.clone(), "/index/*"]]});
+                let indexes = crate::plan::cfn::sub_with("${Table}/index/*", json!({"Table": arn.clone()}));
                 statements.push(l.allow(
                     stack,
                     role,

@@ -15,9 +15,10 @@
 //!   (the bucket stays private; its policy, moved from the data stack to the edge stack,
 //!   admits `cloudfront.amazonaws.com` for this distribution only and keeps TLS-only), a
 //!   load balancer over HTTPS only at `origin.<domain>` with the `X-Origin-Verify` header
-//!   from the app stack's secret; managed cache policies (CachingOptimized for S3,
-//!   CachingDisabled and AllViewer for a load balancer), the managed security-headers
-//!   policy, access logs to a log bucket of the edge stack.
+//!   from the app stack's secret, an HTTP API of the app stack at its execute-api host;
+//!   managed cache policies (CachingOptimized for S3, CachingDisabled and AllViewer for a
+//!   load balancer, CachingDisabled and AllViewerExceptHostHeader for an API), the managed
+//!   security-headers policy, access logs to a log bucket of the edge stack.
 //! - **WAF** (drawn): a CLOUDFRONT-scope web ACL with the AWS managed common and known-bad-
 //!   inputs rule sets, in the certificate stack (us-east-1, where CLOUDFRONT web ACLs live).
 //! - **Records**: alias A and AAAA records of `domain` to the distribution (edge stack), and
@@ -45,6 +46,8 @@ const CLOUDFRONT_ZONE: &str = "Z2FDTNDATAQYW2";
 const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
+/// Managed-AllViewerExceptHostHeader: API Gateway answers for its own host name only.
+const ALL_VIEWER_EXCEPT_HOST_HEADER: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
 /// The header CloudFront sends to a load balancer origin, with the app stack's secret.
 pub(crate) const ORIGIN_HEADER: &str = "X-Origin-Verify";
@@ -377,6 +380,46 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
                     }
                 }
             }
+            Some("aws.api-gateway") => {
+                // an HTTP API of the app stack, at its execute-api host; the viewer's Host
+                // header is not forwarded (API Gateway answers for its own name only)
+                let ap = pascal(&oid);
+                if !l.stack(APP).outputs.contains_key(&format!("{ap}Endpoint")) {
+                    continue;
+                }
+                let endpoint = l.import(EDGE, APP, &format!("{ap}Endpoint"), "String");
+                origins.push(Origin {
+                    id: oid.clone(),
+                    value: json!({
+                        "Id": oid,
+                        "DomainName": {"Fn::Select": [2, {"Fn::Split": ["/", endpoint]}]},
+                        "CustomOriginConfig": {
+                            "OriginProtocolPolicy": "https-only",
+                            "HTTPSPort": 443,
+                            "OriginSSLProtocols": ["TLSv1.2"],
+                            "OriginReadTimeout": 30,
+                            "OriginKeepaliveTimeout": 5,
+                        },
+                    }),
+                    behavior: json!({
+                        "TargetOriginId": oid,
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+                        "CachedMethods": ["GET", "HEAD"],
+                        "Compress": true,
+                        "CachePolicyId": CACHING_DISABLED,
+                        "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST_HEADER,
+                        "ResponseHeadersPolicyId": SECURITY_HEADERS,
+                    }),
+                    path,
+                });
+                // its name is the API's own: no `origin.<domain>` record to make
+                cfn_origins.push(oid.clone());
+                l.built(
+                    e,
+                    "a CloudFront origin over HTTPS only at the API's execute-api host (app stack output `<Api>Endpoint`), caching off, every viewer header but Host forwarded",
+                );
+            }
             _ => continue,
         }
     }
@@ -394,7 +437,7 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
             Diagnostic::warning(
                 codes::PLAN_UNSUPPORTED,
                 format!(
-                    "CloudFront `{}` has no origin archc builds (an S3 bucket or a load balancer): no distribution",
+                    "CloudFront `{}` has no origin archc builds (an S3 bucket, a load balancer or an HTTP API): no distribution",
                     c.id
                 ),
             )
