@@ -380,14 +380,24 @@ fn deploy_refuses_a_diagram_with_errors_like_compile() {
     assert!(!run.stderr.contains("CreateStack"), "{}", run.stderr);
 }
 
-/// The seed through the whole deploy against a scripted AWS and a Kubernetes API server
-/// double: its stacks are there already (each change set says "no changes"); then EKS gives
-/// the endpoint, ECR the newest image; the Load Balancer
-/// Controller goes through (a stand-in) `helm`; every manifest is applied server-side in the
-/// documented order, the database user sync run once as a Job; the waits read the Job, the
-/// rollout and the Ingress's address; the URL is printed.
-#[test]
-fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double() {
+/// Paths of the seed's objects in the API server double.
+const LBC: &str = "/apis/apps/v1/namespaces/kube-system/deployments/aws-load-balancer-controller";
+const MM: &str = "/apis/apps/v1/namespaces/mattermost/deployments/mattermost";
+const PVC: &str = "/api/v1/namespaces/mattermost/persistentvolumeclaims/mattermost-plugins";
+const ING: &str = "/apis/networking.k8s.io/v1/namespaces/mattermost/ingresses/mattermost";
+const ALB: &str = "k8s-mattermo-mattermo-0123456789-1234567890.eu-north-1.elb.amazonaws.com";
+
+/// `archc deploy` of the seed against recorded AWS (its stacks there already, each change set
+/// without changes) and an API server double whose Jobs report `job_status` (None: succeeded),
+/// with a stand-in `helm`; the run must exit with `status`.
+struct SeedDeploy {
+    run: crate::test::Run,
+    kube: archc_deploy::testkit::kube::FakeKube,
+    dir: PathBuf,
+    _aws: archc_deploy::testkit::aws::FakeAws,
+}
+
+fn deploy_seed_to_doubles(name: &str, job_status: Option<Value>, status: i32) -> SeedDeploy {
     use archc_deploy::testkit::aws::{Account, ChangeSetScript, FakeAws, Script};
     use archc_deploy::testkit::kube::{Cluster, FakeKube};
     use base64::Engine as _;
@@ -453,26 +463,26 @@ fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double
     );
     let aws = FakeAws::start(account).expect("fake AWS");
 
-    let mut cluster = Cluster::default();
-    let lbc = "/apis/apps/v1/namespaces/kube-system/deployments/aws-load-balancer-controller";
+    let mut cluster = Cluster { job_status, ..Cluster::default() };
+    let lbc = LBC;
     cluster.preexisting.insert(lbc.into(), json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "aws-load-balancer-controller", "namespace": "kube-system", "generation": 1}, "spec": {"replicas": 2, "selector": {}, "template": {}}}));
     let ready = |n: i32| json!({"observedGeneration": 1, "replicas": n, "updatedReplicas": n, "readyReplicas": n, "availableReplicas": n});
     cluster.statuses.insert(lbc.into(), [ready(2)].into());
-    let mm = "/apis/apps/v1/namespaces/mattermost/deployments/mattermost";
+    let mm = MM;
     cluster.statuses.insert(
         mm.into(),
         [json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 0}), ready(1)]
             .into(),
     );
-    let pvc = "/api/v1/namespaces/mattermost/persistentvolumeclaims/mattermost-plugins";
+    let pvc = PVC;
     cluster.statuses.insert(pvc.into(), [json!({"phase": "Pending"}), json!({"phase": "Bound"})].into());
-    let ing = "/apis/networking.k8s.io/v1/namespaces/mattermost/ingresses/mattermost";
-    let alb = "k8s-mattermo-mattermo-0123456789-1234567890.eu-north-1.elb.amazonaws.com";
+    let ing = ING;
+    let alb = ALB;
     cluster.statuses.insert(ing.into(), [json!({}), json!({"loadBalancer": {"ingress": [{"hostname": alb}]}})].into());
     let kube = FakeKube::start(cluster).expect("API server double");
 
     // helm: a stand-in that records its arguments, whether it got a token, and the values
-    let dir = scratch("deploy-seed-cluster");
+    let dir = scratch(name);
     let helm = dir.join("helm");
     std::fs::write(
         &helm,
@@ -504,7 +514,20 @@ fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double
             "--set",
             "CertificateArn=arn:aws:acm:eu-north-1:123456789012:certificate/0a1b2c3d",
         ])
-        .status(0);
+        .status(status);
+    SeedDeploy { run, kube, dir, _aws: aws }
+}
+
+/// The seed through the whole deploy against a scripted AWS and a Kubernetes API server
+/// double: its stacks are there already (each change set says "no changes"); then EKS gives
+/// the endpoint, ECR the newest image; the Load Balancer
+/// Controller goes through (a stand-in) `helm`; every manifest is applied server-side in the
+/// documented order, the database user sync run once as a Job; the waits read the Job, the
+/// rollout and the Ingress's address; the URL is printed.
+#[test]
+fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double() {
+    let SeedDeploy { run, kube, dir, .. } = deploy_seed_to_doubles("deploy-seed-cluster", None, 0);
+    let (lbc, mm, pvc, ing, alb) = (LBC, MM, PVC, ING, ALB);
 
     // the stacks: each a change set without changes, deleted again
     for s in ["network", "cluster", "data", "ci"] {
@@ -627,6 +650,27 @@ fn the_seed_is_deployed_to_its_url_against_recorded_aws_and_an_api_server_double
 
     assert!(run.stderr.contains("URL: https://chat.example.com"), "{}", run.stderr);
     assert!(run.stderr.contains(&format!("point the DNS name at the load balancer {alb}")), "{}", run.stderr);
+}
+
+/// The database user's sync fails (its Job reports `Failed`): the deploy stops there, with the
+/// Job's message and where its output is; it neither waits for the rollout nor applies the
+/// Ingress.
+#[test]
+fn a_failed_database_user_sync_stops_the_deploy_and_says_where_its_output_is() {
+    let failed = serde_json::json!({"failed": 3, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]});
+    let SeedDeploy { run, kube, .. } = deploy_seed_to_doubles("deploy-seed-sync-fails", Some(failed), 1);
+    let job = "mattermost/mattermost-db-secret-sync-deploy-00001";
+    assert!(
+        run.stderr.contains(&format!(
+            "Job {job} failed: Job has reached the specified backoff limit (its output: `kubectl logs -n mattermost job/mattermost-db-secret-sync-deploy-00001`)"
+        )),
+        "{}",
+        run.stderr
+    );
+    let requests = kube.server.requests();
+    assert!(requests.iter().any(|r| r.method == "POST"), "the Job was created");
+    assert!(requests.iter().all(|r| r.path() != ING), "no Ingress applied");
+    assert!(!requests.iter().any(|r| r.method == "GET" && r.path() == MM), "no rollout wait");
 }
 
 /// The database secret sync of a compiled diagram, ready to run as its CronJob runs it: the
