@@ -801,6 +801,39 @@ fn every_checkov_skip_is_in_the_readme() {
 /// GitHub provider or a given ARN, EFS without a mount-target box, two registries.
 const VARIANTS: &[(&str, &str)] = &[
     (
+        "ecs-target-group-task-definition",
+        r#"# An ECS service drawn with its target group and task definition as boxes
+
+```mermaid
+flowchart LR
+  users((Users)) -->|HTTPS| alb
+  subgraph aws[AWS eu-west-1]
+    subgraph vpc[VPC]
+      subgraph pub[Public Subnets]
+        alb[Application Load Balancer]
+        nat[NAT Gateway]
+      end
+      subgraph priv[Private Subnets]
+        tg[Target Group api]
+        svc[ECS Service Fargate]
+        task[Task Definition api]
+      end
+    end
+    bucket[(S3 uploads)]
+  end
+  alb --> tg --> svc
+  svc --> task
+  task -->|PutObject| bucket
+  task --> nat
+```
+
+```yaml archc
+nodes:
+  svc: {image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:0000000000000000000000000000000000000000000000000000000000000000, port: 8080}
+```
+"#,
+    ),
+    (
         "cloudfront-api",
         r#"# CloudFront in front of an HTTP API and a bucket
 
@@ -1023,6 +1056,41 @@ fn cloudfront_reaches_an_http_api_at_its_own_host() {
     assert!(c.plan.stacks.iter().all(|s| s.notes.iter().all(|(k, _)| k != "OriginRecord")), "no origin record to make");
 }
 
+/// A target group and a task definition drawn as boxes of their own are parts of the load
+/// balancer and the service beside them: the load balancer forwards to the service through
+/// its own target group, the task definition's arrows are the service's (its task role may
+/// write to the bucket), nothing is built twice, and both boxes say whose part they are.
+#[test]
+fn a_target_group_and_a_task_definition_drawn_as_boxes_are_their_owners() {
+    let c = compile_text("ecs-target-group-task-definition", variant("ecs-target-group-task-definition"));
+    let app = template(&c, "app");
+    let resources = app["Resources"].as_object().expect("resources");
+    let of_type =
+        |ty: &str| resources.iter().filter(|(_, r)| r["Type"] == ty).map(|(k, _)| k.as_str()).collect::<Vec<_>>();
+    assert_eq!(of_type("AWS::ElasticLoadBalancingV2::LoadBalancer"), ["Alb"], "one load balancer");
+    assert_eq!(of_type("AWS::ECS::Service"), ["Svc"], "one service");
+    assert_eq!(of_type("AWS::ElasticLoadBalancingV2::TargetGroup"), ["AlbSvcTargetGroup"]);
+    let service = &resources["Svc"]["Properties"];
+    assert_eq!(service["LoadBalancers"][0]["TargetGroupArn"]["Ref"], "AlbSvcTargetGroup");
+    let task_role = serde_json::to_string(&resources["SvcTaskRole"]).expect("json");
+    assert!(task_role.contains("s3:PutObject"), "the task definition's arrow is the service's: {task_role}");
+    assert!(
+        c.findings.iter().all(|f| !f.message.contains("`tg`") && !f.message.contains("`task`")),
+        "{:#?}",
+        c.findings
+    );
+    // `archc plan` says whose part each box is, and where their arrows went
+    let run = crate::test::Test::new().args(["plan", "-"]).stdin(variant("ecs-target-group-task-definition")).status(0);
+    for row in [
+        "| `tg` | `aws.alb` | (shapes the output: the target group of `alb`, built with it) |",
+        "| `task` | `aws.ecs-service` | (shapes the output: the task definition of `svc`, built with it) |",
+        "| `alb --> tg` | unspecified | the target group of `alb` (its arrows are `alb`'s) |",
+    ] {
+        assert!(run.stdout.contains(row), "{row}\n{}", run.stdout);
+    }
+    assert!(run.stdout.contains("| `svc --> bucket` | calls-api | IAM"), "{}", run.stdout);
+}
+
 /// Compile a diagram given as text through the library.
 fn compile_text(name: &str, text: &str) -> Compiled {
     let file = SourceFile::new(format!("{name}.md"), text, InputKind::Markdown);
@@ -1075,6 +1143,7 @@ fn other_shapes_pass_cfn_lint_and_checkov() {
             }
             "public-subnets-no-igw" => {} // public_subnets_without_a_drawn_internet_gateway_get_one
             "cloudfront-api" => {}        // cloudfront_reaches_an_http_api_at_its_own_host
+            "ecs-target-group-task-definition" => {} // a_target_group_and_a_task_definition_drawn_as_boxes_are_their_owners
             _ => {
                 let data = template(&c, "data");
                 assert_eq!(

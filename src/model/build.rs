@@ -1,6 +1,7 @@
 //! Flowchart model + configuration → typed architecture graph.
 
-use petgraph::stable_graph::NodeIndex;
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef as _;
 
 use super::catalog::{catalog, tokens, Catalog, ConnectionRule, Kind};
 use super::classify::{attributes, classify, title_and_details, Evidence};
@@ -58,6 +59,7 @@ pub fn build(diagram: &Diagram, source: &str, config: &Config) -> (ArchGraph, Ve
             shape: None,
             implicit: false,
             app: None,
+            part_of: None,
         };
         let n = g.graph.add_node(component);
         g.by_id.insert(sg.id.clone(), n);
@@ -88,6 +90,7 @@ pub fn build(diagram: &Diagram, source: &str, config: &Config) -> (ArchGraph, Ve
             shape: v.kind.clone(),
             implicit: v.definition_span.is_none(),
             app: None,
+            part_of: None,
         };
         let n = g.graph.add_node(component);
         g.by_id.insert(v.id.clone(), n);
@@ -397,6 +400,8 @@ pub fn build(diagram: &Diagram, source: &str, config: &Config) -> (ArchGraph, Ve
         }
     }
 
+    fold_parts(&mut g, &mut pending);
+
     // the first matching row of the arrow table depends only on the two kinds and the style:
     // looked up once per combination (a large diagram repeats a few combinations many times)
     let mut rows: std::collections::HashMap<RowKey<'_>, Option<&'static ConnectionRule>> =
@@ -425,6 +430,56 @@ pub fn build(diagram: &Diagram, source: &str, config: &Config) -> (ArchGraph, Ve
         }
     }
     (g, diagnostics)
+}
+
+/// Parts drawn as boxes of their own: a target group between a load balancer and its
+/// targets, an ECS task definition beside its service. A box whose label marks it as a part
+/// (the kind's `part` attribute) and that has exactly one arrow-neighbour of its own kind
+/// that is not a part belongs to it: its other arrows become the owner's (an arrow the owner
+/// already draws to the same box stays where it is). Runs before the arrows get their
+/// meanings, which then read the owner's kind (the part's, too) and the owner's settings.
+fn fold_parts(g: &mut ArchGraph, pending: &mut [EdgeIndex]) {
+    let parts: Vec<NodeIndex> = g
+        .order
+        .iter()
+        .copied()
+        .filter(|&n| !g.graph[n].container && g.graph[n].attributes.contains_key("part"))
+        .collect();
+    for p in parts {
+        let Some(kind) = g.graph[p].kind else { continue };
+        let mut owners: Vec<NodeIndex> = g
+            .graph
+            .neighbors_undirected(p)
+            .filter(|&o| {
+                o != p
+                    && g.graph[o].kind.is_some_and(|k| std::ptr::eq(k, kind))
+                    && !g.graph[o].attributes.contains_key("part")
+            })
+            .collect();
+        owners.sort_unstable();
+        owners.dedup();
+        let [owner] = owners[..] else { continue };
+        g.graph[p].part_of = Some(owner);
+        let mut edges: Vec<EdgeIndex> =
+            g.graph.edges_directed(p, petgraph::Direction::Outgoing).map(|e| e.id()).collect();
+        edges.extend(g.graph.edges_directed(p, petgraph::Direction::Incoming).map(|e| e.id()));
+        for e in edges {
+            let (a, b) = g.endpoints(e);
+            if a == owner || b == owner {
+                continue;
+            }
+            let (na, nb) = if a == p { (owner, b) } else { (a, owner) };
+            let style = g.graph[e].style;
+            if g.graph.edges_connecting(na, nb).any(|x| x.weight().style == style) {
+                continue;
+            }
+            let Some(conn) = g.graph.remove_edge(e) else { continue };
+            let moved = g.graph.add_edge(na, nb, conn);
+            if let Some(slot) = pending.iter_mut().find(|x| **x == e) {
+                *slot = moved;
+            }
+        }
+    }
 }
 
 fn engine_port(c: &Component) -> Option<u16> {
@@ -657,6 +712,34 @@ fn lines(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::did_you_mean_kind;
+
+    fn graph_of(mermaid: &str) -> super::ArchGraph {
+        let text = format!("```mermaid\n{mermaid}\n```\n");
+        let file = crate::source::SourceFile::new("t.md", &text, crate::source::InputKind::Markdown);
+        let analysis = crate::analysis::analyze(file, None, &crate::analysis::Options::default());
+        analysis.graph.unwrap_or_else(|| unreachable!("the diagram parses"))
+    }
+
+    #[test]
+    fn a_target_group_and_a_task_definition_are_parts_and_services_stay_services() {
+        let g = graph_of(
+            "flowchart LR\n  subgraph aws[AWS eu-west-1]\n    subgraph vpc[VPC]\n      subgraph pub[Public Subnets]\n        alb[ALB]\n      end\n      subgraph priv[Private Subnets]\n        tg[Target Group]\n        api[ECS Service api]\n        task[Task Definition api]\n        worker[ECS Service worker]\n      end\n    end\n    q[SQS queue]\n  end\n  alb --> tg --> api\n  api --> task --> q\n  api --> worker",
+        );
+        let n = |id: &str| g.node(id).unwrap_or_else(|| unreachable!("{id} exists"));
+        assert_eq!(g.component(n("tg")).part_of, Some(n("alb")));
+        assert_eq!(g.component(n("task")).part_of, Some(n("api")));
+        assert_eq!(g.component(n("worker")).part_of, None, "a service beside a service is not a part");
+        assert_eq!(g.of_kind("aws.alb").collect::<Vec<_>>(), [n("alb")]);
+        assert_eq!(g.of_kind("aws.ecs-service").collect::<Vec<_>>(), [n("api"), n("worker")]);
+        // the owners took the parts' arrows; an owner's own arrows do not show its parts
+        let targets = |from: &str| g.outgoing(n(from)).map(|(_, t)| g.component(t).id.clone()).collect::<Vec<_>>();
+        assert!(targets("alb") == ["api"], "{:?}", targets("alb"));
+        let mut from_api = targets("api");
+        from_api.sort();
+        assert_eq!(from_api, ["q", "worker"]);
+        // every arrow is still there for the coverage and the rules
+        assert_eq!(g.connections().count(), 5);
+    }
 
     #[test]
     fn kind_suggestions_compare_the_service_name() {

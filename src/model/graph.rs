@@ -85,6 +85,9 @@ pub struct Component {
     pub implicit: bool,
     /// The application profile of a workload (`mattermost`).
     pub app: Option<String>,
+    /// A part drawn as a box of its own (a target group, a task definition): the component
+    /// of its kind it belongs to, which has taken over its other arrows.
+    pub part_of: Option<NodeIndex>,
 }
 
 impl Component {
@@ -251,12 +254,21 @@ impl ArchGraph {
         })
     }
 
+    /// The arrows out of `n`, but those to a part drawn as a box of its own (its owner took
+    /// over what it does; `connections` has every arrow).
     pub fn outgoing(&self, n: NodeIndex) -> impl Iterator<Item = (EdgeIndex, NodeIndex)> + '_ {
-        self.graph.edges_directed(n, Direction::Outgoing).map(|e| (e.id(), e.target()))
+        self.graph
+            .edges_directed(n, Direction::Outgoing)
+            .filter(|e| self.graph[e.target()].part_of.is_none())
+            .map(|e| (e.id(), e.target()))
     }
 
+    /// The arrows into `n`, but those from a part drawn as a box of its own.
     pub fn incoming(&self, n: NodeIndex) -> impl Iterator<Item = (EdgeIndex, NodeIndex)> + '_ {
-        self.graph.edges_directed(n, Direction::Incoming).map(|e| (e.id(), e.source()))
+        self.graph
+            .edges_directed(n, Direction::Incoming)
+            .filter(|e| self.graph[e.source()].part_of.is_none())
+            .map(|e| (e.id(), e.source()))
     }
 
     /// Containers around `n`, innermost first.
@@ -305,8 +317,10 @@ impl ArchGraph {
     }
 
     /// Components of `kind`.
+    /// The components of a kind, in diagram order; a part drawn as a box of its own (a target
+    /// group, a task definition) is its owner's, not one more of the kind.
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = NodeIndex> + 'a {
-        self.components().filter(move |(_, c)| c.is(kind)).map(|(n, _)| n)
+        self.components().filter(move |(_, c)| c.is(kind) && c.part_of.is_none()).map(|(n, _)| n)
     }
 
     /// The typed graph as JSON (`archc graph --format json`).

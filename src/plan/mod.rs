@@ -628,10 +628,44 @@ pub fn build(graph: &ArchGraph, config: &Config) -> Result<Plan, Vec<Diagnostic>
         findings,
         coverage: coverage::Coverage::default(),
     };
+    parts(graph, &plan, &mut built_edges, &mut used_nodes);
     plan.coverage = coverage::Coverage::of(graph, &plan, &built_edges, &used_nodes);
     let coverage_findings = plan.coverage.findings(graph, &plan.findings);
     plan.findings.extend(coverage_findings);
     Ok(plan)
+}
+
+/// Parts the model folded into their owner (a target group, a task definition: the owner
+/// took over their other arrows) are built with it: their box and the arrows left on them
+/// say so, when the owner is built (else the owner's finding speaks for both).
+fn parts(
+    graph: &ArchGraph,
+    plan: &Plan,
+    built_edges: &mut BTreeMap<EdgeIndex, Vec<String>>,
+    used_nodes: &mut BTreeMap<NodeIndex, String>,
+) {
+    let built: std::collections::BTreeSet<&str> = plan
+        .stacks
+        .iter()
+        .flat_map(|s| s.resources.values().filter_map(|r| r.node.as_deref()))
+        .chain(plan.kubernetes.objects.iter().filter_map(|o| o.node.as_deref()))
+        .collect();
+    for (n, c) in graph.components() {
+        let Some(owner) = c.part_of else { continue };
+        let owner_id = &graph.component(owner).id;
+        if !built.contains(owner_id.as_str()) && !used_nodes.contains_key(&owner) {
+            continue;
+        }
+        let what = c.attr("part").unwrap_or("part").trim_end_matches('s').to_string();
+        used_nodes.entry(n).or_insert_with(|| format!("the {what} of `{owner_id}`, built with it"));
+        let text = format!("the {what} of `{owner_id}` (its arrows are `{owner_id}`'s)");
+        for (e, _) in graph.incoming(n).chain(graph.outgoing(n)) {
+            let list = built_edges.entry(e).or_default();
+            if !list.contains(&text) {
+                list.push(text.clone());
+            }
+        }
+    }
 }
 
 /// `PLN008` for an arrow whose label names another port than the one archc opens for it

@@ -116,7 +116,7 @@ pub(super) fn statements(
                 let objects = if stack == DATA {
                     sub(&format!("${{{tp}.Arn}}/*"))
                 } else {
-                    json!({"Fn::Join": ["", [arn, "/*"]]})
+                    crate::plan::cfn::sub_with("${Bucket}/*", json!({"Bucket": arn}))
                 };
                 let (actions, note): (&[&str], Option<&str>) = match access {
                     Access::Read => (&["s3:GetObject"], Some("the arrow's label says it reads: no write")),

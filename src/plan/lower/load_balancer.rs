@@ -50,7 +50,7 @@ fn lower(l: &mut Lowering<'_>) {
     let graph = l.graph;
     let lbs: Vec<NodeIndex> = graph
         .components()
-        .filter(|(_, c)| matches!(c.kind_id(), Some("aws.alb" | "aws.nlb")))
+        .filter(|(_, c)| matches!(c.kind_id(), Some("aws.alb" | "aws.nlb")) && c.part_of.is_none())
         .map(|(n, _)| n)
         .collect();
     for lb in lbs {
