@@ -560,6 +560,8 @@ mod tests {
             // an id names the kind when the label is a placeholder; "replica" is only a word
             ("...", "ALB_Replica", Some("square"), Some("aws.subnet"), Some("aws.alb")),
             ("RDS Proxy endpoint", "ProxyA", Some("square"), Some("aws.subnet"), Some("aws.service")),
+            // the service's API a pipeline calls is not a cluster
+            ("ECS API", "ECSAPI", Some("square"), None, Some("aws.service")),
             ("EFS Mount Targets", "efsmt", Some("square"), Some("aws.subnet"), Some("aws.efs-mount-target")),
             ("RDS PostgreSQL", "rds", Some("cylinder"), Some("aws.subnet"), Some("aws.rds")),
             ("ElastiCache Redis", "cache", Some("cylinder"), Some("aws.subnet"), Some("aws.elasticache")),
