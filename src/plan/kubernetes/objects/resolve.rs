@@ -148,75 +148,67 @@ impl Input<'_> {
             let app_user = ph
                 .has_output(&crate::plan::lower::secret_sync::app_user_output(&c.id))
                 .then(|| s.db_app_user.clone());
-            if app_user.is_some() {
-                return DatabaseUse {
-                    dep: dep.clone(),
-                    secret: format!("{}-{}", app.name, kebab(&c.id, 20)),
-                    driver: ds.driver.clone(),
-                    dsn_template: ds.dsn.clone(),
-                    data_source: None,
-                    version: None,
-                    // the sync verifies the server with it, whatever the application's driver does
-                    ca_bundle: true,
-                    driver_env: ds.env.clone(),
-                    sync,
-                    app_user,
+            // the master user: the DSN and its version are deploy-time values, and a warning
+            // at the arrow says no application user is built
+            let deploy_time = app_user.is_none().then(|| {
+                let data_source = ph.deploy(
+                    &format!("{p}DataSource"),
+                    &format!(
+                        "the DSN `{}`, built at deploy time from the RDS-managed secret (data stack output `{secret_arn}`; user and password URL-encoded where the template says `<user>`, `<password>`, as they are where it says `:raw`), host `{address}`, port `{port}` and database `{dbname}` (data stack outputs); never written to disk",
+                        ds.dsn
+                    ),
+                    json!({"dsn": {
+                        "template": ds.dsn,
+                        "secret_output": secret_arn,
+                        "host_output": address,
+                        "port_output": port,
+                        "database_output": dbname,
+                    }}),
+                );
+                let (message, help) = if sync {
+                    (
+                        format!(
+                            "`{}` connects to `{}` as its RDS master user: a dedicated application user is not built (the CronJob {}-db-secret-sync keeps the DSN in step with the master secret's rotations)",
+                            app.node, c.id, app.name
+                        ),
+                        "to separate the users, create a role owning only the application's database and pass its DSN with `archc deploy --set` (kubernetes/README.md, \"Database secret\")",
+                    )
+                } else {
+                    (
+                        format!(
+                            "`{}` connects to `{}` as its RDS master user, and nothing refreshes the DSN when RDS rotates that password (every 7 days): a dedicated application user and a secret sync are not built for this diagram",
+                            app.node, c.id
+                        ),
+                        "run `archc deploy` again after each rotation (it re-reads the secret and rolls the pods); to separate the users, create a role owning only the application's database and pass its DSN with `archc deploy --set` (kubernetes/README.md, \"Database secret\")",
+                    )
                 };
-            }
-            let data_source = ph.deploy(
-                &format!("{p}DataSource"),
-                &format!(
-                    "the DSN `{}`, built at deploy time from the RDS-managed secret (data stack output `{secret_arn}`; user and password URL-encoded where the template says `<user>`, `<password>`, as they are where it says `:raw`), host `{address}`, port `{port}` and database `{dbname}` (data stack outputs); never written to disk",
-                    ds.dsn
-                ),
-                json!({"dsn": {
-                    "template": ds.dsn,
-                    "secret_output": secret_arn,
-                    "host_output": address,
-                    "port_output": port,
-                    "database_output": dbname,
-                }}),
-            );
-            // the application user is not built (MySQL, or no sync): say so at the arrow
-            let (message, help) = if sync {
-                (
-                    format!(
-                        "`{}` connects to `{}` as its RDS master user: a dedicated application user is not built (the CronJob {}-db-secret-sync keeps the DSN in step with the master secret's rotations)",
-                        app.node, c.id, app.name
-                    ),
-                    "to separate the users, create a role owning only the application's database and pass its DSN with `archc deploy --set` (kubernetes/README.md, \"Database secret\")",
-                )
-            } else {
-                (
-                    format!(
-                        "`{}` connects to `{}` as its RDS master user, and nothing refreshes the DSN when RDS rotates that password (every 7 days): a dedicated application user and a secret sync are not built for this diagram",
-                        app.node, c.id
-                    ),
-                    "run `archc deploy` again after each rotation (it re-reads the secret and rolls the pods); to separate the users, create a role owning only the application's database and pass its DSN with `archc deploy --set` (kubernetes/README.md, \"Database secret\")",
-                )
-            };
-            findings.push(
-                Diagnostic::new(codes::PLAN_UNSUPPORTED, Severity::Warning, message)
-                    .with_primary(g.connection(dep.edge).span, "connects as the master user")
-                    .with_help(help),
-            );
-            let version = ph.deploy(
-                &format!("{p}SecretVersionId"),
-                &format!("the Secrets Manager VersionId of `{secret_arn}` the DSN was built from (rolls the pods after a rotation)"),
-                json!({"secret_version": {"secret_output": secret_arn}}),
-            );
+                findings.push(
+                    Diagnostic::new(codes::PLAN_UNSUPPORTED, Severity::Warning, message)
+                        .with_primary(g.connection(dep.edge).span, "connects as the master user")
+                        .with_help(help),
+                );
+                let version = ph.deploy(
+                    &format!("{p}SecretVersionId"),
+                    &format!("the Secrets Manager VersionId of `{secret_arn}` the DSN was built from (rolls the pods after a rotation)"),
+                    json!({"secret_version": {"secret_output": secret_arn}}),
+                );
+                (data_source, version)
+            });
+            let (data_source, version) = deploy_time.unzip();
             DatabaseUse {
                 dep: dep.clone(),
                 secret: format!("{}-{}", app.name, kebab(&c.id, 20)),
                 driver: ds.driver.clone(),
                 dsn_template: ds.dsn.clone(),
-                data_source: Some(data_source),
-                version: Some(version),
-                ca_bundle: ds.dsn.contains(super::RDS_CA_PATH)
+                data_source,
+                version,
+                // the application user's sync verifies the server with it, whatever the driver does
+                ca_bundle: app_user.is_some()
+                    || ds.dsn.contains(super::RDS_CA_PATH)
                     || ds.env.values().any(|v| v.split(':').any(|d| d == super::RDS_CA_DIR)),
                 driver_env: ds.env.clone(),
                 sync,
-                app_user: None,
+                app_user,
             }
         });
         let bucket = w.buckets.first().map(|&b| {
