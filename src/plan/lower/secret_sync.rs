@@ -120,10 +120,11 @@ fn lower(l: &mut Lowering<'_>) {
             .known(service_account(&app.name).as_str())
             .pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
     );
-    let why = Why::Required(format!(
-        "the CronJob that rewrites `{}`'s DSN after RDS rotates the master secret of `{db_id}`",
-        app.node
-    ));
+    let why = Why::Required(if own_user {
+        format!("the CronJob that gives `{}` its own database user in `{db_id}` and writes its DSN", app.node)
+    } else {
+        format!("the CronJob that rewrites `{}`'s DSN after RDS rotates the master secret of `{db_id}`", app.node)
+    });
     let read = l.allow(
         DATA,
         &role,
@@ -154,7 +155,11 @@ fn lower(l: &mut Lowering<'_>) {
         Resource::new(
             "AWS::IAM::Role",
             json!({
-                "Description": format!("IRSA role of the database secret sync of {}: reads the secret of {db_id}, nothing else", app.node),
+                "Description": format!(
+                    "IRSA role of the database secret sync of {}: reads the {} of {db_id}, nothing else",
+                    app.node,
+                    if own_user { "master and application user secrets" } else { "secret" }
+                ),
                 "AssumeRolePolicyDocument": irsa_trust("OidcProviderArn", &issuer, "${KubernetesNamespace}", &format!("${{{sa_param}}}")),
                 "Policies": [{"PolicyName": "read-database-secret", "PolicyDocument": policy(vec![read, decrypt])}],
             }),

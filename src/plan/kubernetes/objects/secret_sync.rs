@@ -90,8 +90,9 @@ impl Builder<'_, '_> {
             &sa,
             node,
             &format!(
-                "Identity of the database secret sync of `{}`: IRSA (data stack output {role_output}: reads the\nsecret of `{db_id}` and nothing else) and a Kubernetes API token for the Role below.",
-                i.app.node
+                "Identity of the database secret sync of `{}`: IRSA (data stack output {role_output}: reads the\n{} of `{db_id}` and nothing else) and a Kubernetes API token for the Role below.",
+                i.app.node,
+                if app_secret.is_some() { "master secret and the application user's secret" } else { "secret" }
             ),
             "the secret sync's identity (IRSA)",
         ));
@@ -206,7 +207,11 @@ impl Builder<'_, '_> {
                     String::new()
                 }
             ),
-            "egress of the secret sync: DNS and 443",
+            if db_cidrs.is_some() {
+                "egress of the secret sync: DNS, 443 and the database"
+            } else {
+                "egress of the secret sync: DNS and 443"
+            },
         ));
 
         // the CronJob
