@@ -240,6 +240,21 @@ fn tls_arrows(l: &mut Lowering<'_>, a: NodeIndex, what: &str) {
     }
 }
 
+/// The behaviour of a dynamic origin (a load balancer, an API): every method, nothing cached,
+/// the viewer's request forwarded as `origin_request_policy` says.
+fn dynamic_behavior(origin: &str, origin_request_policy: &str) -> Value {
+    json!({
+        "TargetOriginId": origin,
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+        "CachedMethods": ["GET", "HEAD"],
+        "Compress": true,
+        "CachePolicyId": CACHING_DISABLED,
+        "OriginRequestPolicyId": origin_request_policy,
+        "ResponseHeadersPolicyId": SECURITY_HEADERS,
+    })
+}
+
 /// One origin of a distribution.
 struct Origin {
     id: String,
@@ -344,16 +359,7 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
                         },
                         "OriginCustomHeaders": [{"HeaderName": ORIGIN_HEADER, "HeaderValue": header}],
                     }),
-                    behavior: json!({
-                        "TargetOriginId": oid,
-                        "ViewerProtocolPolicy": "redirect-to-https",
-                        "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
-                        "CachedMethods": ["GET", "HEAD"],
-                        "Compress": true,
-                        "CachePolicyId": CACHING_DISABLED,
-                        "OriginRequestPolicyId": ALL_VIEWER,
-                        "ResponseHeadersPolicyId": SECURITY_HEADERS,
-                    }),
+                    behavior: dynamic_behavior(&oid, ALL_VIEWER),
                     path,
                 });
                 l.built(
@@ -403,16 +409,7 @@ fn distribution(l: &mut Lowering<'_>, cdn: NodeIndex, acm: Option<NodeIndex>) {
                             "OriginKeepaliveTimeout": 5,
                         },
                     }),
-                    behavior: json!({
-                        "TargetOriginId": oid,
-                        "ViewerProtocolPolicy": "redirect-to-https",
-                        "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
-                        "CachedMethods": ["GET", "HEAD"],
-                        "Compress": true,
-                        "CachePolicyId": CACHING_DISABLED,
-                        "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST_HEADER,
-                        "ResponseHeadersPolicyId": SECURITY_HEADERS,
-                    }),
+                    behavior: dynamic_behavior(&oid, ALL_VIEWER_EXCEPT_HOST_HEADER),
                     path,
                 });
                 // its name is the API's own: no `origin.<domain>` record to make
