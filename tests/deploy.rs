@@ -1079,6 +1079,20 @@ fn the_secret_sync_makes_the_applications_own_database_user() {
     let said = run();
     assert!(said.contains("up to date"), "{said}");
     assert_eq!(lock(&state).patches.len(), 2);
+    // a Secret applied again without its DSN (a new namespace, a deleted Secret): written again
+    lock(&state).data.clear();
+    let said = run();
+    assert!(said.contains("role mattermost updated"), "{said}");
+    assert!(lock(&state).data.contains_key("datasource"));
+    assert_eq!(lock(&state).patches.len(), 4);
+    // another endpoint (a database replaced or restored): the sync notices it by itself
+    let moved = sync.run(&moto, &kube.url(), &[("DB_CA_FILE", &cafile), ("DB_HOST", "127.0.0.1")], &passwords);
+    assert!(moved.contains("role mattermost updated"), "{moved}");
+    assert_eq!(lock(&state).annotations["archc/db-user-version"], format!("{v1}@127.0.0.1"));
+    assert_eq!(lock(&state).patches.len(), 6);
+    let said = run();
+    assert!(said.contains("role mattermost updated"), "back at localhost: {said}");
+    assert_eq!(lock(&state).patches.len(), 8);
 
     // a new password: the database and the Secret get it, the old one stops working
     let changed = runtime()
@@ -1101,7 +1115,7 @@ fn the_secret_sync_makes_the_applications_own_database_user() {
     {
         let st = lock(&state);
         assert_eq!(st.pods.as_deref(), Some(v2.as_str()), "the pods roll again");
-        assert_eq!(st.patches.len(), 4);
+        assert_eq!(st.patches.len(), 10);
     }
     // the server logs every statement: no password is among them
     let log = pg.log();
