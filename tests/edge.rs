@@ -439,6 +439,48 @@ fn cloudfront_before_a_cloudformation_alb_requires_the_origin_header() {
     // no note asking for the record by hand
     let notes = serde_json::to_string(&edge["Metadata"]).unwrap_or_default();
     assert!(!notes.contains("create the alias record"), "{notes}");
+    // CloudFront's origin-facing prefix list, when given, is the only way in (443 only)
+    let param = &app["Parameters"]["CloudFrontOriginPrefixListId"];
+    assert_eq!(param["Default"], "");
+    assert!(app["Conditions"]["HasCloudFrontOriginPrefixList"].is_object());
+    assert!(resource(&app, "AlbSecurityGroup")["Properties"].get("SecurityGroupIngress").is_none());
+    let cdn = resource(&app, "AlbFromCloudFront");
+    assert_eq!(cdn["Condition"], "HasCloudFrontOriginPrefixList");
+    assert_eq!(cdn["Properties"]["SourcePrefixListId"], r("CloudFrontOriginPrefixListId"));
+    assert_eq!(cdn["Properties"]["FromPort"], 443);
+    for port in [443, 80] {
+        let open = resource(&app, &format!("AlbFromInternet{port}"));
+        assert_eq!(open["Condition"], "NoCloudFrontOriginPrefixList");
+        assert_eq!(
+            (open["Properties"]["CidrIp"].as_str(), open["Properties"]["FromPort"].as_u64()),
+            (Some("0.0.0.0/0"), Some(port))
+        );
+    }
+    assert!(
+        app["Resources"].as_object().expect("resources").keys().all(|k| k != "AlbFromCloudFront80"),
+        "80 stays closed to CloudFront"
+    );
+    // and the judges take the conditional rules
+    let dir = crate::test::scratch("edge-cfn-alb-judged");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("app.yaml");
+    std::fs::write(&file, &c.files["cloudformation/app.yaml"]).expect("write");
+    let out = std::process::Command::new(crate::judges::tool("cfn-lint"))
+        .args(["--regions", "eu-west-1", "--format", "parseable", "--include-checks", "I", "--"])
+        .arg(&file)
+        .output()
+        .expect("cfn-lint runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.is_empty(), "cfn-lint:\n{text}");
+    let out = std::process::Command::new(crate::judges::tool("checkov"))
+        .arg("-f")
+        .arg(&file)
+        .args(["--framework", "cloudformation", "--compact", "-o", "json", "--skip-download", "--quiet"])
+        .output()
+        .expect("checkov runs");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("checkov output ({e})"));
+    assert_eq!(report["summary"]["failed"], 0, "checkov: {}", report["results"]["failed_checks"]);
 }
 
 /// Ranges written on subnet boxes are the subnets' ranges (one per AZ, or one shared by the

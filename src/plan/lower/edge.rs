@@ -676,6 +676,8 @@ pub(super) fn origin_secret_resource(l: &mut Lowering<'_>, cdn_id: &str) -> &'st
                 }),
             )
             .node(cdn_id)
+            // nothing to keep: a new value reaches both stacks through their dynamic references
+            .keep("Delete")
             .comment(&format!("a load balancer behind CloudFront answers only requests carrying this value in `{ORIGIN_HEADER}` (the listener rule's contract)"))
             .checkov_skip("CKV_AWS_149", "The value is a shared header string between CloudFront and the load balancer, not a credential of a data store; the AWS-managed key of Secrets Manager encrypts it, and a customer key would add a key policy that CloudFormation's dynamic reference must be allowed through.")
             .checkov_skip("CKV2_AWS_57", "Rotating the value changes what CloudFront sends before the load balancer's rule accepts it; it is rotated by redeploying both stacks, not by a rotation Lambda."),

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::compute::{self, subnets, target_group};
 use super::store::ec2_text;
 use crate::diagnostic::{codes, Diagnostic};
-use crate::plan::cfn::{get_att, r, sub, tags};
+use crate::plan::cfn::{equals, get_att, not, r, sub, tags};
 use crate::plan::names::{kebab, pascal};
 use crate::plan::{Lowering, Parameter, Resource, StackId};
 
@@ -75,6 +75,11 @@ fn lower(l: &mut Lowering<'_>) {
     }
 }
 
+/// The app stack parameter naming CloudFront's origin-facing prefix list, and its condition.
+const PREFIX_LIST_PARAM: &str = "CloudFrontOriginPrefixListId";
+const PREFIX_LIST_CONDITION: &str = "HasCloudFrontOriginPrefixList";
+const NO_PREFIX_LIST_CONDITION: &str = "NoCloudFrontOriginPrefixList";
+
 fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
     let graph = l.graph;
     let c = graph.component(lb);
@@ -114,6 +119,23 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
     }
     let source = if public { json!("0.0.0.0/0") } else { l.import(APP, NET, "VpcCidr", "String") };
     let from = if public { "the internet" } else { "the VPC" };
+    // behind CloudFront: CloudFront's origin-facing addresses only, when their prefix list is
+    // given (its id differs by region and no template can look it up)
+    let behind_cdn = public && alb && super::edge::fronting_cdn(l, lb).is_some();
+    if behind_cdn {
+        l.param(
+            APP,
+            PREFIX_LIST_PARAM,
+            Parameter::new(
+                "String",
+                "the region's managed prefix list com.amazonaws.global.cloudfront.origin-facing (pl-...): only CloudFront reaches the load balancer; empty: the internet, and the X-Origin-Verify header decides",
+            )
+            .default("")
+            .pattern(r"^$|^pl-[0-9a-f]{8,17}$"),
+        );
+        l.stack(APP).conditions.insert(PREFIX_LIST_CONDITION.into(), not(equals(r(PREFIX_LIST_PARAM), json!(""))));
+        l.stack(APP).conditions.insert(NO_PREFIX_LIST_CONDITION.into(), equals(r(PREFIX_LIST_PARAM), json!("")));
+    }
     let ingress: Vec<Value> = listen
         .iter()
         .map(|port| {
@@ -137,19 +159,53 @@ fn load_balancer(l: &mut Lowering<'_>, lb: NodeIndex) {
             "Description": ec2_text(&format!("to {tid} on {} (requests and health checks)", w.port)),
         }));
     }
-    let mut sg_resource = Resource::new(
-        "AWS::EC2::SecurityGroup",
-        json!({
-            "GroupDescription": ec2_text(&format!("load balancer {id}: {} from {from}, to its targets only", listen.iter().map(u16::to_string).collect::<Vec<_>>().join(" and "))),
-            "VpcId": vpc,
-            "SecurityGroupIngress": ingress,
-            "SecurityGroupEgress": egress,
-            "Tags": tags(&[("Name", sub(&format!("${{AWS::StackName}}-{}", kebab(&id, 40))))]),
-        }),
-    )
-    .node(&id)
-    .comment(&format!("`{id}`: in from {from} on {}, out to the targets' port only", listen.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")));
-    if public && listen.contains(&80) {
+    let mut sg_props = json!({
+        "GroupDescription": ec2_text(&format!("load balancer {id}: {} from {from}, to its targets only", listen.iter().map(u16::to_string).collect::<Vec<_>>().join(" and "))),
+        "VpcId": vpc,
+        "SecurityGroupIngress": ingress,
+        "SecurityGroupEgress": egress,
+        "Tags": tags(&[("Name", sub(&format!("${{AWS::StackName}}-{}", kebab(&id, 40))))]),
+    });
+    if behind_cdn {
+        // the way in depends on the prefix list parameter: rules of their own, one condition
+        // each (CloudFront reaches the origin on 443 only, and the prefix list weighs ~55 of
+        // the group's 60 rules, so port 80 is not opened with it)
+        if let Some(o) = sg_props.as_object_mut() {
+            o.remove("SecurityGroupIngress");
+        }
+        for rule in &ingress {
+            let port = rule["FromPort"].as_u64().unwrap_or_default();
+            let mut props = rule.clone();
+            props["GroupId"] = get_att(&sg, "GroupId");
+            let mut res = Resource::new("AWS::EC2::SecurityGroupIngress", props)
+                .condition(NO_PREFIX_LIST_CONDITION)
+                .node(&id)
+                .comment("without CloudFront's prefix list: the internet, and the X-Origin-Verify header decides");
+            if port == 80 {
+                res = res.checkov_skip(
+                    "CKV_AWS_260",
+                    "port 80 is open to the internet only for the listener that redirects to HTTPS (it serves nothing)",
+                );
+            }
+            l.add(APP, &format!("{p}FromInternet{port}"), res);
+        }
+        l.add(
+            APP,
+            &format!("{p}FromCloudFront"),
+            Resource::new(
+                "AWS::EC2::SecurityGroupIngress",
+                json!({"GroupId": get_att(&sg, "GroupId"), "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourcePrefixListId": r(PREFIX_LIST_PARAM), "Description": "HTTPS from CloudFront (its origin-facing prefix list)"}),
+            )
+            .condition(PREFIX_LIST_CONDITION)
+            .node(&id)
+            .comment("with CloudFront's prefix list: only CloudFront's origin-facing addresses reach the load balancer"),
+        );
+    }
+    let mut sg_resource = Resource::new("AWS::EC2::SecurityGroup", sg_props).node(&id).comment(&format!(
+        "`{id}`: in from {from} on {}, out to the targets' port only",
+        listen.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+    ));
+    if public && listen.contains(&80) && !behind_cdn {
         sg_resource = sg_resource.checkov_skip(
             "CKV_AWS_260",
             "port 80 is open to the internet only for the listener that redirects to HTTPS (it serves nothing)",
