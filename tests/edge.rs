@@ -465,22 +465,8 @@ fn cloudfront_before_a_cloudformation_alb_requires_the_origin_header() {
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("app.yaml");
     std::fs::write(&file, &c.files["cloudformation/app.yaml"]).expect("write");
-    let out = std::process::Command::new(crate::judges::tool("cfn-lint"))
-        .args(["--regions", "eu-west-1", "--format", "parseable", "--include-checks", "I", "--"])
-        .arg(&file)
-        .output()
-        .expect("cfn-lint runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && text.is_empty(), "cfn-lint:\n{text}");
-    let out = std::process::Command::new(crate::judges::tool("checkov"))
-        .arg("-f")
-        .arg(&file)
-        .args(["--framework", "cloudformation", "--compact", "-o", "json", "--skip-download", "--quiet"])
-        .output()
-        .expect("checkov runs");
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("checkov output ({e})"));
-    assert_eq!(report["summary"]["failed"], 0, "checkov: {}", report["results"]["failed_checks"]);
+    crate::judges::assert_cfn_lint_clean("eu-west-1", std::slice::from_ref(&file));
+    crate::judges::assert_checkov_clean("-f", &file);
 }
 
 /// Ranges written on subnet boxes are the subnets' ranges (one per AZ, or one shared by the

@@ -1164,21 +1164,8 @@ fn other_shapes_pass_cfn_lint_and_checkov() {
             }
         }
     }
-    let out = std::process::Command::new(crate::judges::tool("cfn-lint"))
-        .args(["--regions", "eu-north-1,us-west-2", "--format", "parseable", "--include-checks", "I", "--"])
-        .args(&templates)
-        .output()
-        .expect("cfn-lint runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && text.is_empty(), "cfn-lint:\n{text}");
-    let out = std::process::Command::new(crate::judges::tool("checkov"))
-        .arg("-d")
-        .arg(&dir)
-        .args(["--framework", "cloudformation", "--compact", "-o", "json", "--skip-download", "--quiet"])
-        .output()
-        .expect("checkov runs");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("checkov output ({e})"));
-    assert_eq!(report["summary"]["failed"], 0, "checkov: {}", report["results"]["failed_checks"]);
+    crate::judges::assert_cfn_lint_clean("eu-north-1,us-west-2", &templates);
+    let report = crate::judges::assert_checkov_clean("-d", &dir);
     assert!(report["summary"]["passed"].as_u64().unwrap_or(0) > 100);
     let _ = std::fs::remove_dir_all(&dir);
 }

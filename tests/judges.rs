@@ -74,6 +74,32 @@ pub(crate) fn files_under(dir: &Path, sub: &str, ext: &[&str]) -> Vec<PathBuf> {
     out
 }
 
+/// cfn-lint on `templates` for `regions` (comma-separated), informational checks included:
+/// fails the test on any finding.
+pub(crate) fn assert_cfn_lint_clean(regions: &str, templates: &[PathBuf]) {
+    let (code, out, err) = run(Command::new(tool("cfn-lint"))
+        .args(["--regions", regions, "--format", "parseable", "--include-checks", "I", "--"])
+        .args(templates));
+    assert!(code == 0 && out.is_empty() && err.is_empty(), "cfn-lint:\n{out}{err}");
+}
+
+/// checkov's CloudFormation checks on `target` (`-d` a directory, `-f` a file): fails the test
+/// on a failed check; returns the report.
+pub(crate) fn assert_checkov_clean(flag: &str, target: &Path) -> Value {
+    let (_, out, _) = run(Command::new(tool("checkov")).arg(flag).arg(target).args([
+        "--framework",
+        "cloudformation",
+        "--compact",
+        "-o",
+        "json",
+        "--skip-download",
+        "--quiet",
+    ]));
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("checkov output ({e})"));
+    assert_eq!(report["summary"]["failed"], 0, "checkov: {}", report["results"]["failed_checks"]);
+    report
+}
+
 pub(crate) fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     (
