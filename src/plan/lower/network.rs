@@ -419,18 +419,14 @@ fn lower(l: &mut Lowering<'_>) {
                 .then(|| ("InternetGateway".to_string(), vpc_id.clone()))
         });
     if !synthetic && igw.as_ref().is_some_and(|(logical, _)| logical == "InternetGateway") {
-        let c = l.graph.component(vpc_node);
-        l.findings.push(
-            Diagnostic::new(
-                codes::PLAN_ASSUMED,
-                Severity::Info,
-                format!(
-                    "`{}` draws public subnets but no internet gateway: archc builds the one they need (their route 0.0.0.0/0 to it is what makes them public)",
-                    c.id
-                ),
-            )
-            .with_primary(c.span, "no internet gateway drawn")
-            .with_help("draw `igw[Internet Gateway]` in the VPC to give it a name of your own"),
+        assumed_at_vpc(
+            l,
+            vpc_node,
+            &format!(
+                "`{vpc_id}` draws public subnets but no internet gateway: archc builds the one they need (their route 0.0.0.0/0 to it is what makes them public)"
+            ),
+            "no internet gateway drawn",
+            "draw `igw[Internet Gateway]` in the VPC to give it a name of your own",
         );
     }
     let igw_attachment = igw.as_ref().map(|(logical, _)| format!("{logical}Attachment"));
@@ -539,20 +535,16 @@ fn lower(l: &mut Lowering<'_>) {
                 *slot = first.clone();
             }
         }
-        let c = l.graph.component(vpc_node);
-        l.findings.push(
-            Diagnostic::new(
-                codes::PLAN_ASSUMED,
-                Severity::Info,
-                format!(
-                    "`{}` draws no subnets: archc builds its own layout in {} AZs: private subnets (what runs and what stores), public subnets (load balancers, NAT), an internet gateway and {}",
-                    c.id,
-                    settings.az_count,
-                    if settings.nat_per_az { "a NAT gateway per AZ" } else { "one NAT gateway" }
-                ),
-            )
-            .with_primary(c.span, "no subnet drawn inside")
-            .with_help("draw subnet boxes (`subgraph private[Private subnets]`, `subgraph public[Public subnets]`) to decide the layout yourself"),
+        assumed_at_vpc(
+            l,
+            vpc_node,
+            &format!(
+                "`{vpc_id}` draws no subnets: archc builds its own layout in {} AZs: private subnets (what runs and what stores), public subnets (load balancers, NAT), an internet gateway and {}",
+                settings.az_count,
+                if settings.nat_per_az { "a NAT gateway per AZ" } else { "one NAT gateway" }
+            ),
+            "no subnet drawn inside",
+            "draw subnet boxes (`subgraph private[Private subnets]`, `subgraph public[Public subnets]`) to decide the layout yourself",
         );
     }
 
@@ -810,6 +802,13 @@ fn associate(l: &mut Lowering<'_>, subnet: &str, rt: &str, node: &str) {
         Resource::new("AWS::EC2::SubnetRouteTableAssociation", json!({"SubnetId": r(subnet), "RouteTableId": r(rt)}))
             .node(node),
     );
+}
+
+/// A `PLN007` info at the VPC box: what archc builds that the drawing leaves out.
+fn assumed_at_vpc(l: &mut Lowering<'_>, vpc: NodeIndex, message: &str, label: &str, help: &str) {
+    let span = l.graph.component(vpc).span;
+    l.findings
+        .push(Diagnostic::new(codes::PLAN_ASSUMED, Severity::Info, message).with_primary(span, label).with_help(help));
 }
 
 #[cfg(test)]
