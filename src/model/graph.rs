@@ -323,6 +323,13 @@ impl ArchGraph {
         self.components().filter(move |(_, c)| c.is(kind) && c.part_of.is_none()).map(|(n, _)| n)
     }
 
+    /// The components of any of `kinds`, in diagram order (parts left out, as in `of_kind`).
+    pub fn of_kinds<'a>(&'a self, kinds: &'a [&str]) -> impl Iterator<Item = NodeIndex> + 'a {
+        self.components()
+            .filter(move |(_, c)| c.part_of.is_none() && c.kind_id().is_some_and(|k| kinds.contains(&k)))
+            .map(|(n, _)| n)
+    }
+
     /// The typed graph as JSON (`archc graph --format json`).
     pub fn to_json(&self, line_col: &dyn Fn(usize) -> (usize, usize)) -> Value {
         let nodes: Vec<Value> = self

@@ -51,12 +51,7 @@ pub(super) fn targets(l: &Lowering<'_>, lb: NodeIndex) -> Vec<(EdgeIndex, NodeIn
 /// instance inside it), each with its arrows to `n`.
 pub(super) fn fronted_by(l: &Lowering<'_>, n: NodeIndex) -> Vec<(NodeIndex, Vec<EdgeIndex>)> {
     let mut out: Vec<(NodeIndex, Vec<EdgeIndex>)> = Vec::new();
-    for lb in l
-        .graph
-        .components()
-        .filter(|(_, c)| matches!(c.kind_id(), Some("aws.alb" | "aws.nlb")) && c.part_of.is_none())
-        .map(|(n, _)| n)
-    {
+    for lb in l.graph.of_kinds(&["aws.alb", "aws.nlb"]) {
         let edges: Vec<EdgeIndex> = targets(l, lb).into_iter().filter(|(_, t)| *t == n).map(|(e, _)| e).collect();
         if !edges.is_empty() {
             out.push((lb, edges));

@@ -145,11 +145,10 @@ fn lower(l: &mut Lowering<'_>) {
             }
             // a load balancer of the app stack behind CloudFront is reached at `origin.<domain>`:
             // its certificate names that too (CloudFront checks the origin's name)
-            let behind_cdn =
-                graph.components().filter(|(_, c)| c.is("aws.alb") && c.part_of.is_none()).any(|(lb, c)| {
-                    l.stack(APP).outputs.contains_key(&format!("{}DnsName", pascal(&c.id)))
-                        && fronting_cdn(l, lb).is_some()
-                });
+            let behind_cdn = graph.of_kind("aws.alb").any(|lb| {
+                l.stack(APP).outputs.contains_key(&format!("{}DnsName", pascal(&graph.component(lb).id)))
+                    && fronting_cdn(l, lb).is_some()
+            });
             if behind_cdn {
                 let origin = format!("origin.{domain}");
                 if let Some(cert) = l.stack(APP).resources.get_mut(&logical) {

@@ -48,11 +48,7 @@ pub(super) fn fronts_kubernetes(l: &Lowering<'_>, lb: NodeIndex) -> bool {
 
 fn lower(l: &mut Lowering<'_>) {
     let graph = l.graph;
-    let lbs: Vec<NodeIndex> = graph
-        .components()
-        .filter(|(_, c)| matches!(c.kind_id(), Some("aws.alb" | "aws.nlb")) && c.part_of.is_none())
-        .map(|(n, _)| n)
-        .collect();
+    let lbs: Vec<NodeIndex> = graph.of_kinds(&["aws.alb", "aws.nlb"]).collect();
     for lb in lbs {
         let c = graph.component(lb);
         if built(l, lb) {
