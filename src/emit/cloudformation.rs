@@ -300,19 +300,12 @@ Kubernetes {} is in EKS standard support (archc's dates are in `targets/versions
     // what follows is about a Kubernetes workload using the database through its DSN
     let master_user = plan.kubernetes.findings.iter().any(|f| f.message.contains("as its RDS master user"));
     // the application's own user: its secret is in the data stack (`plan::lower::secret_sync`)
-    let app_users: Vec<(&String, String)> = data
+    let app_users: Vec<(&String, &String)> = data
         .map(|d| {
             d.resources
                 .iter()
                 .filter(|(id, r)| r.ty == "AWS::SecretsManager::Secret" && id.ends_with("AppUserSecret"))
-                .map(|(id, r)| {
-                    let template =
-                        r.properties["GenerateSecretString"]["SecretStringTemplate"].as_str().unwrap_or("{}");
-                    let user = serde_json::from_str::<serde_json::Value>(template)
-                        .ok()
-                        .and_then(|v| v["username"].as_str().map(str::to_string));
-                    (id, user.unwrap_or_default())
-                })
+                .map(|(id, _)| (id, &plan.settings.db_app_user))
                 .collect()
         })
         .unwrap_or_default();
